@@ -1,0 +1,35 @@
+"""labelport: ground-truth import for machine-learning labeling.
+
+The public API, in one place::
+
+    from labelport import Workspace
+    ws = Workspace("labelport.db", create=True)
+    ws.create_dataset("streets")
+    ws.add_rows("streets", ["photos/"])
+
+Errors raised on purpose derive from :class:`LabelportError` (see ``labelport.model.errors``
+for the tree); problems inside a payload are reported as issues, never raised.
+"""
+
+from labelport.model.errors import (
+    ConflictError,
+    InvalidInputError,
+    LabelportError,
+    NotFoundError,
+    OntologyError,
+    SchemaError,
+)
+from labelport.model.media import MediaType
+from labelport.workspace import Workspace
+
+__all__ = [
+    "ConflictError",
+    "InvalidInputError",
+    "LabelportError",
+    "MediaType",
+    "NotFoundError",
+    "OntologyError",
+    "SchemaError",
+    "Workspace",
+]
+__version__ = "0.1.0"

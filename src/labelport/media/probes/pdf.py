@@ -1,0 +1,54 @@
+"""PDFs: page sizes as displayed, the coordinate frame of document labels."""
+
+from __future__ import annotations
+
+import pathlib
+from typing import Any
+
+from pypdf import PdfReader
+from pypdf.generic import RectangleObject
+
+from ..errors import ProbeError
+
+
+def probe_pdf(path: pathlib.Path) -> dict[str, Any]:
+    """Return the page count and each page's displayed size in PDF points.
+
+    A file encrypted only with an owner password (print/copy restrictions) opens in every viewer,
+    so it is accepted; one that needs a user password cannot be shown to labelers and is refused.
+    pypdf reports a damaged file through many exception types, hence the broad catch.
+    """
+    with path.open("rb") as stream:
+        try:
+            reader = PdfReader(stream)
+            if reader.is_encrypted and not _opens_without_password(reader):
+                raise ProbeError("PDF is encrypted")
+            pages = [_displayed_size(page.cropbox, page.rotation) for page in reader.pages]
+        except ProbeError:
+            raise
+        except Exception as exc:
+            reason = (str(exc) or type(exc).__name__).splitlines()[0]
+            raise ProbeError(f"not a valid PDF: {reason}") from None
+    if not pages:
+        raise ProbeError("not a valid PDF: no pages")
+    return {"page_count": len(pages), "pages": pages}
+
+
+def _opens_without_password(reader: PdfReader) -> bool:
+    try:
+        return bool(reader.decrypt(""))
+    except Exception:  # e.g. AES without a crypto backend installed: still not readable
+        return False
+
+
+def _displayed_size(box: RectangleObject, rotate: int) -> dict[str, float]:
+    """Size of the visible area (the crop box, which pypdf defaults to the media box).
+
+    /Rotate turns the page when shown, so a quarter turn swaps the sides. pypdf returns the raw
+    value, which may be negative or above 360, so it is normalised to quarter turns here.
+    """
+    width, height = abs(float(box.width)), abs(float(box.height))
+    quarter_turns = (int(rotate) // 90) % 4
+    if quarter_turns % 2:
+        width, height = height, width
+    return {"width": width, "height": height}

@@ -1,0 +1,1 @@
+"""Canonical types shared by every layer. Imports nothing else of labelport."""

@@ -1,0 +1,160 @@
+"""Issues: the "this piece of the payload is wrong" channel.
+
+An import never stops at the first problem. Every problem becomes an :class:`Issue` with a stable
+``code`` from :data:`CODES`, a severity, a location precise enough to find the culprit (payload
+file, line, JSON pointer, annotation id, data row) and, where one exists, a hint. The catalogue is
+the single source for the codes: the docs page and the CLI's report read it, and a test checks
+that every code used anywhere is listed here.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+import msgspec
+
+
+class Severity(StrEnum):
+    ERROR = "error"  # the job cannot commit while this stands
+    WARNING = "warning"  # committed anyway; a person should look
+    INFO = "info"  # what happened, e.g. a row skipped by policy
+
+
+class Location(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
+    """Where in the payload an issue is. Every field is optional; readers fill what they know."""
+
+    file: str | None = None
+    line: int | None = None  # 1-based line of the payload file
+    pointer: str | None = None  # RFC 6901 JSON pointer inside that line or file
+    annotation_id: str | None = None
+    data_row: str | None = None  # global key or id as the payload gave it
+
+    def __str__(self) -> str:
+        parts: list[str] = []
+        if self.file:
+            parts.append(self.file + (f":{self.line}" if self.line else ""))
+        elif self.line:
+            parts.append(f"line {self.line}")
+        if self.pointer:
+            parts.append(self.pointer)
+        if self.annotation_id:
+            parts.append(f"annotation {self.annotation_id}")
+        if self.data_row:
+            parts.append(f"row {self.data_row}")
+        return " ".join(parts) or "-"
+
+
+class Issue(msgspec.Struct, omit_defaults=True):
+    code: str
+    message: str
+    severity: Severity = Severity.ERROR
+    location: Location = msgspec.field(default_factory=Location)
+    value: Any = None
+    hint: str | None = None
+
+
+class CodeInfo(msgspec.Struct, frozen=True):
+    severity: Severity
+    summary: str
+    example: str
+    fix: str
+
+
+def _c(severity: Severity, summary: str, example: str, fix: str) -> CodeInfo:
+    return CodeInfo(severity, summary, example, fix)
+
+
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+CODES: dict[str, CodeInfo] = {
+    # --- structure of the payload -------------------------------------------------------------
+    "invalid_json": _c(E, "A line or file is not valid JSON.",
+                       'line 12: `{"name": "car", "bbox": {`', "Fix the JSON syntax at the line given."),
+    "missing_field": _c(E, "A field the format requires is absent.",
+                        "line 3: no `dataRow`", "Add the field; the message names it."),
+    "wrong_type": _c(E, "A field has the wrong JSON type.",
+                     '`"points": "1,2"` where a list of numbers is expected', "Give the type the message names."),
+    "unknown_field": _c(W, "A field the format does not define; it is ignored.",
+                        '`"colour": "red"` on an annotation', "Remove it, or check its spelling."),
+    "unsupported_annotation": _c(E, "The annotation's shape is not one this format or media type carries.",
+                                 "an NDJSON line with none of bbox/polygon/line/point/mask/answer",
+                                 "Use one of the shapes in the format's documentation page."),
+    "unreadable_payload": _c(E, "A payload file cannot be opened or decoded.",
+                             "a .json file that is not UTF-8", "Check the path and encoding."),
+    # --- data rows and tasks ------------------------------------------------------------------
+    "data_row_not_found": _c(E, "No data row has the id or global key the payload names.",
+                             '`{"globalKey": "img-9"}` with no such row', "Add the row first, or fix the key."),
+    "data_row_not_in_project": _c(E, "The data row exists but was never sent to this project.",
+                                  "row `img-3` is in the catalog but in no batch of the project",
+                                  "Send it with `labelport batch create`."),
+    "ambiguous_data_row": _c(E, "The reference matches more than one data row, or names two.",
+                             "`file_name: a.jpg` matches `/x/a.jpg` and `/y/a.jpg`",
+                             "Use the full relative path or the global key."),
+    "file_id_mismatch": _c(E, "An AIMMO `file_id` does not match the data row found by its path.",
+                           '`"file_id": "62…"` for a row whose id is `c1…`',
+                           "Drop `file_id` or give the row's id or external id."),
+    "task_already_started": _c(E, "The row's task has left `not_started` and the policy is `fail`.",
+                               "task of `img-1` is `in_review`",
+                               "Use `--on-existing skip` or `replace`, or reset the task."),
+    "existing_labels": _c(E, "The row already has labels of this kind and the policy is `fail`.",
+                          "`img-1` has a ground-truth label from job 4",
+                          "Use `--on-existing skip` or `replace`, or undo the earlier job."),
+    "skipped_existing": _c(I, "A row was left alone because of `--on-existing skip`.",
+                           "`img-1` already labelled", "Nothing to fix; use `replace` to overwrite."),
+    "wrong_media_type": _c(E, "The annotation does not fit the row's or project's media type.",
+                           "a `location` entity on an image row", "Import it into a project of the right media type."),
+    # --- ontology ------------------------------------------------------------------------------
+    "unknown_class": _c(E, "The class name or schema id is not in the project's ontology.",
+                        "`Car` where the ontology has `car`",
+                        "Rename it in the payload or map it with `--class-map`."),
+    "tool_type_mismatch": _c(E, "The class exists but is a different tool than the geometry given.",
+                             "a `polygon` for the `rectangle` tool `car`", "Use the class's tool, or another class."),
+    "unknown_attribute": _c(E, "A classification or attribute name is not defined where it is used.",
+                            "`colour` under `car`, which defines `color`", "Use a name the ontology defines there."),
+    "attribute_value_not_allowed": _c(E, "An answer is not among the options the ontology allows.",
+                                      "`weather: Snow` where sunny/cloudy/rainy are allowed",
+                                      "Use one of the allowed values; the message lists them."),
+    "answer_type_mismatch": _c(E, "The answer's shape does not fit the classification's type.",
+                               "a list for the radio `weather`", "Radio takes one answer, checklist a list, text a string."),
+    "missing_required_classification": _c(E, "A classification the ontology marks required is absent.",
+                                          "`car` without its required `occluded`", "Add the answer."),
+    "duplicate_answer": _c(E, "A checklist names the same option twice, or a classification is answered twice.",
+                           "`[{name: a}, {name: a}]`", "Give each option once."),
+    # --- geometry ------------------------------------------------------------------------------
+    "out_of_bounds": _c(E, "A coordinate lies outside the asset.",
+                        "`x = 2000` on a 1920-wide image", "Clip or fix the coordinate at its source."),
+    "degenerate_geometry": _c(E, "A shape has no extent.",
+                              "a box of width 0; a polygon with 2 points", "Drop or fix the shape."),
+    "non_finite_coordinate": _c(E, "A coordinate is NaN, infinite or not a number.",
+                                '`"x": "NaN"`', "Give a finite number."),
+    "missing_dimensions": _c(E, "The row has no probed size, so bounds cannot be checked.",
+                             "a remote row added without width/height",
+                             "Re-add the row with its metadata, or let it be probed."),
+    "mask_invalid": _c(E, "A mask cannot be decoded or does not fit the asset.",
+                       "a PNG of 640x480 on a 1920x1080 image", "Give a mask of the asset's size."),
+    "mask_color_not_found": _c(E, "The `colorRGB` of a composite mask appears nowhere in it.",
+                               "`[255, 0, 0]` in a PNG with no red pixel", "Use a colour that the PNG contains."),
+    # --- identities ----------------------------------------------------------------------------
+    "bad_annotation_id": _c(E, "An annotation id is not of the form the format defines.",
+                            "AIMMO `abc` instead of `26-<uuid>`", "Use the format's id form."),
+    "duplicate_annotation_id": _c(E, "Two annotations of the payload share an id.",
+                                  "uuid `…0001` on lines 3 and 9", "Give each annotation its own id."),
+    "duplicate_track_id": _c(E, "Two objects of one frame share a `track_id`.",
+                             "`track_id 7` twice in frame 12", "Give each object of a frame its own track."),
+    "track_class_changed": _c(E, "A track changes its class between frames.",
+                              "track 7 is `car` in frame 1 and `bus` in frame 2", "Keep one class per track."),
+    "relationship_endpoint_missing": _c(E, "A relationship names a source or target not in the payload.",
+                                        "target uuid `…0011` appears nowhere", "Import both endpoints in the same job."),
+    # --- options -------------------------------------------------------------------------------
+    "class_map_invalid": _c(E, "The class map file cannot be used.",
+                            "`{\"Car\": 3}`", "Give a JSON object of source name to ontology name."),
+    "format_not_detected": _c(E, "No format, or more than one, matched the payload.",
+                              "a folder of .txt files without `data.yaml`", "Pass `--format` explicitly."),
+}
+
+del E, W, I
+
+
+def info(code: str) -> CodeInfo:
+    return CODES[code]

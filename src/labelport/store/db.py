@@ -1,0 +1,130 @@
+"""Engines, URLs, transactions and the schema version check.
+
+The URL decides the engine: a path or ``sqlite:///…`` is an embedded SQLite file, and
+``postgresql://…`` is PostgreSQL through psycopg 3. Nothing else in labelport branches on the
+engine except the bulk writer (`labelport.store.bulk`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from labelport.model.errors import InvalidInputError, SchemaError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def normalize_url(url: str) -> str:
+    """Map what a user types to a SQLAlchemy URL: a bare path is a SQLite file."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("postgresql+psycopg://") or url.startswith("sqlite"):
+        return url
+    if "://" in url:
+        raise InvalidInputError(
+            f"unsupported database URL {url!r}", hint="use a file path or postgresql://…"
+        )
+    return f"sqlite:///{Path(url).expanduser().resolve()}"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # The stdlib driver's own transaction handling is switched off so SQLAlchemy's BEGIN is the
+    # only one; WAL lets readers (progress, the web UI) see the last commit while an import writes.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    # IMMEDIATE takes the write lock at BEGIN: two writers queue instead of deadlocking on upgrade.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(url: str) -> sa.Engine:
+    full = normalize_url(url)
+    if full.startswith("sqlite"):
+        engine = sa.create_engine(full, connect_args={"check_same_thread": False})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return sa.create_engine(full, pool_pre_ping=True)
+
+
+def is_sqlite(engine: sa.Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def alembic_config(engine: sa.Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+_head_lock = threading.Lock()
+_head: str | None = None
+
+
+def head_revision() -> str:
+    global _head
+    with _head_lock:
+        if _head is None:
+            heads = ScriptDirectory(str(MIGRATIONS)).get_heads()
+            _head = heads[0]
+        return _head
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: sa.Engine) -> tuple[str | None, str]:
+    """Create or upgrade the schema; returns (revision before, revision after)."""
+    before = current_revision(engine)
+    command.upgrade(alembic_config(engine), "head")
+    return before, head_revision()
+
+
+def sqlite_path(engine: sa.Engine) -> Path | None:
+    return Path(engine.url.database) if is_sqlite(engine) and engine.url.database else None
+
+
+def check_schema(engine: sa.Engine, url: str) -> None:
+    """Refuse to work on a workspace whose schema is missing or older than this labelport.
+
+    A SQLite file that does not exist is not created here: only ``labelport init`` creates one."""
+    path = sqlite_path(engine)
+    if path is not None and not path.exists():
+        raise SchemaError(f"no labelport workspace at {url}", hint="run `labelport init` first")
+    rev = current_revision(engine)
+    head = head_revision()
+    if rev == head:
+        return
+    if rev is None:
+        raise SchemaError(f"no labelport workspace at {url}", hint="run `labelport init` first")
+    raise SchemaError(
+        f"the workspace schema at {url} is at revision {rev}, this labelport needs {head}",
+        hint="run `labelport init` to upgrade it",
+    )
+
+
+@contextmanager
+def transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """One transaction: committed when the block ends, rolled back if it raises."""
+    with engine.begin() as conn:
+        yield conn
