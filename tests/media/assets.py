@@ -63,6 +63,7 @@ def make_video(
     width, height = size
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream(codec, rate=fps)
+        assert isinstance(stream, av.VideoStream)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         if rotation is not None:
             stream.set_display_rotation(rotation)
@@ -125,9 +126,7 @@ def make_pdf(
     return path
 
 
-def make_text(
-    path: pathlib.Path, text: str, *, encoding: str = "utf-8", bom: bool = False
-) -> pathlib.Path:
+def make_text(path: pathlib.Path, text: str, *, encoding: str = "utf-8", bom: bool = False) -> pathlib.Path:
     """``text`` in ``encoding``, bytes written verbatim (no newline translation)."""
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode(encoding))
     return path
@@ -176,9 +175,7 @@ def make_kitti_bin(path: pathlib.Path, points: np.ndarray[Any, Any]) -> pathlib.
     return path
 
 
-def make_scene(
-    folder: pathlib.Path, names: Iterable[str], size: tuple[int, int] = (32, 24)
-) -> pathlib.Path:
+def make_scene(folder: pathlib.Path, names: Iterable[str], size: tuple[int, int] = (32, 24)) -> pathlib.Path:
     """A folder holding one small image per name (format from each name's extension)."""
     folder.mkdir(parents=True, exist_ok=True)
     for name in names:

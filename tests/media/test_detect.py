@@ -41,12 +41,13 @@ def test_json_is_sniffed(tmp_path: pathlib.Path) -> None:
     chat = make_conversation(tmp_path / "chat.JSON", [("m1", "hi")])
     assert detect_media_type(chat) is MediaType.CONVERSATION
 
-    for name, body in {
+    bodies: dict[str, str | bytes] = {
         "labels.json": '[{"messages": []}]',
         "other.json": '{"messages": "not a list"}',
         "broken.json": '{"messages": [',
         "latin1.json": b'{"a": "\xe9"}',
-    }.items():
+    }
+    for name, body in bodies.items():
         path = tmp_path / name
         if isinstance(body, bytes):
             path.write_bytes(body)

@@ -35,7 +35,7 @@ def test_owner_password_only_still_opens(tmp_path: pathlib.Path) -> None:
 
 def test_user_password_is_refused(tmp_path: pathlib.Path) -> None:
     path = make_pdf(tmp_path / "secret.pdf", [(300, 400, 0)], user_password="secret")
-    with pytest.raises(ProbeError, match="^PDF is encrypted$"):
+    with pytest.raises(ProbeError, match=r"^PDF is encrypted$"):
         probe(path, MediaType.PDF)
 
 

@@ -39,8 +39,7 @@ def test_pcd_bounds_skip_nan_points(tmp_path: pathlib.Path) -> None:
 
 def test_pcd_with_padding_and_packed_fields(tmp_path: pathlib.Path) -> None:
     # The layout PCL writes for PointXYZRGB: x y z, one padding float, rgb packed in a uint32.
-    table = np.zeros(2, dtype=[("x", "<f4"), ("y", "<f4"), ("z", "<f4"), ("_", "<f4"),
-                               ("rgb", "<u4")])
+    table = np.zeros(2, dtype=[("x", "<f4"), ("y", "<f4"), ("z", "<f4"), ("_", "<f4"), ("rgb", "<u4")])
     table["x"], table["y"], table["z"] = [1, 2], [3, 4], [5, 6]
     header = (
         "VERSION .7\nFIELDS x y z _ rgb\nSIZE 4 4 4 4 4\nTYPE F F F F U\nCOUNT 1 1 1 1 1\n"
@@ -78,7 +77,7 @@ def test_binary_compressed_pcd_is_unsupported(tmp_path: pathlib.Path) -> None:
 def test_not_a_pcd(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "x.pcd"
     path.write_bytes(b"\x00\x01garbage" * 100)
-    with pytest.raises(ProbeError, match="^not a valid PCD: "):
+    with pytest.raises(ProbeError, match=r"^not a valid PCD: "):
         probe(path, MediaType.POINT_CLOUD)
 
 

@@ -52,5 +52,5 @@ def test_folder_without_images(tmp_path: pathlib.Path) -> None:
 def test_bad_frame_names_the_frame(tmp_path: pathlib.Path) -> None:
     folder = make_scene(tmp_path, ["f1.jpg"])
     make_garbage(folder / "f2.jpg")
-    with pytest.raises(ProbeError, match="^frame f2.jpg: not a valid image: "):
+    with pytest.raises(ProbeError, match=r"^frame f2.jpg: not a valid image: "):
         probe_scene(folder)

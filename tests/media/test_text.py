@@ -10,17 +10,17 @@ from labelport.model.media import MediaType
 
 from .assets import make_conversation, make_text
 
-SAMPLE = "Zoë läuft — 東京 🚀\r\n"  # 17 code points; CRLF counts as two
+SAMPLE = "Zoë läuft — 東京 🚀\r\n"  # 18 code points (emoji is one, CRLF is two)
 
 
 def test_utf8_with_bom_counts_characters(tmp_path: pathlib.Path) -> None:
     path = make_text(tmp_path / "a.txt", SAMPLE, bom=True)
-    assert probe(path, MediaType.TEXT) == {"length": 17, "encoding": "utf-8", "bom": True}
+    assert probe(path, MediaType.TEXT) == {"length": 18, "encoding": "utf-8", "bom": True}
 
 
 def test_utf8_without_bom(tmp_path: pathlib.Path) -> None:
     path = make_text(tmp_path / "a.md", SAMPLE)
-    assert probe(path, MediaType.TEXT) == {"length": 17, "encoding": "utf-8", "bom": False}
+    assert probe(path, MediaType.TEXT) == {"length": 18, "encoding": "utf-8", "bom": False}
 
 
 def test_empty_text(tmp_path: pathlib.Path) -> None:
@@ -33,12 +33,10 @@ def test_latin1_is_refused(tmp_path: pathlib.Path) -> None:
         probe(path, MediaType.TEXT)
 
 
-def test_characters_split_across_read_chunks(
-    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_characters_split_across_read_chunks(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Tiny chunks force multi-byte characters to straddle reads, as they do in big files.
     monkeypatch.setattr(text_probe, "_CHUNK", 3)
-    assert probe(make_text(tmp_path / "a.txt", SAMPLE * 5), MediaType.TEXT)["length"] == 85
+    assert probe(make_text(tmp_path / "a.txt", SAMPLE * 5), MediaType.TEXT)["length"] == 90
     bad = make_text(tmp_path / "b.txt", "ab€", bom=True)
     bad.write_bytes(bad.read_bytes()[:-1])  # cut the euro sign's last byte
     with pytest.raises(ProbeError, match=r"at byte 5$"):
@@ -49,7 +47,7 @@ def test_html(tmp_path: pathlib.Path) -> None:
     path = make_text(tmp_path / "page.html", "<p>Grüße</p>")
     assert probe(path, MediaType.HTML) == {"length": 12}
     latin = make_text(tmp_path / "old.htm", "<p>Grüße</p>", encoding="latin-1")
-    with pytest.raises(ProbeError, match="^not UTF-8 text"):
+    with pytest.raises(ProbeError, match=r"^not UTF-8 text"):
         probe(latin, MediaType.HTML)
 
 

@@ -8,7 +8,7 @@ import pytest
 from labelport.media import ProbeError, probe
 from labelport.model.media import MediaType
 
-from .assets import make_garbage, make_video, make_wav
+from .assets import make_garbage, make_image, make_video, make_wav
 
 
 def test_mp4(tmp_path: pathlib.Path) -> None:
@@ -41,9 +41,7 @@ def test_mkv_frames_are_counted_from_packets(tmp_path: pathlib.Path) -> None:
 
 
 @pytest.mark.parametrize("rotation", [90, -90])
-def test_portrait_phone_video_reports_displayed_size(
-    tmp_path: pathlib.Path, rotation: int
-) -> None:
+def test_portrait_phone_video_reports_displayed_size(tmp_path: pathlib.Path, rotation: int) -> None:
     path = make_video(tmp_path / "phone.mp4", size=(64, 48), rotation=rotation)
     metadata = probe(path, MediaType.VIDEO)
     assert (metadata["width"], metadata["height"]) == (48, 64)
@@ -58,3 +56,8 @@ def test_garbage_video(tmp_path: pathlib.Path) -> None:
 def test_audio_only_file_is_not_a_video(tmp_path: pathlib.Path) -> None:
     with pytest.raises(ProbeError, match="no video stream"):
         probe(make_wav(tmp_path / "sound.wav"), MediaType.VIDEO)
+
+
+def test_still_image_is_not_a_video(tmp_path: pathlib.Path) -> None:
+    with pytest.raises(ProbeError, match="still image"):
+        probe(make_image(tmp_path / "photo.png"), MediaType.VIDEO)

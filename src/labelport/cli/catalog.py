@@ -10,8 +10,7 @@ import typer
 
 from labelport.cli.common import workspace
 from labelport.cli.output import STATE, emit, out, progress, table
-from labelport.store import db
-from labelport.workspace import default_url
+from labelport.workspace import Workspace
 
 dataset_app = typer.Typer(help="Datasets: named collections of data rows.", no_args_is_help=True)
 rows_app = typer.Typer(help="Data rows: the assets labels attach to.", no_args_is_help=True)
@@ -20,17 +19,9 @@ ontology_app = typer.Typer(help="Ontologies: the classes a project may use.", no
 
 def init() -> None:
     """Create the workspace, or upgrade its schema to this version of labelport."""
-    url = STATE.db or default_url()
-    engine = db.create_engine(url)
-    try:
-        before, after = db.upgrade(engine)
-    finally:
-        engine.dispose()
-    result = {"url": url, "revision": after, "previous_revision": before,
-              "created": before is None, "upgraded": before is not None and before != after}
-    emit(result, lambda: out.print(
-        f"{'created' if before is None else 'upgraded' if before != after else 'up to date'}: "
-        f"{url} (schema {after})"))
+    result = Workspace.init(STATE.db)
+    state = "created" if result["created"] else "upgraded" if result["upgraded"] else "up to date"
+    emit(result, lambda: out.print(f"{state}: {result['url']} (schema {result['revision']})"))
 
 
 @dataset_app.command("create")
@@ -47,16 +38,26 @@ def dataset_create(name: str) -> None:
 def dataset_list() -> None:
     """List datasets with their row counts."""
     items = workspace().datasets()
-    emit(items, lambda: table(None, ["name", "rows", "created"],
-                              [[d.name, d.row_count, d.created_at.isoformat(timespec="seconds")] for d in items]))
+    emit(
+        items,
+        lambda: table(
+            None,
+            ["name", "rows", "created"],
+            [[d.name, d.row_count, d.created_at.isoformat(timespec="seconds")] for d in items],
+        ),
+    )
 
 
 @rows_app.command("add")
 def rows_add(
     dataset: str,
     paths: Annotated[list[Path] | None, typer.Argument(help="Files and folders (folders recurse).")] = None,
-    media_type: Annotated[str | None, typer.Option(help="Force a media type instead of detecting it.")] = None,
-    manifest: Annotated[Path | None, typer.Option(help="A CSV or JSON manifest of URIs and global keys.")] = None,
+    media_type: Annotated[
+        str | None, typer.Option(help="Force a media type instead of detecting it.")
+    ] = None,
+    manifest: Annotated[
+        Path | None, typer.Option(help="A CSV or JSON manifest of URIs and global keys.")
+    ] = None,
     strict: Annotated[bool, typer.Option(help="Refuse everything if any file cannot be read.")] = False,
 ) -> None:
     """Add files, folders or a manifest's rows to a dataset.
@@ -78,8 +79,10 @@ def rows_add(
             res = ws.add_rows(dataset, paths or [], media_type=media_type, strict=strict, progress=bar)
 
     def render() -> None:
-        out.print(f"{res.added} added, {res.unchanged} already present, {len(res.skipped)} skipped "
-                  f"(dataset {res.dataset!r})")
+        out.print(
+            f"{res.added} added, {res.unchanged} already present, {len(res.skipped)} skipped "
+            f"(dataset {res.dataset!r})"
+        )
         for s in res.skipped[:50]:
             out.print(f"  skipped {s.path}: {s.reason}")
         if len(res.skipped) > 50:
@@ -97,8 +100,14 @@ def rows_list(
 ) -> None:
     """List data rows with their ids, media types and probed metadata."""
     items = workspace().rows(dataset, prefix=prefix, limit=limit, offset=offset)
-    emit(items, lambda: table(None, ["global key", "id", "media", "metadata"], [
-        [r.global_key, r.id, r.media_type.value, orjson.dumps(r.metadata).decode()[:80]] for r in items]))
+    emit(
+        items,
+        lambda: table(
+            None,
+            ["global key", "id", "media", "metadata"],
+            [[r.global_key, r.id, r.media_type.value, orjson.dumps(r.metadata).decode()[:80]] for r in items],
+        ),
+    )
 
 
 @ontology_app.command("create")
@@ -108,8 +117,13 @@ def ontology_create(name: str, file: Path) -> None:
     Example: labelport ontology create streets-v1 ontology.json
     """
     info = workspace().create_ontology(name, file)
-    emit(info, lambda: out.print(f"created ontology {info.name!r}: {info.tool_count} tools, "
-                                 f"{info.classification_count} classifications"))
+    emit(
+        info,
+        lambda: out.print(
+            f"created ontology {info.name!r}: {info.tool_count} tools, "
+            f"{info.classification_count} classifications"
+        ),
+    )
 
 
 @ontology_app.command("show")
@@ -123,5 +137,11 @@ def ontology_show(name: str) -> None:
 def ontology_list() -> None:
     """List ontologies."""
     items = workspace().ontologies()
-    emit(items, lambda: table(None, ["name", "tools", "classifications"],
-                              [[o.name, o.tool_count, o.classification_count] for o in items]))
+    emit(
+        items,
+        lambda: table(
+            None,
+            ["name", "tools", "classifications"],
+            [[o.name, o.tool_count, o.classification_count] for o in items],
+        ),
+    )

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from labelport.cli import catalog, common, projects
+from labelport.cli import catalog, common, demo, projects
 from labelport.cli.output import EXIT_REFUSED, STATE, fail
 from labelport.model.errors import LabelportError
 
@@ -22,9 +22,14 @@ app = typer.Typer(
 
 @app.callback()
 def _global(
-    db: Annotated[str | None, typer.Option("--db", envvar="LABELPORT_DB",
-                                           help="Workspace URL: a SQLite file (default labelport.db) "
-                                                "or postgresql://…")] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="LABELPORT_DB",
+            help="Workspace URL: a SQLite file (default labelport.db) or postgresql://…",
+        ),
+    ] = None,
     json: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
 ) -> None:
     STATE.db = db
@@ -32,6 +37,7 @@ def _global(
 
 
 app.command("init")(catalog.init)
+app.command("demo")(demo.demo)
 app.add_typer(catalog.dataset_app, name="dataset")
 app.add_typer(catalog.rows_app, name="rows")
 app.add_typer(catalog.ontology_app, name="ontology")

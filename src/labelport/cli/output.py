@@ -14,7 +14,6 @@ from typing import Any
 
 import msgspec
 import orjson
-import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -53,8 +52,10 @@ def fail(exc: LabelportError) -> None:
     if STATE.json:
         sys.stdout.buffer.write(to_json({"error": exc.to_dict()}) + b"\n")
     else:
-        err.print(f"[red]error:[/red] {exc.message}" + (f" [dim]({exc.hint})[/dim]" if exc.hint else ""),
-                  markup=True)
+        err.print(
+            f"[red]error:[/red] {exc.message}" + (f" [dim]({exc.hint})[/dim]" if exc.hint else ""),
+            markup=True,
+        )
     raise SystemExit(EXIT_REFUSED)
 
 
@@ -73,8 +74,14 @@ def progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
     if STATE.json or not err.is_terminal:
         yield None
         return
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=err, transient=True) as bar:
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
         task = bar.add_task(label, total=None)
 
         def update(done: int, total: int) -> None:

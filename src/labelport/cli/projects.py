@@ -11,8 +11,9 @@ from labelport.cli.common import workspace
 from labelport.cli.output import emit, out, table
 from labelport.model.errors import InvalidInputError
 
-project_app = typer.Typer(help="Projects: an ontology, a media type and the rows sent to them.",
-                          no_args_is_help=True)
+project_app = typer.Typer(
+    help="Projects: an ontology, a media type and the rows sent to them.", no_args_is_help=True
+)
 batch_app = typer.Typer(help="Batches: sets of data rows sent to a project.", no_args_is_help=True)
 task_app = typer.Typer(help="Tasks: each row's place in a project's workflow.", no_args_is_help=True)
 
@@ -21,8 +22,13 @@ task_app = typer.Typer(help="Tasks: each row's place in a project's workflow.", 
 def project_create(
     name: str,
     ontology: Annotated[str, typer.Option(help="The ontology's name.")],
-    media_type: Annotated[str, typer.Option(help="image, video, text, html, conversation, pdf, audio, "
-                                                 "geospatial, image_sequence or point_cloud.")],
+    media_type: Annotated[
+        str,
+        typer.Option(
+            help="image, video, text, html, conversation, pdf, audio, "
+            "geospatial, image_sequence or point_cloud."
+        ),
+    ],
 ) -> None:
     """Create a project.
 
@@ -38,8 +44,9 @@ def project_show(name: str) -> None:
     p = workspace().project(name)
 
     def render() -> None:
-        out.print(f"[bold]{p.name}[/bold]  {p.media_type.value}  ontology {p.ontology!r}  "
-                  f"{p.batch_count} batches")
+        out.print(
+            f"[bold]{p.name}[/bold]  {p.media_type.value}  ontology {p.ontology!r}  {p.batch_count} batches"
+        )
         table(None, ["status", "tasks"], [[k, v] for k, v in p.task_counts.items()])
 
     emit(p, render)
@@ -49,9 +56,23 @@ def project_show(name: str) -> None:
 def project_list() -> None:
     """List projects."""
     items = workspace().projects()
-    emit(items, lambda: table(None, ["name", "media", "ontology", "tasks", "done"], [
-        [p.name, p.media_type.value, p.ontology, sum(p.task_counts.values()), p.task_counts.get("done", 0)]
-        for p in items]))
+    emit(
+        items,
+        lambda: table(
+            None,
+            ["name", "media", "ontology", "tasks", "done"],
+            [
+                [
+                    p.name,
+                    p.media_type.value,
+                    p.ontology,
+                    sum(p.task_counts.values()),
+                    p.task_counts.get("done", 0),
+                ]
+                for p in items
+            ],
+        ),
+    )
 
 
 @batch_app.command("create")
@@ -73,11 +94,18 @@ def batch_create(
         try:
             text = global_keys.read_text(encoding="utf-8-sig")
         except OSError as exc:
-            raise InvalidInputError(f"cannot read {global_keys}: {exc.strerror}", code="unreadable_file") from exc
+            raise InvalidInputError(
+                f"cannot read {global_keys}: {exc.strerror}", code="unreadable_file"
+            ) from exc
         keys = [line.strip() for line in text.splitlines() if line.strip()]
     b = workspace().create_batch(project, name, dataset=dataset, global_keys=keys, prefix=prefix)
-    emit(b, lambda: out.print(f"batch {b.name!r}: {b.row_count} rows sent to {b.project!r}"
-                              + (f" ({b.already_in_project} already there)" if b.already_in_project else "")))
+    emit(
+        b,
+        lambda: out.print(
+            f"batch {b.name!r}: {b.row_count} rows sent to {b.project!r}"
+            + (f" ({b.already_in_project} already there)" if b.already_in_project else "")
+        ),
+    )
 
 
 @task_app.command("set-status")
@@ -99,8 +127,9 @@ def task_set_status(
         if not sep:
             raise typer.BadParameter(f"--worker takes STAGE=WORKER_ID, got {w!r}")
         workers[key.strip()] = value.strip() or None
-    t = workspace().set_task_status(project, global_key, status, stage=stage, workers=workers,
-                                    modifier=modifier)
+    t = workspace().set_task_status(
+        project, global_key, status, stage=stage, workers=workers, modifier=modifier
+    )
     emit(t, lambda: out.print(f"{t.global_key}: {t.status.value} ({t.stage.value})"))
 
 
@@ -113,5 +142,11 @@ def task_list(
 ) -> None:
     """List a project's tasks."""
     items = workspace().tasks(project, status=status, limit=limit, offset=offset)
-    emit(items, lambda: table(None, ["global key", "status", "stage", "batch", "last modifier"], [
-        [t.global_key, t.status.value, t.stage.value, t.batch, t.last_modifier] for t in items]))
+    emit(
+        items,
+        lambda: table(
+            None,
+            ["global key", "status", "stage", "batch", "last modifier"],
+            [[t.global_key, t.status.value, t.stage.value, t.batch, t.last_modifier] for t in items],
+        ),
+    )

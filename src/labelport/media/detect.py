@@ -10,9 +10,7 @@ from .probes.conversation import decode_json, looks_like_conversation
 
 # Extensions only, so detection costs no I/O; the probe is what verifies the content.
 _BY_EXTENSION: dict[str, MediaType] = {
-    **dict.fromkeys(
-        (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"), MediaType.IMAGE
-    ),
+    **dict.fromkeys((".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"), MediaType.IMAGE),
     **dict.fromkeys((".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"), MediaType.VIDEO),
     **dict.fromkeys((".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aac", ".opus"), MediaType.AUDIO),
     ".pdf": MediaType.PDF,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from labelport.model.errors import InvalidInputError
+
 
 class MediaType(StrEnum):
     IMAGE = "image"
@@ -26,7 +28,9 @@ class MediaType(StrEnum):
             return cls(key)
         except ValueError:
             allowed = ", ".join(m.value for m in cls)
-            raise ValueError(f"unknown media type {value!r}; expected one of {allowed}") from None
+            raise InvalidInputError(
+                f"unknown media type {value!r}; expected one of {allowed}", code="unknown_media_type"
+            ) from None
 
 
 _ALIASES = {

@@ -141,8 +141,12 @@ def _walk_classifications(
 
 
 def _tool_dict(t: Tool) -> dict[str, Any]:
-    d: dict[str, Any] = {"name": t.name, "tool": t.kind.value, "featureSchemaId": t.feature_id,
-                         "required": t.required}
+    d: dict[str, Any] = {
+        "name": t.name,
+        "tool": t.kind.value,
+        "featureSchemaId": t.feature_id,
+        "required": t.required,
+    }
     if t.color is not None:
         d["color"] = t.color
     if t.keypoints:
@@ -153,11 +157,20 @@ def _tool_dict(t: Tool) -> dict[str, Any]:
 
 
 def _cls_dict(c: Classification) -> dict[str, Any]:
-    d: dict[str, Any] = {"name": c.name, "type": c.type.value, "featureSchemaId": c.feature_id,
-                         "required": c.required, "scope": c.scope}
+    d: dict[str, Any] = {
+        "name": c.name,
+        "type": c.type.value,
+        "featureSchemaId": c.feature_id,
+        "required": c.required,
+        "scope": c.scope,
+    }
     d["options"] = [
-        {"value": o.value, "label": o.label, "featureSchemaId": o.feature_id,
-         "options": [_cls_dict(x) for x in o.classifications]}
+        {
+            "value": o.value,
+            "label": o.label,
+            "featureSchemaId": o.feature_id,
+            "options": [_cls_dict(x) for x in o.classifications],
+        }
         for o in c.options
     ]
     return d
@@ -199,8 +212,18 @@ def parse_ontology(doc: Any) -> Ontology:
     return Ontology(tools=tools, classifications=classifications)
 
 
-_ROOT_KEYS = {"tools", "classifications", "name", "ontologyId", "id", "createdAt", "updatedAt",
-              "normalized", "description", "mediaType"}
+_ROOT_KEYS = {
+    "tools",
+    "classifications",
+    "name",
+    "ontologyId",
+    "id",
+    "createdAt",
+    "updatedAt",
+    "normalized",
+    "description",
+    "mediaType",
+}
 
 
 def _list(doc: Mapping[str, Any], key: str, ptr: str) -> list[Any]:
@@ -229,7 +252,8 @@ def _bool(doc: Mapping[str, Any], key: str, ptr: str) -> bool:
 def _unique(name: str, ptr: str, seen: dict[str, str]) -> None:
     if name in seen:
         raise OntologyError(
-            f"duplicate name {name!r} (also at {seen[name]})", pointer=ptr,
+            f"duplicate name {name!r} (also at {seen[name]})",
+            pointer=ptr,
             hint="names must be unique among siblings; case and spacing count",
         )
     seen[name] = ptr
@@ -261,9 +285,16 @@ def _parse_tool(doc: Any, ptr: str) -> Tool:
     edges: tuple[tuple[int, int], ...] = ()
     if kind is ToolKind.SKELETON:
         keypoints, edges = _parse_skeleton(doc, ptr)
-    return Tool(name=name, kind=kind, feature_id=_feature_id(doc, path, ptr), color=color,
-                required=_bool(doc, "required", ptr), classifications=classifications,
-                keypoints=keypoints, edges=edges)
+    return Tool(
+        name=name,
+        kind=kind,
+        feature_id=_feature_id(doc, path, ptr),
+        color=color,
+        required=_bool(doc, "required", ptr),
+        classifications=classifications,
+        keypoints=keypoints,
+        edges=edges,
+    )
 
 
 def _tool_kind(raw: str, ptr: str) -> ToolKind:
@@ -271,15 +302,17 @@ def _tool_kind(raw: str, ptr: str) -> ToolKind:
         return ToolKind(raw)
     except ValueError:
         allowed = sorted({k.value for k in ToolKind} | set(TOOL_ALIASES))
-        raise OntologyError(f"unknown tool kind {raw!r}", pointer=ptr,
-                            hint="one of " + ", ".join(allowed)) from None
+        raise OntologyError(
+            f"unknown tool kind {raw!r}", pointer=ptr, hint="one of " + ", ".join(allowed)
+        ) from None
 
 
 def _parse_skeleton(doc: Mapping[str, Any], ptr: str) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
     kps = doc.get("keypoints")
     if not isinstance(kps, list) or not kps or not all(isinstance(k, str) and k for k in kps):
-        raise OntologyError("a skeleton needs `keypoints`, a non-empty list of names",
-                            pointer=f"{ptr}/keypoints")
+        raise OntologyError(
+            "a skeleton needs `keypoints`, a non-empty list of names", pointer=f"{ptr}/keypoints"
+        )
     seen: dict[str, str] = {}
     for i, k in enumerate(kps):
         _unique(k, f"{ptr}/keypoints/{i}", seen)
@@ -288,11 +321,15 @@ def _parse_skeleton(doc: Mapping[str, Any], ptr: str) -> tuple[tuple[str, ...], 
         raise OntologyError("`edges` must be a list of [a, b] pairs", pointer=f"{ptr}/edges")
     edges = []
     for i, e in enumerate(edges_doc):
-        ok = (isinstance(e, list) and len(e) == 2
-              and all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= len(kps) for v in e))
+        ok = (
+            isinstance(e, list)
+            and len(e) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= len(kps) for v in e)
+        )
         if not ok:
-            raise OntologyError(f"an edge is a pair of 1-based keypoint numbers up to {len(kps)}",
-                                pointer=f"{ptr}/edges/{i}")
+            raise OntologyError(
+                f"an edge is a pair of 1-based keypoint numbers up to {len(kps)}", pointer=f"{ptr}/edges/{i}"
+            )
         edges.append((e[0], e[1]))
     return tuple(kps), tuple(edges)
 
@@ -319,8 +356,11 @@ def _parse_classification(doc: Any, ptr: str, parent: str | None) -> Classificat
     except ValueError:
         ctype = None
     if ctype is None:
-        raise OntologyError(f"unknown classification type {raw_type!r}", pointer=f"{ptr}/type",
-                            hint="one of radio, checklist, text")
+        raise OntologyError(
+            f"unknown classification type {raw_type!r}",
+            pointer=f"{ptr}/type",
+            hint="one of radio, checklist, text",
+        )
     path = f"{parent}/{name}" if parent else f"cls:{name}"
     options_doc = _list(doc, "options", ptr)
     if ctype is ClassificationType.TEXT:
@@ -329,8 +369,9 @@ def _parse_classification(doc: Any, ptr: str, parent: str | None) -> Classificat
         options: tuple[Option, ...] = ()
     else:
         if not options_doc:
-            raise OntologyError(f"a {ctype.value} classification needs at least one option",
-                                pointer=f"{ptr}/options")
+            raise OntologyError(
+                f"a {ctype.value} classification needs at least one option", pointer=f"{ptr}/options"
+            )
         seen: dict[str, str] = {}
         opts = []
         for i, o in enumerate(options_doc):
@@ -342,8 +383,14 @@ def _parse_classification(doc: Any, ptr: str, parent: str | None) -> Classificat
     scope = doc.get("scope", "global")
     if scope not in ("global", "index"):
         raise OntologyError("`scope` must be `global` or `index`", pointer=f"{ptr}/scope")
-    return Classification(name=name, type=ctype, feature_id=_feature_id(doc, path, ptr),
-                          required=_bool(doc, "required", ptr), options=options, scope=scope)
+    return Classification(
+        name=name,
+        type=ctype,
+        feature_id=_feature_id(doc, path, ptr),
+        required=_bool(doc, "required", ptr),
+        options=options,
+        scope=scope,
+    )
 
 
 def _parse_option(doc: Any, ptr: str, parent: str) -> Option:
@@ -364,5 +411,6 @@ def _parse_option(doc: Any, ptr: str, parent: str) -> Option:
         cls = _parse_classification(c, cptr, path)
         _unique(cls.name, cptr, seen)
         children.append(cls)
-    return Option(value=value, label=label, feature_id=_feature_id(doc, path, ptr),
-                  classifications=tuple(children))
+    return Option(
+        value=value, label=label, feature_id=_feature_id(doc, path, ptr), classifications=tuple(children)
+    )

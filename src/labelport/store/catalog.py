@@ -34,18 +34,29 @@ def dataset_id(conn: sa.Connection, name: str) -> int:
     found = conn.execute(sa.select(datasets.c.id).where(datasets.c.name == name)).scalar()
     if found is None:
         names = conn.execute(sa.select(datasets.c.name)).scalars().all()
-        raise NotFoundError(f"no dataset named {name!r}", code="dataset_not_found",
-                            hint=hint_for(name, names) or "create it with `labelport dataset create`")
+        raise NotFoundError(
+            f"no dataset named {name!r}",
+            code="dataset_not_found",
+            hint=hint_for(name, names) or "create it with `labelport dataset create`",
+        )
     return int(found)
 
 
 def list_datasets(conn: sa.Connection) -> list[Dataset]:
-    counts = (sa.select(data_rows.c.dataset_id, sa.func.count().label("n"))
-              .group_by(data_rows.c.dataset_id).subquery())
-    q = (sa.select(datasets, sa.func.coalesce(counts.c.n, 0))
-         .outerjoin(counts, counts.c.dataset_id == datasets.c.id).order_by(datasets.c.name))
-    return [Dataset(id=r.id, name=r.name, created_at=_aware(r.created_at), row_count=r[-1])
-            for r in conn.execute(q)]
+    counts = (
+        sa.select(data_rows.c.dataset_id, sa.func.count().label("n"))
+        .group_by(data_rows.c.dataset_id)
+        .subquery()
+    )
+    q = (
+        sa.select(datasets, sa.func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.dataset_id == datasets.c.id)
+        .order_by(datasets.c.name)
+    )
+    return [
+        Dataset(id=r.id, name=r.name, created_at=_aware(r.created_at), row_count=r[-1])
+        for r in conn.execute(q)
+    ]
 
 
 def rows_by_key(conn: sa.Connection, keys: Sequence[str]) -> dict[str, tuple[str, str, int]]:
@@ -53,8 +64,9 @@ def rows_by_key(conn: sa.Connection, keys: Sequence[str]) -> dict[str, tuple[str
     out: dict[str, tuple[str, str, int]] = {}
     for i in range(0, len(keys), 900):  # stay under SQLite's bound-parameter limit
         chunk = keys[i : i + 900]
-        q = sa.select(data_rows.c.global_key, data_rows.c.uid, data_rows.c.uri,
-                      data_rows.c.dataset_id).where(data_rows.c.global_key.in_(chunk))
+        q = sa.select(data_rows.c.global_key, data_rows.c.uid, data_rows.c.uri, data_rows.c.dataset_id).where(
+            data_rows.c.global_key.in_(chunk)
+        )
         for key, uid, uri, ds in conn.execute(q):
             out[key] = (uid, uri, ds)
     return out
@@ -77,19 +89,43 @@ def insert_rows(conn: sa.Connection, rows: Iterable[dict[str, Any]]) -> None:
         conn.execute(sa.insert(data_rows), batch)
 
 
-_ROW_COLUMNS = (data_rows.c.uid, data_rows.c.global_key, datasets.c.name, data_rows.c.media_type,
-                data_rows.c.uri, data_rows.c.parent_path, data_rows.c.filename,
-                data_rows.c.external_id, data_rows.c.metadata, data_rows.c.tags)
+_ROW_COLUMNS = (
+    data_rows.c.uid,
+    data_rows.c.global_key,
+    datasets.c.name,
+    data_rows.c.media_type,
+    data_rows.c.uri,
+    data_rows.c.parent_path,
+    data_rows.c.filename,
+    data_rows.c.external_id,
+    data_rows.c.metadata,
+    data_rows.c.tags,
+)
 
 
 def row_from_record(r: Any) -> DataRow:
-    return DataRow(id=r.uid, global_key=r.global_key, dataset=r.name, media_type=MediaType(r.media_type),
-                   uri=r.uri, parent_path=r.parent_path, filename=r.filename, external_id=r.external_id,
-                   metadata=orjson.loads(r.metadata), tags=orjson.loads(r.tags))
+    return DataRow(
+        id=r.uid,
+        global_key=r.global_key,
+        dataset=r.name,
+        media_type=MediaType(r.media_type),
+        uri=r.uri,
+        parent_path=r.parent_path,
+        filename=r.filename,
+        external_id=r.external_id,
+        metadata=orjson.loads(r.metadata),
+        tags=orjson.loads(r.tags),
+    )
 
 
-def list_rows(conn: sa.Connection, *, dataset: str | None = None, prefix: str | None = None,
-              limit: int | None = None, offset: int = 0) -> list[DataRow]:
+def list_rows(
+    conn: sa.Connection,
+    *,
+    dataset: str | None = None,
+    prefix: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[DataRow]:
     q = sa.select(*_ROW_COLUMNS).join(datasets, datasets.c.id == data_rows.c.dataset_id)
     if dataset is not None:
         q = q.where(data_rows.c.dataset_id == dataset_id(conn, dataset))
@@ -104,8 +140,11 @@ def list_rows(conn: sa.Connection, *, dataset: str | None = None, prefix: str | 
 def rows_for_keys(conn: sa.Connection, keys: Sequence[str]) -> list[DataRow]:
     out: list[DataRow] = []
     for i in range(0, len(keys), 900):
-        q = (sa.select(*_ROW_COLUMNS).join(datasets, datasets.c.id == data_rows.c.dataset_id)
-             .where(data_rows.c.global_key.in_(keys[i : i + 900])))
+        q = (
+            sa.select(*_ROW_COLUMNS)
+            .join(datasets, datasets.c.id == data_rows.c.dataset_id)
+            .where(data_rows.c.global_key.in_(keys[i : i + 900]))
+        )
         out.extend(row_from_record(r) for r in conn.execute(q))
     return out
 

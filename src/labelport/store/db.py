@@ -31,9 +31,7 @@ def normalize_url(url: str) -> str:
     if url.startswith("postgresql+psycopg://") or url.startswith("sqlite"):
         return url
     if "://" in url:
-        raise InvalidInputError(
-            f"unsupported database URL {url!r}", hint="use a file path or postgresql://…"
-        )
+        raise InvalidInputError(f"unsupported database URL {url!r}", hint="use a file path or postgresql://…")
     return f"sqlite:///{Path(url).expanduser().resolve()}"
 
 

@@ -18,17 +18,25 @@ def create_ontology(conn: sa.Connection, name: str, ontology: Ontology) -> Ontol
         raise ConflictError(f"ontology {name!r} already exists", code="ontology_exists")
     spec = ontology.to_dict()
     created = now()
-    pk = conn.execute(sa.insert(ontologies).values(
-        name=name, spec=orjson.dumps(spec).decode(), created_at=created)).inserted_primary_key
+    pk = conn.execute(
+        sa.insert(ontologies).values(name=name, spec=orjson.dumps(spec).decode(), created_at=created)
+    ).inserted_primary_key
     assert pk is not None
     ont_id = int(pk[0])
     ids: dict[str, int] = {}
     for path, node, parent in ontology.walk():
         node_kind, kind = _describe(node)
-        res = conn.execute(sa.insert(features).values(
-            ontology_id=ont_id, feature_id=node.feature_id, path=path, node=node_kind,
-            name=node.value if isinstance(node, Option) else node.name, kind=kind,
-            parent_id=ids[parent] if parent else None))
+        res = conn.execute(
+            sa.insert(features).values(
+                ontology_id=ont_id,
+                feature_id=node.feature_id,
+                path=path,
+                node=node_kind,
+                name=node.value if isinstance(node, Option) else node.name,
+                kind=kind,
+                parent_id=ids[parent] if parent else None,
+            )
+        )
         assert res.inserted_primary_key is not None
         ids[path] = int(res.inserted_primary_key[0])
     return _info(ont_id, name, created, spec)
@@ -46,16 +54,25 @@ def _info(ont_id: int, name: str, created: object, spec: dict[str, object]) -> O
     tools = spec.get("tools", [])
     classes = spec.get("classifications", [])
     assert isinstance(tools, list) and isinstance(classes, list)
-    return OntologyInfo(id=ont_id, name=name, created_at=_aware(created),  # type: ignore[arg-type]
-                        tool_count=len(tools), classification_count=len(classes), spec=spec)
+    return OntologyInfo(
+        id=ont_id,
+        name=name,
+        created_at=_aware(created),  # type: ignore[arg-type]
+        tool_count=len(tools),
+        classification_count=len(classes),
+        spec=spec,
+    )
 
 
 def ontology_id(conn: sa.Connection, name: str) -> int:
     found = conn.execute(sa.select(ontologies.c.id).where(ontologies.c.name == name)).scalar()
     if found is None:
         names = conn.execute(sa.select(ontologies.c.name)).scalars().all()
-        raise NotFoundError(f"no ontology named {name!r}", code="ontology_not_found",
-                            hint=hint_for(name, names) or "create it with `labelport ontology create`")
+        raise NotFoundError(
+            f"no ontology named {name!r}",
+            code="ontology_not_found",
+            hint=hint_for(name, names) or "create it with `labelport ontology create`",
+        )
     return int(found)
 
 

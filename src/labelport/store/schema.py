@@ -11,8 +11,6 @@ annotations carry ``frame``/``frame_end`` (video, sequences, audio milliseconds)
 undo is kept by superseding rows rather than deleting them.
 """
 
-from __future__ import annotations
-
 import sqlalchemy as sa
 
 metadata = sa.MetaData(
@@ -28,14 +26,16 @@ metadata = sa.MetaData(
 TS = sa.DateTime(timezone=True)
 
 datasets = sa.Table(
-    "datasets", metadata,
+    "datasets",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.Text, nullable=False, unique=True),
     sa.Column("created_at", TS, nullable=False),
 )
 
 data_rows = sa.Table(
-    "data_rows", metadata,
+    "data_rows",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("uid", sa.Text, nullable=False, unique=True),
     sa.Column("dataset_id", sa.Integer, sa.ForeignKey("datasets.id"), nullable=False, index=True),
@@ -52,7 +52,8 @@ data_rows = sa.Table(
 )
 
 ontologies = sa.Table(
-    "ontologies", metadata,
+    "ontologies",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.Text, nullable=False, unique=True),
     sa.Column("spec", sa.Text, nullable=False),  # JSON: the normalised document, feature ids included
@@ -62,7 +63,8 @@ ontologies = sa.Table(
 # The ontology's nodes, flattened, so annotations can reference a class by a small integer and
 # counts per class are one GROUP BY.
 features = sa.Table(
-    "features", metadata,
+    "features",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("ontology_id", sa.Integer, sa.ForeignKey("ontologies.id"), nullable=False),
     sa.Column("feature_id", sa.Text, nullable=False),
@@ -75,7 +77,8 @@ features = sa.Table(
 )
 
 projects = sa.Table(
-    "projects", metadata,
+    "projects",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.Text, nullable=False, unique=True),
     sa.Column("media_type", sa.Text, nullable=False),
@@ -84,7 +87,8 @@ projects = sa.Table(
 )
 
 batches = sa.Table(
-    "batches", metadata,
+    "batches",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False),
     sa.Column("name", sa.Text, nullable=False),
@@ -93,7 +97,8 @@ batches = sa.Table(
 )
 
 tasks = sa.Table(
-    "tasks", metadata,
+    "tasks",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False),
     sa.Column("data_row_id", sa.Integer, sa.ForeignKey("data_rows.id"), nullable=False, index=True),
@@ -108,7 +113,8 @@ tasks = sa.Table(
 )
 
 import_jobs = sa.Table(
-    "import_jobs", metadata,
+    "import_jobs",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False, index=True),
     sa.Column("name", sa.Text, nullable=False),
@@ -134,7 +140,8 @@ import_jobs = sa.Table(
 )
 
 labels = sa.Table(
-    "labels", metadata,
+    "labels",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False),
     sa.Column("data_row_id", sa.Integer, sa.ForeignKey("data_rows.id"), nullable=False, index=True),
@@ -146,7 +153,8 @@ labels = sa.Table(
 )
 
 annotations = sa.Table(
-    "annotations", metadata,
+    "annotations",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("label_id", sa.Integer, sa.ForeignKey("labels.id"), nullable=False),
     sa.Column("uid", sa.Text, nullable=False),  # the annotation's own id (uuid, AIMMO N-uuid, ...)
@@ -163,14 +171,18 @@ annotations = sa.Table(
     sa.Column("job_id", sa.Integer, sa.ForeignKey("import_jobs.id"), nullable=False, index=True),
     sa.Column("superseded_by", sa.Integer, sa.ForeignKey("import_jobs.id"), index=True),
     sa.Index(
-        "uq_annotations_live_uid", "label_id", "uid", unique=True,
+        "uq_annotations_live_uid",
+        "label_id",
+        "uid",
+        unique=True,
         sqlite_where=sa.text("superseded_by IS NULL"),
         postgresql_where=sa.text("superseded_by IS NULL"),
     ),
 )
 
 job_issues = sa.Table(
-    "job_issues", metadata,
+    "job_issues",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("job_id", sa.Integer, sa.ForeignKey("import_jobs.id"), nullable=False),
     sa.Column("seq", sa.Integer, nullable=False),
@@ -190,7 +202,8 @@ job_issues = sa.Table(
 
 # What a job did to each data row, and what the row's task was before: enough to undo it.
 job_rows = sa.Table(
-    "job_rows", metadata,
+    "job_rows",
+    metadata,
     sa.Column("job_id", sa.Integer, sa.ForeignKey("import_jobs.id"), primary_key=True),
     sa.Column("data_row_id", sa.Integer, sa.ForeignKey("data_rows.id"), primary_key=True, index=True),
     sa.Column("outcome", sa.Text, nullable=False),  # created | updated | skipped

@@ -51,10 +51,31 @@ class Workspace:
     def __init__(self, url: str | None = None, *, create: bool = False) -> None:
         self.url = url or default_url()
         self.engine = db.create_engine(self.url)
-        if create:
-            db.upgrade(self.engine)
-        else:
-            db.check_schema(self.engine, self.url)
+        try:
+            if create:
+                db.upgrade(self.engine)
+            else:
+                db.check_schema(self.engine, self.url)
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    @classmethod
+    def init(cls, url: str | None = None) -> dict[str, Any]:
+        """Create the workspace or upgrade its schema (``labelport init``)."""
+        url = url or default_url()
+        engine = db.create_engine(url)
+        try:
+            before, after = db.upgrade(engine)
+        finally:
+            engine.dispose()
+        return {
+            "url": url,
+            "revision": after,
+            "previous_revision": before,
+            "created": before is None,
+            "upgraded": before is not None and before != after,
+        }
 
     def close(self) -> None:
         self.engine.dispose()
@@ -79,23 +100,42 @@ class Workspace:
         with self.engine.connect() as conn:
             return catalog.list_datasets(conn)
 
-    def add_rows(self, dataset: str, paths: Sequence[str | Path], *,
-                 media_type: MediaType | str | None = None, strict: bool = False,
-                 progress: ingest.Progress | None = None) -> AddRowsResult:
+    def add_rows(
+        self,
+        dataset: str,
+        paths: Sequence[str | Path],
+        *,
+        media_type: MediaType | str | None = None,
+        strict: bool = False,
+        progress: ingest.Progress | None = None,
+    ) -> AddRowsResult:
         """Add files and folders (recursively). Unreadable files are skipped and listed unless
         ``strict``; a global-key clash refuses the whole request."""
         media = MediaType.parse(media_type) if isinstance(media_type, str) else media_type
         with self._tx() as conn:
-            return ingest.add_paths(conn, dataset, [Path(p) for p in paths], media_type=media,
-                                    strict=strict, progress=progress)
+            return ingest.add_paths(
+                conn, dataset, [Path(p) for p in paths], media_type=media, strict=strict, progress=progress
+            )
 
-    def add_manifest(self, dataset: str, manifest: str | Path, *, strict: bool = False,
-                     progress: ingest.Progress | None = None) -> AddRowsResult:
+    def add_manifest(
+        self,
+        dataset: str,
+        manifest: str | Path,
+        *,
+        strict: bool = False,
+        progress: ingest.Progress | None = None,
+    ) -> AddRowsResult:
         with self._tx() as conn:
             return ingest.add_manifest(conn, dataset, Path(manifest), strict=strict, progress=progress)
 
-    def rows(self, dataset: str | None = None, *, prefix: str | None = None,
-             limit: int | None = None, offset: int = 0) -> list[DataRow]:
+    def rows(
+        self,
+        dataset: str | None = None,
+        *,
+        prefix: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[DataRow]:
         with self.engine.connect() as conn:
             return catalog.list_rows(conn, dataset=dataset, prefix=prefix, limit=limit, offset=offset)
 
@@ -115,7 +155,9 @@ class Workspace:
             try:
                 spec = orjson.loads(path.read_bytes())
             except OSError as exc:
-                raise InvalidInputError(f"cannot read {path}: {exc.strerror}", code="unreadable_file") from exc
+                raise InvalidInputError(
+                    f"cannot read {path}: {exc.strerror}", code="unreadable_file"
+                ) from exc
             except orjson.JSONDecodeError as exc:
                 raise InvalidInputError(f"{path}: invalid JSON: {exc}", code="invalid_json") from exc
         ontology = parse_ontology(spec)
@@ -146,8 +188,15 @@ class Workspace:
         with self.engine.connect() as conn:
             return proj_store.list_projects(conn)
 
-    def create_batch(self, project: str, name: str, *, dataset: str | None = None,
-                     global_keys: Sequence[str] | None = None, prefix: str | None = None) -> Batch:
+    def create_batch(
+        self,
+        project: str,
+        name: str,
+        *,
+        dataset: str | None = None,
+        global_keys: Sequence[str] | None = None,
+        prefix: str | None = None,
+    ) -> Batch:
         """Send rows to a project: every row of a dataset, the rows of a global-key list, or the
         rows whose global key starts with a folder prefix (exactly one of the three)."""
         _check_name(name, "batch")
@@ -157,28 +206,44 @@ class Workspace:
         with self._tx() as conn:
             proj = proj_store.project_record(conn, project)
             if dataset is not None:
-                q = sa.select(data_rows.c.id).where(data_rows.c.dataset_id == catalog.dataset_id(conn, dataset))
+                q = sa.select(data_rows.c.id).where(
+                    data_rows.c.dataset_id == catalog.dataset_id(conn, dataset)
+                )
                 ids = list(conn.execute(q.order_by(data_rows.c.id)).scalars())
             elif prefix is not None:
                 folder = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
-                q = sa.select(data_rows.c.id).where(data_rows.c.global_key.startswith(folder, autoescape=True))
+                q = sa.select(data_rows.c.id).where(
+                    data_rows.c.global_key.startswith(folder, autoescape=True)
+                )
                 ids = list(conn.execute(q.order_by(data_rows.c.id)).scalars())
             else:
                 assert global_keys is not None
                 ids = _ids_for_keys(conn, global_keys)
             return proj_store.create_batch(conn, proj, name, ids)
 
-    def tasks(self, project: str, *, status: TaskStatus | str | None = None,
-              limit: int | None = None, offset: int = 0) -> list[Task]:
+    def tasks(
+        self,
+        project: str,
+        *,
+        status: TaskStatus | str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Task]:
         with self.engine.connect() as conn:
             proj = proj_store.project_record(conn, project)
             st = TaskStatus(status) if isinstance(status, str) else status
             return proj_store.list_tasks(conn, proj, status=st, limit=limit, offset=offset)
 
-    def set_task_status(self, project: str, global_key: str, status: TaskStatus | str, *,
-                        stage: Stage | str | None = None,
-                        workers: dict[str, str | None] | None = None,
-                        modifier: str | None = None) -> Task:
+    def set_task_status(
+        self,
+        project: str,
+        global_key: str,
+        status: TaskStatus | str,
+        *,
+        stage: Stage | str | None = None,
+        workers: dict[str, str | None] | None = None,
+        modifier: str | None = None,
+    ) -> Task:
         st = _enum(TaskStatus, status, "status")
         sg = _enum(Stage, stage, "stage") if stage is not None else None
         if workers:
@@ -186,21 +251,26 @@ class Workspace:
                 _enum(Stage, key, "stage")
         with self._tx() as conn:
             proj = proj_store.project_record(conn, project)
-            return proj_store.set_task(conn, proj, global_key, status=st, stage=sg, workers=workers,
-                                       modifier=modifier)
+            return proj_store.set_task(
+                conn, proj, global_key, status=st, stage=sg, workers=workers, modifier=modifier
+            )
 
 
 def _ids_for_keys(conn: sa.Connection, keys: Sequence[str]) -> list[int]:
     unique = list(dict.fromkeys(k for k in keys if k))
     found: dict[str, int] = {}
     for i in range(0, len(unique), 900):
-        q = sa.select(data_rows.c.global_key, data_rows.c.id).where(data_rows.c.global_key.in_(unique[i : i + 900]))
+        q = sa.select(data_rows.c.global_key, data_rows.c.id).where(
+            data_rows.c.global_key.in_(unique[i : i + 900])
+        )
         found.update({k: pk for k, pk in conn.execute(q)})
     missing = [k for k in unique if k not in found]
     if missing:
         more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
-        raise NotFoundError("no data rows with global keys " + ", ".join(repr(m) for m in missing[:3]) + more,
-                            code="data_row_not_found")
+        raise NotFoundError(
+            "no data rows with global keys " + ", ".join(repr(m) for m in missing[:3]) + more,
+            code="data_row_not_found",
+        )
     return [found[k] for k in unique]
 
 
@@ -209,11 +279,14 @@ def _enum(cls: Any, value: Any, what: str) -> Any:
         return cls(value)
     except ValueError:
         allowed = ", ".join(m.value for m in cls)
-        raise InvalidInputError(f"unknown {what} {value!r}; expected one of {allowed}",
-                                code="invalid_input") from None
+        raise InvalidInputError(
+            f"unknown {what} {value!r}; expected one of {allowed}", code="invalid_input"
+        ) from None
 
 
 def _check_name(name: str, what: str) -> None:
     if not name or name != name.strip() or any(c in name for c in "\n\r\t"):
-        raise InvalidInputError(f"{what} name {name!r} must be non-empty, without surrounding "
-                                "spaces or control characters", code="invalid_name")
+        raise InvalidInputError(
+            f"{what} name {name!r} must be non-empty, without surrounding spaces or control characters",
+            code="invalid_name",
+        )

@@ -52,8 +52,9 @@ def _walk(paths: Sequence[Path], scenes: bool) -> Iterator[tuple[Path, Path]]:
                 if f.is_file() and not any(part.startswith(".") for part in f.relative_to(given).parts):
                     yield given, f
         elif scenes:
-            raise InvalidInputError(f"an image sequence is a folder of frames, not a file: {given}",
-                                    code="wrong_media_type")
+            raise InvalidInputError(
+                f"an image sequence is a folder of frames, not a file: {given}", code="wrong_media_type"
+            )
         else:
             yield given.parent, given
 
@@ -64,9 +65,15 @@ def _scene_dirs(root: Path) -> Iterator[Path]:
             yield d
 
 
-def add_paths(conn: sa.Connection, dataset: str, paths: Sequence[Path], *,
-              media_type: MediaType | None = None, strict: bool = False,
-              progress: Progress | None = None) -> AddRowsResult:
+def add_paths(
+    conn: sa.Connection,
+    dataset: str,
+    paths: Sequence[Path],
+    *,
+    media_type: MediaType | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> AddRowsResult:
     ds_id = catalog.dataset_id(conn, dataset)
     scenes = media_type is MediaType.IMAGE_SEQUENCE
     pairs = list(_walk([p.expanduser().resolve() for p in paths], scenes))
@@ -86,8 +93,9 @@ def add_paths(conn: sa.Connection, dataset: str, paths: Sequence[Path], *,
     return result
 
 
-def _row_from_file(root: Path, path: Path, forced: MediaType | None, scenes: bool,
-                   skipped: list[SkippedFile], strict: bool) -> dict[str, Any] | None:
+def _row_from_file(
+    root: Path, path: Path, forced: MediaType | None, scenes: bool, skipped: list[SkippedFile], strict: bool
+) -> dict[str, Any] | None:
     media = forced or detect_media_type(path)
     reason: str | None = None
     meta: dict[str, Any] = {}
@@ -108,13 +116,22 @@ def _row_from_file(root: Path, path: Path, forced: MediaType | None, scenes: boo
     assert media is not None
     rel = PurePosixPath(path.relative_to(root).as_posix())
     parent = _parent_of(rel)
-    return {"uid": None, "global_key": key_for(parent, rel.name), "external_id": None,
-            "media_type": media.value, "uri": str(path), "parent_path": parent,
-            "filename": rel.name, "metadata": meta, "tags": []}
+    return {
+        "uid": None,
+        "global_key": key_for(parent, rel.name),
+        "external_id": None,
+        "media_type": media.value,
+        "uri": str(path),
+        "parent_path": parent,
+        "filename": rel.name,
+        "metadata": meta,
+        "tags": [],
+    }
 
 
-def _flush(conn: sa.Connection, chunk: list[dict[str, Any]], seen: dict[str, str],
-           result: AddRowsResult) -> None:
+def _flush(
+    conn: sa.Connection, chunk: list[dict[str, Any]], seen: dict[str, str], result: AddRowsResult
+) -> None:
     """Insert a chunk: rows already stored with the same uri are unchanged; a key stored (or seen
     earlier in this request) with another uri is a clash that refuses the whole request."""
     if not chunk:
@@ -126,9 +143,11 @@ def _flush(conn: sa.Connection, chunk: list[dict[str, Any]], seen: dict[str, str
         prior = existing.get(key)
         other = prior[1] if prior else seen.get(key)
         if other is not None and other != uri:
-            raise ConflictError(f"global key {key!r} of {uri} is already taken by {other}",
-                                code="global_key_conflict",
-                                hint="give one of them another global key (a manifest can)")
+            raise ConflictError(
+                f"global key {key!r} of {uri} is already taken by {other}",
+                code="global_key_conflict",
+                hint="give one of them another global key (a manifest can)",
+            )
         if other == uri:
             result.unchanged += 1
             continue
@@ -138,8 +157,10 @@ def _flush(conn: sa.Connection, chunk: list[dict[str, Any]], seen: dict[str, str
     taken = catalog.uids_taken(conn, wanted) if wanted else set()
     for r in fresh:
         if r["uid"] in taken:
-            raise ConflictError(f"data row id {r['uid']!r} (for {r['global_key']!r}) is already taken",
-                                code="data_row_id_conflict")
+            raise ConflictError(
+                f"data row id {r['uid']!r} (for {r['global_key']!r}) is already taken",
+                code="data_row_id_conflict",
+            )
         r["uid"] = r["uid"] or new_uid()
         r["created_at"] = catalog.now()
     catalog.insert_rows(conn, fresh)
@@ -149,8 +170,17 @@ def _flush(conn: sa.Connection, chunk: list[dict[str, Any]], seen: dict[str, str
 
 # --- manifests ---------------------------------------------------------------------------------
 
-_NUMERIC = ("width", "height", "fps", "frame_count", "duration_ms", "page_count", "length",
-            "sample_rate", "point_count")
+_NUMERIC = (
+    "width",
+    "height",
+    "fps",
+    "frame_count",
+    "duration_ms",
+    "page_count",
+    "length",
+    "sample_rate",
+    "point_count",
+)
 
 
 def read_manifest(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -158,7 +188,9 @@ def read_manifest(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InvalidInputError(f"cannot read manifest {path}: {exc.strerror}", code="unreadable_file") from exc
+        raise InvalidInputError(
+            f"cannot read manifest {path}: {exc.strerror}", code="unreadable_file"
+        ) from exc
     if path.suffix.lower() == ".csv":
         lines = raw.decode("utf-8-sig").splitlines()
         for n, rec in enumerate(csv.DictReader(lines), 2):
@@ -204,8 +236,14 @@ def _json_obj(v: str, where: str) -> dict[str, Any]:
     return obj
 
 
-def add_manifest(conn: sa.Connection, dataset: str, manifest: Path, *, strict: bool = False,
-                 progress: Progress | None = None) -> AddRowsResult:
+def add_manifest(
+    conn: sa.Connection,
+    dataset: str,
+    manifest: Path,
+    *,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> AddRowsResult:
     ds_id = catalog.dataset_id(conn, dataset)
     entries = list(read_manifest(manifest))
     result = AddRowsResult(dataset=dataset, added=0, unchanged=0, skipped=[])
@@ -235,8 +273,9 @@ def _str_field(entry: dict[str, Any], key: str, where: str, required: bool = Fal
     return v
 
 
-def _row_from_entry(where: str, entry: dict[str, Any], base: Path, skipped: list[SkippedFile],
-                    strict: bool) -> dict[str, Any] | None:
+def _row_from_entry(
+    where: str, entry: dict[str, Any], base: Path, skipped: list[SkippedFile], strict: bool
+) -> dict[str, Any] | None:
     uri = _str_field(entry, "uri", where, required=True) or ""
     parsed = urllib.parse.urlparse(uri)
     local: Path | None = None
@@ -247,15 +286,18 @@ def _row_from_entry(where: str, entry: dict[str, Any], base: Path, skipped: list
     elif parsed.scheme not in ("http", "https", "s3", "gs"):
         raise InvalidInputError(f"{where}: unsupported URI scheme {parsed.scheme!r}", code="wrong_type")
     key = _str_field(entry, "global_key", where) or _str_field(entry, "globalKey", where)
-    rel = PurePosixPath(key if key else (parsed.path if parsed.scheme not in ("", "file") else local.name
-                                         if local else parsed.path))
+    rel = PurePosixPath(
+        key
+        if key
+        else (parsed.path if parsed.scheme not in ("", "file") else local.name if local else parsed.path)
+    )
     filename = rel.name
     parent = _parent_of(PurePosixPath(rel.as_posix().lstrip("/")))
     media_name = _str_field(entry, "media_type", where)
     try:
         media = MediaType.parse(media_name) if media_name else None
-    except ValueError as exc:
-        raise InvalidInputError(f"{where}: {exc}", code="wrong_type") from None
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{where}: {exc.message}", code=exc.code) from None
     meta = entry.get("metadata")
     if meta is not None and not isinstance(meta, dict):
         raise InvalidInputError(f"{where}: `metadata` must be an object", code="wrong_type")
@@ -270,13 +312,22 @@ def _row_from_entry(where: str, entry: dict[str, Any], base: Path, skipped: list
     tags = entry.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise InvalidInputError(f"{where}: `tags` must be a list of strings", code="wrong_type")
-    return {"uid": _str_field(entry, "id", where), "global_key": key or key_for(parent, filename),
-            "external_id": _str_field(entry, "external_id", where), "media_type": media.value,
-            "uri": uri, "parent_path": parent, "filename": filename, "metadata": meta, "tags": tags}
+    return {
+        "uid": _str_field(entry, "id", where),
+        "global_key": key or key_for(parent, filename),
+        "external_id": _str_field(entry, "external_id", where),
+        "media_type": media.value,
+        "uri": uri,
+        "parent_path": parent,
+        "filename": filename,
+        "metadata": meta,
+        "tags": tags,
+    }
 
 
-def _probe_entry(uri: str, local: Path | None, media: MediaType | None,
-                 meta: dict[str, Any] | None) -> tuple[MediaType, dict[str, Any]]:
+def _probe_entry(
+    uri: str, local: Path | None, media: MediaType | None, meta: dict[str, Any] | None
+) -> tuple[MediaType, dict[str, Any]]:
     """Metadata given in the manifest is trusted and nothing is fetched; otherwise the bytes are
     probed, from disk or fetched over http(s) once."""
     if meta is not None and media is not None:
@@ -291,7 +342,7 @@ def _probe_entry(uri: str, local: Path | None, media: MediaType | None,
     suffix = PurePosixPath(urllib.parse.urlparse(uri).path).suffix
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / f"asset{suffix}"
-        with urllib.request.urlopen(uri, timeout=30) as resp, target.open("wb") as out:  # noqa: S310
+        with urllib.request.urlopen(uri, timeout=30) as resp, target.open("wb") as out:
             while block := resp.read(1 << 20):
                 out.write(block)
         media = media or detect_media_type(target)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pathlib
-from typing import Any
+from typing import Any, BinaryIO
 
 import av
 import mutagen
@@ -16,25 +16,25 @@ def probe_audio(path: pathlib.Path) -> dict[str, Any]:
 
     mutagen only parses headers, so it is fast and exact for the common containers; PyAV covers
     what it does not recognise (or recognises without a sample rate, e.g. some raw AAC). When both
-    fail the reason reported is mutagen's if it recognised the format, PyAV's otherwise.
+    fail, PyAV's reason is reported: mutagen also guesses from the extension, so its complaint
+    about a misnamed file is often about the wrong format.
     """
     with path.open("rb") as stream:
-        mutagen_error: str | None = None
         try:
             found = _from_mutagen(stream)
-        except Exception as exc:  # mutagen raises a different error class per format
-            found, mutagen_error = None, str(exc) or type(exc).__name__
+        except Exception:  # mutagen raises a different error class per format
+            found = None
         if found is not None:
             return found
         stream.seek(0)
         try:
             return _from_pyav(stream)
         except Exception as exc:
-            reason = mutagen_error or getattr(exc, "strerror", None) or str(exc)
+            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
             raise ProbeError(f"not a valid audio file: {reason.splitlines()[0]}") from None
 
 
-def _from_mutagen(stream: Any) -> dict[str, Any] | None:
+def _from_mutagen(stream: BinaryIO) -> dict[str, Any] | None:
     audio = mutagen.File(stream)
     info = getattr(audio, "info", None)
     sample_rate = getattr(info, "sample_rate", 0)
@@ -49,7 +49,7 @@ def _from_mutagen(stream: Any) -> dict[str, Any] | None:
     }
 
 
-def _from_pyav(stream: Any) -> dict[str, Any]:
+def _from_pyav(stream: BinaryIO) -> dict[str, Any]:
     with av.open(stream, mode="r") as container:
         if not container.streams.audio:
             raise ValueError("no audio stream")

@@ -10,6 +10,11 @@ from pypdf.generic import RectangleObject
 
 from ..errors import ProbeError
 
+# Viewers accept junk before the header as long as it starts within the first KiB. Checking it
+# up front also keeps pypdf from logging recovery warnings about files that are not PDFs at all.
+_PDF_MAGIC = b"%PDF-"
+_HEADER_WINDOW = 1024
+
 
 def probe_pdf(path: pathlib.Path) -> dict[str, Any]:
     """Return the page count and each page's displayed size in PDF points.
@@ -19,6 +24,9 @@ def probe_pdf(path: pathlib.Path) -> dict[str, Any]:
     pypdf reports a damaged file through many exception types, hence the broad catch.
     """
     with path.open("rb") as stream:
+        if _PDF_MAGIC not in stream.read(_HEADER_WINDOW):
+            raise ProbeError("not a valid PDF: no %PDF- header")
+        stream.seek(0)
         try:
             reader = PdfReader(stream)
             if reader.is_encrypted and not _opens_without_password(reader):

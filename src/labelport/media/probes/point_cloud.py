@@ -71,9 +71,7 @@ def _read_ascii_xyz(stream: io.BufferedReader, header: _PcdHeader) -> npt.NDArra
     finally:
         text.detach()  # the caller's `with` closes the underlying file
     if len(xyz) != header.points:
-        raise ProbeError(
-            f"not a valid PCD: header says {header.points} points, data has {len(xyz)}"
-        )
+        raise ProbeError(f"not a valid PCD: header says {header.points} points, data has {len(xyz)}")
     return xyz
 
 
@@ -102,9 +100,7 @@ def _parse_header(entries: dict[str, list[str]]) -> _PcdHeader:
         width, height = int(entries["WIDTH"][0]), int(entries.get("HEIGHT", ["1"])[0])
         points = int(entries.get("POINTS", [str(width * height)])[0])
         columns: list[tuple[str, str, tuple[int, ...]]] = []
-        for index, (name, size, kind, count) in enumerate(
-            zip(fields, sizes, types, counts, strict=True)
-        ):
+        for index, (name, size, kind, count) in enumerate(zip(fields, sizes, types, counts, strict=True)):
             unique = name if name != "_" else f"_{index}"  # numpy needs unique names
             code = f"<{_PCD_TYPES[kind.upper()]}{int(size)}"
             columns.append((unique, code, (int(count),) if int(count) != 1 else ()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import functools
 import pathlib
 from typing import Any
 
@@ -18,27 +19,39 @@ def count_utf8_chars(path: pathlib.Path) -> tuple[int, bool]:
     Span offsets in labels count Unicode code points of the raw source, so the length is taken
     without newline translation and without the BOM (which no editor shows as a character).
     """
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
-    length = 0
-    offset = 0  # bytes handed to the decoder so far
+    counter = _Utf8Counter()
     with path.open("rb") as stream:
-        chunk = stream.read(_CHUNK)
-        bom = chunk.startswith(codecs.BOM_UTF8)
+        head = stream.read(len(codecs.BOM_UTF8))
+        bom = head == codecs.BOM_UTF8
         if bom:
-            chunk = chunk[len(codecs.BOM_UTF8) :]
-            offset = len(codecs.BOM_UTF8)
-        while True:
-            final = not chunk
-            pending = len(decoder.getstate()[0])
-            try:
-                length += len(decoder.decode(chunk, final=final))
-            except UnicodeDecodeError as exc:
-                position = offset - pending + exc.start
-                raise ProbeError(f"not UTF-8 text: {exc.reason} at byte {position}") from None
-            if final:
-                return length, bom
-            offset += len(chunk)
-            chunk = stream.read(_CHUNK)
+            counter.skip(len(head))
+        else:
+            counter.feed(head)
+        for chunk in iter(functools.partial(stream.read, _CHUNK), b""):
+            counter.feed(chunk)
+        counter.feed(b"", final=True)
+    return counter.length, bom
+
+
+class _Utf8Counter:
+    """Counts characters of UTF-8 fed in pieces; multi-byte sequences may span pieces."""
+
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+        self._fed = 0  # file offset of the next byte, so an error can say where it is
+        self.length = 0
+
+    def skip(self, count: int) -> None:
+        self._fed += count
+
+    def feed(self, data: bytes, *, final: bool = False) -> None:
+        buffered = len(self._decoder.getstate()[0])  # bytes of an unfinished character
+        try:
+            self.length += len(self._decoder.decode(data, final))
+        except UnicodeDecodeError as exc:
+            position = self._fed - buffered + exc.start
+            raise ProbeError(f"not UTF-8 text: {exc.reason} at byte {position}") from None
+        self._fed += len(data)
 
 
 def probe_text(path: pathlib.Path) -> dict[str, Any]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pathlib
-from typing import Any
+from typing import Any, BinaryIO
 
 import av
+from av.container import InputContainer
 
 from ..errors import ProbeError
 
@@ -28,8 +29,10 @@ def probe_video(path: pathlib.Path) -> dict[str, Any]:
             raise ProbeError(f"not a valid video: {_reason(exc)}") from None
 
 
-def _probe(stream: Any) -> dict[str, Any]:
+def _probe(stream: BinaryIO) -> dict[str, Any]:
     with av.open(stream, mode="r") as container:
+        if _is_still_image(container.format.name):
+            raise ProbeError(f"not a valid video: a still image ({container.format.name})")
         if not container.streams.video:
             raise ProbeError("not a valid video: no video stream")
         video = container.streams.video[0]
@@ -75,7 +78,7 @@ def _probe(stream: Any) -> dict[str, Any]:
     return metadata
 
 
-def _scan(container: Any, video: Any, *, count: bool) -> tuple[int, int | None]:
+def _scan(container: InputContainer, video: av.VideoStream, *, count: bool) -> tuple[int, int | None]:
     """Decode the first frame and, when ``count`` is set, count the stream's packets.
 
     Counting demuxes without decoding, which is I/O bound; one packet is one frame for every
@@ -93,6 +96,12 @@ def _scan(container: Any, video: Any, *, count: bool) -> tuple[int, int | None]:
         if rotation is not None and not count:
             break
     return packets, rotation
+
+
+def _is_still_image(demuxer: str) -> bool:
+    """FFmpeg happily opens a PNG or JPEG as a one-frame "video"; an asset declared as video
+    that is really a photo is a mistake in the upload, not a clip to label."""
+    return demuxer == "image2" or demuxer.endswith("_pipe")
 
 
 def _reason(exc: Exception) -> str:

@@ -1,0 +1,1 @@
+"""On-demand benchmarks: ``python -m bench --help``. Never run by CI's tests."""
