@@ -1,1 +1,39 @@
-"""."""
+"""Payload formats, one module each, found through this registry by the CLI, the API and the SDK.
+
+Modules are imported when first asked for, so a broken optional dependency of one format cannot
+hide the others, and importing labelport stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from labelport.formats.base import Detection, FormatSpec
+from labelport.model.errors import InvalidInputError
+
+_MODULES = {
+    "ndjson": "labelport.formats.ndjson",
+    "aimmo": "labelport.formats.aimmo",
+}
+
+
+def names() -> list[str]:
+    return list(_MODULES)
+
+
+def get(name: str) -> FormatSpec:
+    module = _MODULES.get(name)
+    if module is None:
+        raise InvalidInputError(f"unknown format {name!r}", code="unknown_format",
+                                hint="one of " + ", ".join(_MODULES))
+    spec: FormatSpec = importlib.import_module(module).SPEC
+    return spec
+
+
+def detect(payload: Path) -> tuple[str | None, dict[str, Detection]]:
+    """Which format a payload is, with every format's reasons; None when none or several match."""
+    results = {name: get(name).detect(payload) for name in _MODULES}
+    best = max(r.confidence for r in results.values())
+    winners = [n for n, r in results.items() if r.confidence == best and best >= 0.5]
+    return (winners[0] if len(winners) == 1 else None), results

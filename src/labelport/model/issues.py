@@ -105,6 +105,12 @@ CODES: dict[str, CodeInfo] = {
         "a .json file that is not UTF-8",
         "Check the path and encoding.",
     ),
+    "path_mismatch": _c(
+        W,
+        "An AIMMO GT file is not where its `parent_path`/`filename` say; the fields decide.",
+        "`day/a.json` declaring `parent_path: /night`",
+        "Move the file to mirror the resource tree.",
+    ),
     # --- data rows and tasks ------------------------------------------------------------------
     "data_row_not_found": _c(
         E,

@@ -1,0 +1,453 @@
+"""Labelbox NDJSON: one annotation per line (``../shared/research/labelbox.md``, section 2).
+
+Layout: a single ``.ndjson`` file. Each line is an object with ``dataRow`` (``{"id"}`` or
+``{"globalKey"}``, exactly one), ``name`` and/or ``schemaId``, an optional ``uuid``, and one shape:
+
+=================  =====================================  ==================================
+payload key        canonical kind                         notes
+=================  =====================================  ==================================
+``bbox``           bbox ``[left, top, width, height]``    negative sizes normalised (min/max)
+``polygon``        polygon (one ring, points as given)    the SDK's closing point is kept
+``line``           line
+``point``          point
+``mask``           mask (COCO RLE)                        ``png``, ``imBytes``+``colorRGB``,
+                                                          ``instanceURI``+``colorRGB`` (fetched
+                                                          by the job), ``counts``+``size``
+``relationship``   relationship                           endpoints are uuids of the payload
+``location``       entity ``[start, end + 1)``            NDJSON ``end`` is inclusive
+``answer(s)``      radio / checklist / text               ``answers`` is an alias of a list
+=================  =====================================  ==================================
+
+Nested ``classifications`` go to any depth. Ids: a UUID in any textual form, or the AIMMO
+``<n>-<uuid>`` form so AIMMO-born annotations survive a trip through NDJSON. Coordinates are never
+rounded. What this format cannot carry: cuboids, skeleton keypoints, tracks (``track_id``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import uuid as uuidlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from labelport.formats import masks
+from labelport.formats.base import Detection, ExportRow, ExportSummary, FormatSpec, IssueSink, issue
+from labelport.model.issues import Location
+from labelport.model.records import Annotation, Answer, Choice, Record, RowRef
+
+SHAPES = ("bbox", "polygon", "line", "point", "mask", "relationship", "location")
+_AIMMO_ID = re.compile(r"^\d+-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_KNOWN = {"uuid", "dataRow", "name", "schemaId", "classifications", "answer", "answers", "messageId",
+          "confidence", "customMetrics", "isBenchmarkReferenceLabel", "page", "unit", *SHAPES}
+
+
+class _Bad(Exception):
+    """A structural fault in one line: reported once, the line is skipped."""
+
+    def __init__(self, code: str, message: str, pointer: str, value: Any = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.pointer, self.value = code, message, pointer, value
+
+
+def valid_id(value: str) -> bool:
+    if _AIMMO_ID.match(value):
+        return True
+    try:
+        uuidlib.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def read(payload: Path, sink: IssueSink) -> Iterator[Record]:
+    name = payload.name
+    try:
+        fh = payload.open("rb")
+    except OSError as exc:
+        sink(issue("unreadable_payload", f"cannot open {payload}: {exc.strerror}", Location(file=name)))
+        return
+    with fh:
+        for lineno, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            loc = Location(file=name, line=lineno)
+            doc = _decode(raw, loc, sink)
+            if doc is None:
+                continue
+            if not isinstance(doc, dict):
+                sink(issue("wrong_type", f"a line is a JSON object, got {type(doc).__name__}", loc))
+                continue
+            record = _record(doc, loc, sink)
+            if record is not None:
+                yield record
+
+
+def _decode(raw: bytes, loc: Location, sink: IssueSink) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        # Python's json writes NaN and Infinity; read them so the real problem is named.
+        try:
+            return json.loads(raw)
+        except ValueError:
+            sink(issue("invalid_json", f"invalid JSON: {exc}", loc, value=raw[:200].decode("utf-8", "replace")))
+            return None
+
+
+def _record(doc: dict[str, Any], loc: Location, sink: IssueSink) -> Record | None:
+    uid = doc.get("uuid")
+    loc.annotation_id = uid if isinstance(uid, str) else None
+    try:
+        row = _row_ref(doc.get("dataRow"))
+        loc.data_row = str(row)
+        for key in doc:
+            if key not in _KNOWN:
+                sink(issue("unknown_field", f"unknown field `{key}` is ignored", _at(loc, f"/{key}")))
+        ann = _annotation(doc)
+    except _Bad as bad:
+        sink(issue(bad.code, bad.message, _at(loc, bad.pointer), value=bad.value))
+        return None
+    if uid is not None and (not isinstance(uid, str) or not valid_id(uid)):
+        sink(issue("bad_annotation_id", f"`uuid` {uid!r} is not a UUID", _at(loc, "/uuid"), value=uid))
+    return Record(row=row, annotations=[ann], location=loc)
+
+
+def _at(loc: Location, pointer: str) -> Location:
+    return Location(file=loc.file, line=loc.line, pointer=pointer, annotation_id=loc.annotation_id,
+                    data_row=loc.data_row)
+
+
+def _row_ref(value: Any) -> RowRef:
+    if value is None:
+        raise _Bad("missing_field", "missing `dataRow`", "/dataRow")
+    if not isinstance(value, dict):
+        raise _Bad("wrong_type", "`dataRow` must be an object with `id` or `globalKey`", "/dataRow", value)
+    rid, key = value.get("id"), value.get("globalKey")
+    if rid is not None and key is not None:
+        raise _Bad("ambiguous_data_row", "`dataRow` has both `id` and `globalKey`; give exactly one",
+                   "/dataRow", value)
+    if rid is None and key is None:
+        raise _Bad("missing_field", "`dataRow` needs `id` or `globalKey`", "/dataRow", value)
+    given = rid if rid is not None else key
+    if not isinstance(given, str) or not given:
+        raise _Bad("wrong_type", "a data row id or global key is a non-empty string",
+                   "/dataRow/id" if rid is not None else "/dataRow/globalKey", given)
+    return RowRef(id=rid) if rid is not None else RowRef(global_key=key)
+
+
+def _name(doc: dict[str, Any], pointer: str, required: bool = True) -> tuple[str | None, str | None]:
+    name, schema_id = doc.get("name"), doc.get("schemaId")
+    for key, v in (("name", name), ("schemaId", schema_id)):
+        if v is not None and (not isinstance(v, str) or not v):
+            raise _Bad("wrong_type", f"`{key}` must be a non-empty string", f"{pointer}/{key}", v)
+    if required and name is None and schema_id is None:
+        raise _Bad("missing_field", "needs `name` or `schemaId`", pointer or "/")
+    return name, schema_id
+
+
+def _annotation(doc: dict[str, Any]) -> Annotation:
+    name, schema_id = _name(doc, "")
+    shapes = [k for k in SHAPES if k in doc]
+    has_answer = "answer" in doc or "answers" in doc
+    if len(shapes) > 1 or (shapes and has_answer):
+        raise _Bad("unsupported_annotation", f"a line carries one shape; found {shapes + ['answer'] * has_answer}",
+                   "/")
+    common: dict[str, Any] = {"uid": doc.get("uuid"), "name": name, "schema_id": schema_id}
+    msg = doc.get("messageId")
+    if msg is not None:
+        if not isinstance(msg, str):
+            raise _Bad("wrong_type", "`messageId` must be a string", "/messageId", msg)
+        common["message_id"] = msg
+    page = doc.get("page")
+    if page is not None:
+        common["page"] = _int(page, "/page")
+    if has_answer:
+        return Annotation(kind=_answer_kind(doc), answer=_answer(doc, ""), **common)
+    if not shapes:
+        raise _Bad("unsupported_annotation",
+                   "no shape: expected one of bbox, polygon, line, point, mask, relationship, location, answer",
+                   "/")
+    kind = shapes[0]
+    nested = _classifications(doc.get("classifications"), "/classifications")
+    extra = {"unit": doc["unit"]} if "unit" in doc else None
+    geometry, canon = _geometry(kind, doc[kind], f"/{kind}")
+    return Annotation(kind=canon, geometry=geometry, classifications=nested, extra=extra, pointer=f"/{kind}",
+                      **common)
+
+
+def _num(v: Any, pointer: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise _Bad("wrong_type", f"a coordinate must be a number, got {v!r}", pointer, v)
+    return v
+
+
+def _int(v: Any, pointer: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise _Bad("wrong_type", f"expected an integer, got {v!r}", pointer, v)
+    return v
+
+
+def _xy(p: Any, pointer: str) -> tuple[float, float]:
+    if not isinstance(p, dict):
+        raise _Bad("wrong_type", "a point is an object with `x` and `y`", pointer, p)
+    if "x" not in p or "y" not in p:
+        raise _Bad("missing_field", "a point needs `x` and `y`", pointer, p)
+    return _num(p["x"], f"{pointer}/x"), _num(p["y"], f"{pointer}/y")
+
+
+def _points(v: Any, pointer: str) -> list[float]:
+    if not isinstance(v, list):
+        raise _Bad("wrong_type", "expected a list of points", pointer, v)
+    flat: list[float] = []
+    for i, p in enumerate(v):
+        flat.extend(_xy(p, f"{pointer}/{i}"))
+    return flat
+
+
+def _geometry(kind: str, v: Any, pointer: str) -> tuple[Any, str]:
+    if kind == "bbox":
+        if not isinstance(v, dict):
+            raise _Bad("wrong_type", "`bbox` is an object with top, left, height, width", pointer, v)
+        for k in ("top", "left", "height", "width"):
+            if k not in v:
+                raise _Bad("missing_field", f"`bbox` needs `{k}`", pointer, v)
+        top, left = _num(v["top"], f"{pointer}/top"), _num(v["left"], f"{pointer}/left")
+        h, w = _num(v["height"], f"{pointer}/height"), _num(v["width"], f"{pointer}/width")
+        if w < 0:
+            left, w = left + w, -w
+        if h < 0:
+            top, h = top + h, -h
+        return [left, top, w, h], "bbox"
+    if kind == "polygon":
+        return [_points(v, pointer)], "polygon"
+    if kind == "line":
+        return _points(v, pointer), "line"
+    if kind == "point":
+        return list(_xy(v, pointer)), "point"
+    if kind == "location":
+        if not isinstance(v, dict) or "start" not in v or "end" not in v:
+            raise _Bad("missing_field", "`location` needs `start` and `end`", pointer, v)
+        start, end = _int(v["start"], f"{pointer}/start"), _int(v["end"], f"{pointer}/end")
+        return [start, end + 1], "entity"
+    if kind == "relationship":
+        if not isinstance(v, dict):
+            raise _Bad("wrong_type", "`relationship` is an object", pointer, v)
+        for k in ("source", "target"):
+            if not isinstance(v.get(k), str):
+                raise _Bad("missing_field", f"`relationship` needs `{k}` (a uuid)", f"{pointer}/{k}", v.get(k))
+        rtype = v.get("type", "unidirectional")
+        if rtype not in ("unidirectional", "bidirectional"):
+            raise _Bad("wrong_type", "relationship `type` is unidirectional or bidirectional",
+                       f"{pointer}/type", rtype)
+        return {"source": v["source"], "target": v["target"], "type": rtype}, "relationship"
+    return _mask(v, pointer), "mask"
+
+
+def _color(v: Any, pointer: str) -> tuple[int, int, int]:
+    ok = isinstance(v, list) and len(v) == 3 and all(
+        isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in v)
+    if not ok:
+        raise _Bad("wrong_type", "`colorRGB` is three integers from 0 to 255", pointer, v)
+    return v[0], v[1], v[2]
+
+
+def _mask(v: Any, pointer: str) -> Any:
+    if not isinstance(v, dict):
+        raise _Bad("wrong_type", "`mask` is an object", pointer, v)
+    try:
+        if "png" in v:
+            return masks.encode(masks.from_png(_b64(v["png"], f"{pointer}/png")))
+        if "imBytes" in v:
+            color = _color(v.get("colorRGB"), f"{pointer}/colorRGB")
+            data = _b64(v["imBytes"], f"{pointer}/imBytes")
+            if color not in masks.colors_in_png(data):
+                raise _Bad("mask_color_not_found", f"colour {list(color)} appears nowhere in the mask PNG",
+                           f"{pointer}/colorRGB", list(color))
+            return masks.encode(masks.from_png(data, color))
+        if "instanceURI" in v:
+            uri = v["instanceURI"]
+            if not isinstance(uri, str):
+                raise _Bad("wrong_type", "`instanceURI` must be a string", f"{pointer}/instanceURI", uri)
+            return {"uri": uri, "color": list(_color(v.get("colorRGB"), f"{pointer}/colorRGB"))}
+        if "counts" in v and "size" in v:
+            if isinstance(v["counts"], list):
+                return masks.from_uncompressed(v["counts"], v["size"])
+            masks.decode(v)  # checks it
+            return {"size": list(v["size"]), "counts": v["counts"]}
+    except masks.MaskError as exc:
+        raise _Bad("mask_invalid", f"mask cannot be decoded: {exc}", pointer) from None
+    raise _Bad("missing_field", "`mask` needs png, imBytes+colorRGB, instanceURI+colorRGB or counts+size",
+               pointer, sorted(v))
+
+
+def _b64(v: Any, pointer: str) -> bytes:
+    if not isinstance(v, str):
+        raise _Bad("wrong_type", "expected base64 text", pointer)
+    try:
+        return base64.b64decode(v, validate=True)
+    except (binascii.Error, ValueError):
+        raise _Bad("mask_invalid", "not valid base64", pointer) from None
+
+
+def _answer_kind(doc: dict[str, Any]) -> str:
+    if "answers" in doc:
+        return "checklist"
+    a = doc["answer"]
+    return "checklist" if isinstance(a, list) else "text" if isinstance(a, str) else "radio"
+
+
+def _choice(v: Any, pointer: str) -> Choice:
+    if not isinstance(v, dict):
+        raise _Bad("wrong_type", "an answer is an object with `name` or `schemaId`", pointer, v)
+    name, schema_id = _name(v, pointer)
+    return Choice(name=name, schema_id=schema_id, pointer=pointer,
+                  classifications=_classifications(v.get("classifications"), f"{pointer}/classifications"))
+
+
+def _answer(doc: dict[str, Any], pointer: str) -> Answer:
+    name, schema_id = _name(doc, pointer)
+    key = "answers" if "answers" in doc else "answer"
+    a = doc[key]
+    ap = f"{pointer}/{key}"
+    value: Choice | list[Choice] | str
+    if isinstance(a, str):
+        value = a
+    elif isinstance(a, list):
+        value = [_choice(c, f"{ap}/{i}") for i, c in enumerate(a)]
+    elif isinstance(a, dict):
+        value = _choice(a, ap)
+    else:
+        raise _Bad("answer_type_mismatch", f"`{key}` must be an object, a list or a string", ap, a)
+    return Answer(name=name, schema_id=schema_id, value=value, pointer=pointer or "/")
+
+
+def _classifications(v: Any, pointer: str) -> list[Answer]:
+    if v is None:
+        return []
+    if not isinstance(v, list):
+        raise _Bad("wrong_type", "`classifications` must be a list", pointer, v)
+    out = []
+    for i, c in enumerate(v):
+        p = f"{pointer}/{i}"
+        if not isinstance(c, dict):
+            raise _Bad("wrong_type", "a classification is an object", p, c)
+        if "answer" not in c and "answers" not in c:
+            raise _Bad("missing_field", "a classification needs `answer`", p)
+        out.append(_answer(c, p))
+    return out
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def _answer_out(a: Answer) -> dict[str, Any]:
+    d: dict[str, Any] = {"name": a.name} if a.name is not None else {"schemaId": a.schema_id}
+    v = a.value
+    if isinstance(v, str):
+        d["answer"] = v
+    elif isinstance(v, list):
+        d["answer"] = [_choice_out(c) for c in v]
+    elif v is not None:
+        d["answer"] = _choice_out(v)
+    return d
+
+
+def _choice_out(c: Choice) -> dict[str, Any]:
+    d: dict[str, Any] = {"name": c.name} if c.name is not None else {"schemaId": c.schema_id}
+    if c.classifications:
+        d["classifications"] = [_answer_out(x) for x in c.classifications]
+    return d
+
+
+def annotation_to_line(ann: Annotation, data_row: dict[str, str]) -> dict[str, Any] | None:
+    """One canonical annotation as an NDJSON object, or None when NDJSON cannot carry it."""
+    d: dict[str, Any] = {"uuid": ann.uid, "dataRow": data_row}
+    d.update({"name": ann.name} if ann.name is not None else {"schemaId": ann.schema_id})
+    if ann.message_id is not None:
+        d["messageId"] = ann.message_id
+    if ann.page is not None:
+        d["page"] = ann.page
+    if ann.extra and "unit" in ann.extra:
+        d["unit"] = ann.extra["unit"]
+    if ann.answer is not None:
+        d.update({k: v for k, v in _answer_out(ann.answer).items() if k not in ("name", "schemaId")})
+        return d
+    g = ann.geometry
+    d["classifications"] = [_answer_out(a) for a in ann.classifications]
+    if ann.kind == "bbox":
+        d["bbox"] = {"top": g[1], "left": g[0], "height": g[3], "width": g[2]}
+    elif ann.kind == "polygon" and len(g) == 1:
+        d["polygon"] = [{"x": g[0][i], "y": g[0][i + 1]} for i in range(0, len(g[0]), 2)]
+    elif ann.kind == "line":
+        d["line"] = [{"x": g[i], "y": g[i + 1]} for i in range(0, len(g), 2)]
+    elif ann.kind == "point":
+        d["point"] = {"x": g[0], "y": g[1]}
+    elif ann.kind == "mask" and "counts" in g:
+        d["mask"] = {"png": base64.b64encode(masks.to_png(masks.decode(g))).decode()}
+    elif ann.kind == "relationship":
+        d["relationship"] = dict(g)
+    elif ann.kind == "entity":
+        d["location"] = {"start": g[0], "end": g[1] - 1}
+    else:
+        return None
+    return d
+
+
+def write(rows: Iterable[ExportRow], out: Path) -> ExportSummary:
+    summary = ExportSummary()
+    with out.open("wb") as fh:
+        for row in rows:
+            summary.rows += 1
+            ref = {"globalKey": row.ref.global_key or ""}
+            for ann in row.annotations:
+                line = annotation_to_line(ann, ref)
+                if line is None or ann.track_id is not None:
+                    summary.not_expressible.append(issue(
+                        "unsupported_annotation",
+                        f"NDJSON cannot carry a {ann.kind}" + (" with a track id" if line else ""),
+                        Location(data_row=row.ref.global_key, annotation_id=ann.uid)))
+                    if line is None:
+                        continue
+                fh.write(orjson.dumps(line) + b"\n")
+                summary.annotations += 1
+    return summary
+
+
+def detect(payload: Path) -> Detection:
+    if payload.is_dir():
+        return Detection(0.0, ["a folder, not an NDJSON file"])
+    try:
+        with payload.open("rb") as fh:
+            head = [ln for ln in (fh.readline() for _ in range(5)) if ln.strip()]
+    except OSError as exc:
+        return Detection(0.0, [f"cannot read: {exc.strerror}"])
+    if not head:
+        return Detection(0.0, ["the file is empty"])
+    try:
+        docs = [orjson.loads(ln) for ln in head]
+    except orjson.JSONDecodeError:
+        return Detection(0.0, ["the first lines are not one JSON object each"])
+    hits = sum(isinstance(d, dict) and "dataRow" in d for d in docs)
+    if hits == len(docs):
+        conf = 1.0 if payload.suffix.lower() == ".ndjson" else 0.9
+        return Detection(conf, [f"{hits} of the first {len(docs)} lines are objects with `dataRow`"])
+    return Detection(0.0, [f"only {hits} of the first {len(docs)} lines have `dataRow`"])
+
+
+SPEC = FormatSpec(
+    name="ndjson",
+    title="Labelbox NDJSON",
+    carries="bbox, polygon, line, point, masks (4 encodings), relationships, text entities, "
+    "radio/checklist/text at any depth",
+    read=read,
+    write=write,
+    detect=detect,
+    media_types=("image", "text", "conversation", "html", "pdf", "geospatial", "video", "audio"),
+)
+

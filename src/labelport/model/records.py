@@ -1,0 +1,158 @@
+"""What readers yield and writers take: one canonical form for every format.
+
+A reader turns its input into :class:`Record` objects: a reference to a data row (however the
+format names it) and the annotations for that row, each with the location it came from. Readers
+do not resolve names or rows and never touch the database; validation does that against a
+snapshot of the project, so every format gets exactly the same checks.
+
+Canonical geometry (``Annotation.geometry``), in the units of ``../shared/DESIGN.md``::
+
+    bbox       [x, y, w, h]                 pixels from the top-left; x, y the top-left corner
+    polygon    [[x0, y0, x1, y1, ...], ...]  one flat list per ring (COCO multi-polygons: several)
+    line       [x0, y0, x1, y1, ...]
+    point      [x, y]
+    keypoints  [x0, y0, v0, x1, y1, v1, ...] v = COCO visibility (0 absent, 1 hidden, 2 visible)
+    mask       {"size": [h, w], "counts": "<COCO compressed RLE>"}
+    cuboid     [cx, cy, cz, length, width, height, yaw]   metres, yaw in radians
+    entity     [start, end]                 character offsets, end EXCLUSIVE
+    relationship {"source": uid, "target": uid, "type": "unidirectional" | "bidirectional"}
+
+Classification answers (``Answer``) keep the shape the payload gave (one choice, a list of
+choices, or a string) so validation can say "a list for the radio `weather`" rather than guess.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from labelport.model.issues import Location
+
+GEOMETRY_KINDS = ("bbox", "polygon", "line", "point", "keypoints", "mask", "cuboid", "entity", "relationship")
+CLASSIFICATION_KINDS = ("radio", "checklist", "text")
+
+
+class Choice(msgspec.Struct, kw_only=True):
+    """One chosen option: by value (``name``) or by feature id, with its nested answers."""
+
+    name: str | None = None
+    schema_id: str | None = None
+    classifications: list[Answer] = msgspec.field(default_factory=list)
+    frames: list[tuple[int, int]] | None = None  # video / audio: where this answer holds
+    pointer: str = ""
+
+
+class Answer(msgspec.Struct, kw_only=True):
+    """An answer to a classification, as the payload gave it.
+
+    ``value`` is a :class:`Choice` (radio), a list of them (checklist) or a string (text). A
+    ``loose`` answer comes from a format that writes options as bare strings (AIMMO attributes):
+    a string then names an option when the classification is a radio.
+    """
+
+    name: str | None = None
+    schema_id: str | None = None
+    value: Choice | list[Choice] | str | None = None
+    loose: bool = False
+    pointer: str = ""
+
+
+class Annotation(msgspec.Struct, kw_only=True):
+    kind: str  # one of GEOMETRY_KINDS or CLASSIFICATION_KINDS
+    uid: str | None = None  # the annotation's id as the payload gave it
+    name: str | None = None  # class name
+    schema_id: str | None = None  # or feature id
+    geometry: Any = None
+    classifications: list[Answer] = msgspec.field(default_factory=list)  # nested under an object
+    answer: Answer | None = None  # for classification annotations
+    frame: int | None = None
+    frame_end: int | None = None
+    page: int | None = None
+    message_id: str | None = None
+    track_id: str | None = None
+    extra: dict[str, Any] | None = None  # format attributes kept for round trips
+    pointer: str = ""  # JSON pointer of this annotation inside its record's source
+
+
+class RowRef(msgspec.Struct, kw_only=True, frozen=True):
+    """How a payload names its data row. Validation resolves it; exactly what was given is kept."""
+
+    id: str | None = None
+    global_key: str | None = None
+    parent_path: str | None = None  # AIMMO
+    filename: str | None = None  # AIMMO, COCO file_name (a relative path or a basename)
+    file_id: str | None = None  # AIMMO: must match the row when given
+    scene_id: str | None = None
+
+    def __str__(self) -> str:
+        if self.global_key is not None:
+            return self.global_key
+        if self.id is not None:
+            return self.id
+        if self.parent_path is not None and self.filename is not None:
+            return f"{self.parent_path.rstrip('/')}/{self.filename}"
+        return self.filename or "?"
+
+
+class LabelFields(msgspec.Struct, kw_only=True):
+    """Row-level fields a format carries beside its annotations (AIMMO's envelope)."""
+
+    last_modifier: str | None = None
+    last_workers: dict[str, str | None] | None = None
+    tags: list[str] | None = None
+    overwrite: bool = False
+    extra: dict[str, Any] | None = None
+
+
+class Record(msgspec.Struct, kw_only=True):
+    row: RowRef
+    annotations: list[Annotation]
+    location: Location
+    fields: LabelFields | None = None
+    lines: int = 1  # input lines or files this record stands for
+
+
+# --- the stored form of answers -----------------------------------------------------------------
+# Answers are stored resolved: both the name and the feature id of every classification and option,
+# so an export can name them either way and a later rename of nothing breaks them.
+
+
+def answer_to_json(a: Answer) -> dict[str, Any]:
+    d: dict[str, Any] = {"name": a.name, "featureId": a.schema_id}
+    v = a.value
+    if isinstance(v, list):
+        d["value"] = [_choice_to_json(c) for c in v]
+    elif isinstance(v, Choice):
+        d["value"] = _choice_to_json(v)
+    else:
+        d["value"] = v
+    return d
+
+
+def _choice_to_json(c: Choice) -> dict[str, Any]:
+    d: dict[str, Any] = {"name": c.name, "featureId": c.schema_id}
+    if c.classifications:
+        d["classifications"] = [answer_to_json(x) for x in c.classifications]
+    if c.frames is not None:
+        d["frames"] = [list(f) for f in c.frames]
+    return d
+
+
+def answer_from_json(d: dict[str, Any]) -> Answer:
+    v = d.get("value")
+    value: Choice | list[Choice] | str | None
+    if isinstance(v, list):
+        value = [_choice_from_json(c) for c in v]
+    elif isinstance(v, dict):
+        value = _choice_from_json(v)
+    else:
+        value = v
+    return Answer(name=d.get("name"), schema_id=d.get("featureId"), value=value)
+
+
+def _choice_from_json(d: dict[str, Any]) -> Choice:
+    frames = d.get("frames")
+    return Choice(name=d.get("name"), schema_id=d.get("featureId"),
+                  classifications=[answer_from_json(x) for x in d.get("classifications", [])],
+                  frames=[(f[0], f[1]) for f in frames] if frames is not None else None)

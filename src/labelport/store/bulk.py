@@ -1,0 +1,29 @@
+"""Bulk inserts through each engine's fast path: one ``executemany`` on SQLite, ``COPY`` on
+PostgreSQL. The only place that knows which engine it is talking to for writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+
+def insert(conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    if conn.dialect.name == "postgresql":
+        return _copy(conn, table.name, columns, rows)
+    batch = list(rows)
+    if batch:
+        marks = ", ".join("?" for _ in columns)
+        conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", batch)
+    return len(batch)
+
+
+def _copy(conn: sa.Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    raw = conn.connection.driver_connection
+    n = 0
+    with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[union-attr]
+        for row in rows:
+            copy.write_row(row)
+            n += 1
+    return n

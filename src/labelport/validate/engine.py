@@ -1,0 +1,385 @@
+"""The validator: every record of a payload checked against a project snapshot, in one pass.
+
+It never stops at the first problem. Each record is checked on its own (row, class, tool, ids,
+geometry, answers) and what must be seen across the whole payload (duplicate ids, relationship
+endpoints, tracks, required classifications of a row) is kept in small per-row state and checked
+in :meth:`Validator.finish`. Accepted annotations come out resolved (feature ids, stored answer
+form); problems go to the sink as issues with their location.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from labelport.model.issues import Issue, Location, Severity, info
+from labelport.model.names import hint_for
+from labelport.model.ontology import Classification, ClassificationType, Tool, ToolKind
+from labelport.model.records import (
+    CLASSIFICATION_KINDS,
+    Annotation,
+    Answer,
+    Choice,
+    Record,
+    RowRef,
+    answer_to_json,
+)
+from labelport.validate.answers import resolve_answer, resolve_answers
+from labelport.validate.geometry import check_image
+from labelport.model.snapshot import RowInfo, Snapshot
+
+_C = set(CLASSIFICATION_KINDS) | {"classification"}
+MEDIA_KINDS: dict[str, set[str]] = {
+    "image": {"bbox", "polygon", "line", "point", "keypoints", "mask", "relationship"} | _C,
+    "image_sequence": {"bbox", "polygon", "line", "point", "keypoints", "mask"} | _C,
+    "video": {"bbox", "point", "line", "mask"} | _C,
+    "text": {"entity", "relationship"} | _C,
+    "conversation": {"entity", "relationship"} | _C,
+    "html": set(_C),
+    "pdf": {"bbox", "entity", "relationship"} | _C,
+    "geospatial": {"bbox", "polygon", "line", "point"} | _C,
+    "audio": set(_C),
+    "point_cloud": {"cuboid"} | _C,
+}
+TOOLS_FOR_KIND: dict[str, set[ToolKind]] = {
+    "bbox": {ToolKind.RECTANGLE},
+    "polygon": {ToolKind.POLYGON, ToolKind.POLY_SEG},
+    "line": {ToolKind.LINE},
+    "point": {ToolKind.POINT},
+    "keypoints": {ToolKind.SKELETON},
+    "mask": {ToolKind.RASTER_SEGMENTATION},
+    "cuboid": {ToolKind.CUBOID},
+    "entity": {ToolKind.NAMED_ENTITY},
+    "relationship": {ToolKind.EDGE},
+}
+_PIXEL_MEDIA = {"image"}
+_UID_NS = uuid.UUID("6f1c1f7e-8d8a-4bb0-9e0c-6c1a5d0b7a11")
+
+
+class Accepted(msgspec.Struct, array_like=True):
+    """One annotation ready to store (array-like: it is spooled to disk as a short msgpack array)."""
+
+    row_pk: int
+    uid: str
+    feature_pk: int
+    kind: str
+    geometry: Any
+    classifications: Any
+    frame: int | None
+    frame_end: int | None
+    page: int | None
+    message_id: str | None
+    track_id: str | None
+    extra: dict[str, Any] | None
+
+
+@dataclass
+class RowPlan:
+    row: RowInfo
+    outcome: str  # create | replace | skip | rejected
+    last_workers: dict[str, str | None] | None = None
+    last_modifier: str | None = None
+    tags: list[str] | None = None
+    top_level: set[str] = field(default_factory=set)  # top-level classifications answered
+    uids: dict[str, int | None] = field(default_factory=dict)  # uid -> payload line
+
+
+@dataclass
+class Counts:
+    lines: int = 0
+    annotations: int = 0
+    accepted: int = 0
+    data_rows: int = 0
+    errors: int = 0
+    warnings: int = 0
+
+
+class Validator:
+    def __init__(self, snap: Snapshot, *, on_existing: str, class_map: dict[str, str] | None,
+                 sink: Callable[[Issue], None]) -> None:
+        self.snap = snap
+        self.on_existing = on_existing
+        self.class_map = class_map or {}
+        self._sink = sink
+        self.plans: dict[int, RowPlan] = {}
+        self.counts = Counts()
+        self._relationships: list[tuple[int, Annotation, Location]] = []
+        self._tracks: dict[tuple[int, int | None, str], int | None] = {}
+        self._track_class: dict[tuple[int, str], str] = {}
+        self._no_dims: set[int] = set()
+        self._top_names = [*self.snap.tools, *self.snap.classes]
+
+    # --- reporting -------------------------------------------------------------------------
+
+    def report(self, code: str, message: str, loc: Location, value: Any = None, hint: str | None = None) -> None:
+        sev = info(code).severity
+        if sev is Severity.ERROR:
+            self.counts.errors += 1
+        elif sev is Severity.WARNING:
+            self.counts.warnings += 1
+        self._sink(Issue(code=code, message=message, severity=sev, location=loc, value=value, hint=hint))
+
+    def note(self, issue: Issue) -> None:
+        """Issues found by a reader pass through here so the counts include them."""
+        if issue.severity is Severity.ERROR:
+            self.counts.errors += 1
+        elif issue.severity is Severity.WARNING:
+            self.counts.warnings += 1
+        self._sink(issue)
+
+    # --- rows ------------------------------------------------------------------------------
+
+    def resolve_row(self, ref: RowRef, loc: Location) -> RowInfo | None:
+        s = self.snap
+        row: RowInfo | None = None
+        if ref.global_key is not None:
+            row = s.by_key.get(ref.global_key)
+        elif ref.id is not None:
+            row = s.by_uid.get(ref.id)
+        elif ref.parent_path is not None and ref.filename is not None:
+            parent = "/" + ref.parent_path.strip("/") if ref.parent_path.strip("/") else "/"
+            row = s.by_path.get((parent, ref.filename))
+        elif ref.filename is not None:
+            rel = ref.filename.lstrip("/")
+            if rel in s.by_relpath and s.by_relpath[rel] is None:
+                self.report("ambiguous_data_row", f"file name {ref.filename!r} matches several data rows",
+                            loc, ref.filename, "use the path relative to the dataset root")
+                return None
+            row = s.by_relpath.get(rel)
+        if row is None:
+            if s.exists_elsewhere(ref):
+                self.report("data_row_not_in_project", f"data row {str(ref)!r} is not in this project", loc,
+                            str(ref), "send it to the project with `labelport batch create`")
+            else:
+                self.report("data_row_not_found", f"no data row {str(ref)!r}", loc, str(ref),
+                            hint_for(str(ref), list(s.by_key)[:5000]))
+            return None
+        if ref.file_id is not None and ref.file_id not in (row.uid, row.external_id):
+            self.report("file_id_mismatch", f"`file_id` {ref.file_id!r} does not match data row "
+                        f"{row.global_key!r} (id {row.uid})", loc, ref.file_id)
+            return None
+        return row
+
+    def _plan(self, row: RowInfo, record: Record) -> RowPlan:
+        plan = self.plans.get(row.pk)
+        if plan is None:
+            self.counts.data_rows += 1
+            fields = record.fields
+            policy = "replace" if fields is not None and fields.overwrite else self.on_existing
+            outcome = "create"
+            started = row.task_status != "not_started"
+            if row.label_id is not None or started:
+                loc = Location(file=record.location.file, line=record.location.line, data_row=row.global_key)
+                code = "existing_labels" if row.label_id is not None else "task_already_started"
+                what = ("already has labels" if row.label_id is not None
+                        else f"has a task that is `{row.task_status}`")
+                if policy == "fail":
+                    outcome = "rejected"
+                    self.report(code, f"data row {row.global_key!r} {what}", loc, row.global_key,
+                                "use --on-existing skip or replace")
+                elif policy == "skip":
+                    outcome = "skip"
+                    self.report("skipped_existing", f"data row {row.global_key!r} {what}; skipped", loc,
+                                row.global_key)
+                else:
+                    outcome = "replace"
+            plan = self.plans[row.pk] = RowPlan(row=row, outcome=outcome)
+        if record.fields is not None:
+            f = record.fields
+            plan.last_workers = f.last_workers if f.last_workers is not None else plan.last_workers
+            plan.last_modifier = f.last_modifier if f.last_modifier is not None else plan.last_modifier
+            plan.tags = f.tags if f.tags is not None else plan.tags
+        return plan
+
+    # --- records ---------------------------------------------------------------------------
+
+    def check(self, record: Record) -> list[Accepted]:
+        self.counts.lines += record.lines
+        self.counts.annotations += len(record.annotations)
+        row = self.resolve_row(record.row, record.location)
+        if row is None:
+            return []
+        plan = self._plan(row, record)
+        if plan.outcome == "skip":
+            return []
+        out = []
+        for ann in record.annotations:
+            acc = self._annotation(ann, row, plan, record.location)
+            if acc is not None and plan.outcome != "rejected":
+                out.append(acc)
+        self.counts.accepted += len(out)
+        return out
+
+    def _annotation(self, ann: Annotation, row: RowInfo, plan: RowPlan, rloc: Location) -> Accepted | None:
+        loc = Location(file=rloc.file, line=rloc.line, pointer=ann.pointer or rloc.pointer,
+                       annotation_id=ann.uid, data_row=row.global_key)
+        errors_before = self.counts.errors
+        media = self.snap.media_type
+        if ann.kind not in MEDIA_KINDS.get(media, set()):
+            self.report("wrong_media_type", f"a {ann.kind} cannot be imported into a {media} project", loc,
+                        ann.kind)
+            return None
+        node = self._feature(ann, loc)
+        if node is None:
+            return None
+        uid = ann.uid or self._derived_uid(row, ann)
+        first = plan.uids.get(uid, -1)
+        if first != -1:
+            where = f"line {first}" if first is not None else "earlier in the payload"
+            self.report("duplicate_annotation_id", f"annotation id {uid!r} is used again (first at {where})",
+                        loc, uid)
+        plan.uids[uid] = rloc.line
+        stored: Any = None
+        if isinstance(node, Tool):
+            self._geometry(ann, row, loc)
+            scope = f"`{node.name}`"
+            nested = resolve_answers(ann.classifications, node.classifications, scope, self._reporter(loc))
+            stored = [answer_to_json(a) for a in nested] if nested is not None else None
+            if ann.kind == "relationship":
+                self._relationships.append((row.pk, ann, loc))
+            if ann.track_id is not None:
+                self._track(row, ann, node.name, loc)
+        else:
+            answer = self._classification(ann, node, loc)
+            if node.name in plan.top_level:
+                self.report("duplicate_answer", f"`{node.name}` is answered twice for this row", loc, node.name)
+            plan.top_level.add(node.name)
+            stored = answer_to_json(answer) if answer is not None else None
+        if self.counts.errors != errors_before:
+            return None
+        kind = node.type.value if isinstance(node, Classification) else ann.kind
+        return Accepted(row.pk, uid, self.snap.feature_pk(node), kind, ann.geometry, stored, ann.frame,
+                        ann.frame_end, ann.page, ann.message_id, ann.track_id, ann.extra)
+
+    def _reporter(self, loc: Location) -> Callable[[str, str, str, object, str | None], None]:
+        def report(code: str, message: str, pointer: str, value: object, hint: str | None) -> None:
+            at = Location(file=loc.file, line=loc.line, pointer=pointer or loc.pointer,
+                          annotation_id=loc.annotation_id, data_row=loc.data_row)
+            self.report(code, message, at, value, hint)
+
+        return report
+
+    def _feature(self, ann: Annotation, loc: Location) -> Tool | Classification | None:
+        s = self.snap
+        is_cls = ann.kind in _C
+        if ann.kind == "classification" and ann.name is None:
+            return self._label_class(ann, loc)
+        if ann.schema_id is not None and ann.name is None:
+            found = s.by_feature_id.get(ann.schema_id)
+            given = ann.schema_id
+        else:
+            given = self.class_map.get(ann.name or "", ann.name or "")
+            found = s.tools.get(given) if not is_cls else s.classes.get(given)
+            if found is None:
+                found = s.classes.get(given) if not is_cls else s.tools.get(given)
+        if found is None:
+            self.report("unknown_class", f"the ontology has no class {given!r}", loc, given,
+                        hint_for(given, self._top_names))
+            return None
+        if is_cls != isinstance(found, Classification):
+            what = f"a {found.kind.value} tool" if isinstance(found, Tool) else f"a {found.type.value} classification"
+            self.report("tool_type_mismatch", f"`{found.name}` is {what}; got a {ann.kind}", loc, ann.kind)
+            return None
+        if isinstance(found, Tool) and found.kind not in TOOLS_FOR_KIND.get(ann.kind, set()):
+            self.report("tool_type_mismatch", f"`{found.name}` is a {found.kind.value} tool; got a {ann.kind}",
+                        loc, ann.kind)
+            return None
+        return found
+
+    def _label_class(self, ann: Annotation, loc: Location) -> Classification | None:
+        """An AIMMO file `label`: the one top-level radio classification with that option."""
+        value = ann.answer.value if ann.answer is not None else None
+        label = self.class_map.get(value, value) if isinstance(value, str) else value
+        owners = [c for c in self.snap.classes.values()
+                  if c.type is ClassificationType.RADIO and isinstance(label, str) and c.option(label)]
+        if len(owners) != 1:
+            options = [o.value for c in self.snap.classes.values() for o in c.options]
+            why = "no" if not owners else "more than one"
+            self.report("unknown_class", f"{why} top-level radio classification has the label {label!r}", loc,
+                        label, hint_for(str(label), options))
+            return None
+        if ann.answer is not None and isinstance(label, str):
+            ann.answer = Answer(name=owners[0].name, value=label, loose=True, pointer=ann.answer.pointer)
+        return owners[0]
+
+    def _classification(self, ann: Annotation, cls: Classification, loc: Location) -> Answer | None:
+        if ann.answer is None:
+            self.report("missing_field", f"`{cls.name}` has no answer", loc)
+            return None
+        return resolve_answer(ann.answer, cls, self._reporter(loc))
+
+    def _geometry(self, ann: Annotation, row: RowInfo, loc: Location) -> None:
+        if self.snap.media_type not in _PIXEL_MEDIA or ann.kind == "relationship":
+            return
+        w, h = row.metadata.get("width"), row.metadata.get("height")
+        if not isinstance(w, int | float) or not isinstance(h, int | float):
+            if row.pk not in self._no_dims:
+                self._no_dims.add(row.pk)
+                self.report("missing_dimensions", f"data row {row.global_key!r} has no width/height", loc)
+            else:
+                self.counts.errors += 1  # still refuse this annotation, reported once per row
+            return
+        if ann.kind == "mask":
+            self._mask(ann, int(w), int(h), loc)
+            return
+        for code, message, value in check_image(ann.kind, ann.geometry, w, h):
+            self.report(code, message, loc, value)
+
+    def _mask(self, ann: Annotation, w: int, h: int, loc: Location) -> None:
+        g = ann.geometry
+        if not isinstance(g, dict) or "counts" not in g:
+            self.report("mask_invalid", "the mask was not resolved to pixels", loc)
+            return
+        if list(g["size"]) != [h, w]:
+            self.report("mask_invalid", f"the mask is {g['size'][1]}x{g['size'][0]}, the image {w}x{h}", loc,
+                        g["size"])
+            return
+        if g.get("area") == 0:
+            self.report("degenerate_geometry", "the mask is empty", loc)
+
+    def _track(self, row: RowInfo, ann: Annotation, cls: str, loc: Location) -> None:
+        assert ann.track_id is not None
+        key = (row.pk, ann.frame, ann.track_id)
+        if key in self._tracks:
+            frame = f" in frame {ann.frame}" if ann.frame is not None else ""
+            self.report("duplicate_track_id", f"track_id {ann.track_id!r} is used twice{frame}", loc, ann.track_id)
+        self._tracks[key] = loc.line
+        prior = self._track_class.setdefault((row.pk, ann.track_id), cls)
+        if prior != cls:
+            self.report("track_class_changed", f"track {ann.track_id!r} is `{prior}` elsewhere and `{cls}` here",
+                        loc, cls)
+
+    @staticmethod
+    def _derived_uid(row: RowInfo, ann: Annotation) -> str:
+        """Annotations without an id (the SDK writes none for some video lines) get one derived from
+        their content, so importing the same payload again names them the same."""
+        body = msgspec.json.encode([row.global_key, ann.kind, ann.name, ann.schema_id, ann.geometry, ann.frame,
+                                    ann.page, ann.message_id])
+        return str(uuid.uuid5(_UID_NS, body.decode()))
+
+    # --- after the last record -------------------------------------------------------------
+
+    def finish(self) -> None:
+        for row_pk, ann, loc in self._relationships:
+            uids = self.plans[row_pk].uids
+            for end in ("source", "target"):
+                ref = ann.geometry[end]
+                if ref not in uids:
+                    self.report("relationship_endpoint_missing",
+                                f"the relationship's {end} {ref!r} is not an annotation of this row in the "
+                                "payload", loc, ref)
+        for plan in self.plans.values():
+            if plan.outcome != "create":
+                continue
+            for cls in self.snap.classes.values():
+                if cls.required and cls.name not in plan.top_level:
+                    self.report("missing_required_classification",
+                                f"data row {plan.row.global_key!r} has no answer to the required `{cls.name}`",
+                                Location(data_row=plan.row.global_key), cls.name)
+
+
+__all__ = ["Accepted", "Choice", "Counts", "RowPlan", "Validator"]

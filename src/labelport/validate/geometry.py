@@ -1,0 +1,78 @@
+"""Geometry rules: numbers that are finite, shapes with extent, coordinates inside the asset.
+
+Each rule returns issues as ``(code, message, value)`` triples; the engine adds the location.
+Bounds are inclusive: 0 <= x <= width and 0 <= y <= height, so a box may touch the far edge
+(x + w == width) but not pass it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+Problem = tuple[str, str, Any]
+
+
+def _finite(values: Iterable[Any]) -> bool:
+    return all(isinstance(v, int) or math.isfinite(v) for v in values)
+
+
+def _pairs(flat: list[float]) -> list[tuple[float, float]]:
+    return [(flat[i], flat[i + 1]) for i in range(0, len(flat) - 1, 2)]
+
+
+def _outside(points: list[tuple[float, float]], w: float, h: float) -> tuple[float, float] | None:
+    for x, y in points:
+        if x < 0 or y < 0 or x > w or y > h:
+            return x, y
+    return None
+
+
+def check_image(kind: str, g: Any, width: float, height: float) -> list[Problem]:
+    """Rules for geometry in image pixels (images, video frames, scene frames)."""
+    if kind == "bbox":
+        if not _finite(g):
+            return [("non_finite_coordinate", "a box coordinate is not finite", g)]
+        x, y, w, h = g[0], g[1], g[2], g[3]
+        if w <= 0 or h <= 0:
+            return [("degenerate_geometry", f"the box has no area (width {w}, height {h})", g)]
+        if x < 0 or y < 0 or x + w > width or y + h > height:
+            return [("out_of_bounds", f"the box [{x}, {y}, {x + w}, {y + h}] leaves the "
+                                      f"{_size(width, height)} image", g)]
+        return []
+    if kind in ("polygon", "line"):
+        rings = g if kind == "polygon" else [g]
+        need = 3 if kind == "polygon" else 2
+        for ring in rings:
+            if not _finite(ring):
+                return [("non_finite_coordinate", f"a {kind} coordinate is not finite", ring)]
+            pts = _pairs(ring)
+            if len(set(pts)) < need:
+                return [("degenerate_geometry", f"a {kind} needs at least {need} distinct points, "
+                                                f"has {len(set(pts))}", ring)]
+            bad = _outside(pts, width, height)
+            if bad:
+                return [("out_of_bounds", f"point ({bad[0]}, {bad[1]}) of the {kind} leaves the "
+                                          f"{_size(width, height)} image", list(bad))]
+        return []
+    if kind == "point":
+        if not _finite(g):
+            return [("non_finite_coordinate", "a point coordinate is not finite", g)]
+        if _outside([(g[0], g[1])], width, height):
+            return [("out_of_bounds", f"point ({g[0]}, {g[1]}) leaves the {_size(width, height)} image", g)]
+        return []
+    if kind == "keypoints":
+        if not _finite(g):
+            return [("non_finite_coordinate", "a keypoint coordinate is not finite", g)]
+        visible = [(g[i], g[i + 1]) for i in range(0, len(g) - 2, 3) if g[i + 2] > 0]
+        bad = _outside(visible, width, height)
+        if bad:
+            return [("out_of_bounds", f"keypoint ({bad[0]}, {bad[1]}) leaves the {_size(width, height)} image",
+                     list(bad))]
+        return []
+    return []
+
+
+def _size(w: float, h: float) -> str:
+    return f"{w:g}x{h:g}"
