@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from labelport.cli import catalog, common, demo, projects
+from labelport.cli import catalog, common, demo, imports, projects
 from labelport.cli.output import EXIT_REFUSED, STATE, fail
 from labelport.model.errors import LabelportError
 
@@ -44,6 +44,10 @@ app.add_typer(catalog.ontology_app, name="ontology")
 app.add_typer(projects.project_app, name="project")
 app.add_typer(projects.batch_app, name="batch")
 app.add_typer(projects.task_app, name="task")
+app.command("import")(imports.import_)
+app.add_typer(imports.job_app, name="job")
+app.command("export")(imports.export)
+app.command("formats")(imports.formats_)
 
 
 def main(argv: list[str] | None = None) -> int:
