@@ -15,7 +15,14 @@ from PIL import Image
 from labelport.formats import masks
 from labelport.formats.masks import MaskError
 
-coco: Any = pytest.importorskip("pycocotools.mask")
+
+def _pycocotools() -> Any:
+    """pycocotools.mask (a test dependency); only the tests comparing against it skip without it."""
+    return pytest.importorskip("pycocotools.mask")
+
+# pycocotools.mask.decode trips numpy 2's __array__ copy-keyword deprecation inside its Cython code
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
 
 Mask = npt.NDArray[np.bool_]
 
@@ -43,7 +50,7 @@ def _blob(shape: tuple[int, int] = (1080, 1920)) -> Mask:
 
 
 def _coco(m: npt.NDArray[Any]) -> dict[str, Any]:
-    result: dict[str, Any] = coco.encode(np.asfortranarray(m.astype(np.uint8)))
+    result: dict[str, Any] = _pycocotools().encode(np.asfortranarray(m.astype(np.uint8)))
     return result
 
 
@@ -53,10 +60,10 @@ def _assert_like_pycocotools(m: Mask) -> None:
     assert ours == {"size": list(m.shape), "counts": ref["counts"].decode("ascii")}
     decoded = masks.decode(ours)
     assert decoded.dtype == np.bool_ and decoded.shape == m.shape and decoded.flags.c_contiguous
-    np.testing.assert_array_equal(decoded, coco.decode(ref).astype(bool))
+    np.testing.assert_array_equal(decoded, _pycocotools().decode(ref).astype(bool))
     np.testing.assert_array_equal(decoded, m)
-    assert masks.area(ours) == int(coco.area(ref)) == int(m.sum())
-    assert masks.bbox(ours) == coco.toBbox(ref).tolist()
+    assert masks.area(ours) == int(_pycocotools().area(ref)) == int(m.sum())
+    assert masks.bbox(ours) == _pycocotools().toBbox(ref).tolist()
 
 
 # --------------------------------------------------------------------------------------------
@@ -124,11 +131,11 @@ def test_from_uncompressed_matches_fr_py_objects(shape: tuple[int, int]) -> None
         m = _random(shape, density)
         uncompressed = masks.to_uncompressed(masks.encode(m))
         h, w = shape
-        ref = coco.frPyObjects(uncompressed, h, w)
+        ref = _pycocotools().frPyObjects(uncompressed, h, w)
         assert masks.from_uncompressed(uncompressed["counts"], [h, w]) == {
             "size": [h, w], "counts": ref["counts"].decode("ascii")}
         # and pycocotools reads our uncompressed counts back to the same mask
-        np.testing.assert_array_equal(coco.decode(ref).astype(bool), m)
+        np.testing.assert_array_equal(_pycocotools().decode(ref).astype(bool), m)
 
 
 def test_uncompressed_round_trip_is_canonical() -> None:
@@ -147,12 +154,12 @@ def test_zero_length_runs_are_merged_into_the_one_canonical_string() -> None:
     assert masks.from_uncompressed(counts, [3, 2]) == expected
     assert masks.to_uncompressed({"size": [3, 2], "counts": counts})["counts"] == [3, 3]
     # pycocotools keeps the zero runs in its string; we still decode that string exactly
-    theirs = coco.frPyObjects({"size": [3, 2], "counts": counts}, 3, 2)
+    theirs = _pycocotools().frPyObjects({"size": [3, 2], "counts": counts}, 3, 2)
     assert theirs["counts"].decode() != expected["counts"]
-    np.testing.assert_array_equal(masks.decode(theirs), coco.decode(theirs).astype(bool))
+    np.testing.assert_array_equal(masks.decode(theirs), _pycocotools().decode(theirs).astype(bool))
     assert masks.to_canonical(theirs) == expected
     assert masks.area(theirs) == 3
-    assert masks.bbox(theirs) == coco.toBbox(expected).tolist()
+    assert masks.bbox(theirs) == _pycocotools().toBbox(expected).tolist()
 
 
 # --------------------------------------------------------------------------------------------
@@ -375,7 +382,7 @@ def _literal_stream(word: int) -> tuple[list[int], Mask]:
         (1, 0, [5] * 4),
     ]
     rle = _stream(24, word, [2, 3, 5, 9], tokens)
-    expected = np.asarray(values).reshape(2, 3, 4).any(axis=2)
+    expected: Mask = np.asarray(values).reshape(2, 3, 4).max(axis=2) != 0
     return rle, expected
 
 
@@ -409,9 +416,8 @@ def test_labelstudio_literal_runs_agree_with_converter_decoder() -> None:
     ({"size": [2, 2], "counts": "4é"}, "ASCII"),
     ({"size": [2, 2], "counts": "4P"}, "middle"),  # 'P' sets the continuation bit
     ({"size": [2, 2], "counts": "oooooooo0"}, "too large"),
-    ({"size": [2, 2], "counts": "24;"}, "negative"),  # 2, 4, then 4 + (-5)
+    ({"size": [2, 2], "counts": "224K"}, "negative"),  # 2, 2, 4, then 2 + (-5)
     ({"size": [2, 2], "counts": [1.0, 3.0]}, "list of ints"),
-    ({"size": [2, 2], "counts": [True, 3]}, None),
     ({"size": [2, 2], "counts": [[1, 3]]}, "flat"),
     ({"size": [2, 2], "counts": 4}, "string or a list"),
     ({"size": [0, 2], "counts": "0"}, "two positive ints"),
@@ -425,7 +431,7 @@ def test_labelstudio_literal_runs_agree_with_converter_decoder() -> None:
     ({"size": [2, 2]}, "both"),
     ([2, 2], "mapping"),
 ])
-def test_bad_rle_raises_mask_error(rle: Any, reason: str | None) -> None:
+def test_bad_rle_raises_mask_error(rle: Any, reason: str) -> None:
     for function in (masks.decode, masks.area, masks.bbox, masks.to_uncompressed, masks.to_canonical):
         with pytest.raises(MaskError, match=reason) as info:
             function(rle)
@@ -455,7 +461,7 @@ def test_bad_masks_raise_mask_error(mask: Any) -> None:
 @pytest.mark.parametrize(("data", "reason"), [
     (b"", "signature"),
     (b"GIF89a....", "signature"),
-    (masks.to_png(np.ones((50, 50), dtype=np.bool_))[:60], "bad PNG"),
+    (masks.to_png(_random((50, 50), 0.5))[:60], "bad PNG"),
     (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "bad PNG"),
     ("not bytes", "bytes"),
 ])
@@ -472,7 +478,7 @@ def test_bad_color_and_base64_raise_mask_error() -> None:
         with pytest.raises(MaskError, match="color"):
             masks.from_png(data, color)  # type: ignore[arg-type]
     for text in ["not base64!", "abc", "aGVsbG8=", "é"]:
-        with pytest.raises(MaskError, match="bad base64|signature"):
+        with pytest.raises(MaskError, match=r"bad base64|signature"):
             masks.from_png_base64(text)
 
 
@@ -518,4 +524,4 @@ def test_bad_labelstudio_rle_raises_mask_error() -> None:
         masks.from_labelstudio_rle(overrun, 1, 2)
     short_literal = _stream(8, 8, [3, 4, 8, 16], [(0, 0, [1, 2, 3])])[:-2]
     with pytest.raises(MaskError, match="truncated"):
-        masks.from_labelstudio_rle(short_literal + [0] * 0, 1, 2)
+        masks.from_labelstudio_rle(short_literal, 1, 2)

@@ -283,7 +283,10 @@ def from_uncompressed(counts: Sequence[int], size: Sequence[int]) -> dict[str, A
     :func:`encode` gives for the mask; pycocotools' ``frPyObjects`` keeps them and agrees with
     this whenever there are none.
     """
-    return to_canonical({"size": size, "counts": counts})
+    h, w = _size(size)
+    runs = _int_list(counts)
+    _check_counts(runs, h, w)
+    return {"size": [h, w], "counts": _counts_to_string(_normalise(runs))}
 
 
 def to_canonical(rle: Mapping[str, Any]) -> dict[str, Any]:

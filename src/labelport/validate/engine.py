@@ -225,6 +225,8 @@ class Validator:
             return None
         node = self._feature(ann, loc)
         if node is None:
+            if ann.kind not in _C:
+                self._geometry(ann, row, loc)  # still say everything that is wrong with it
             return None
         uid = ann.uid or self._derived_uid(row, ann)
         first = plan.uids.get(uid, -1)
@@ -338,7 +340,7 @@ class Validator:
             self.report("mask_invalid", f"the mask is {g['size'][1]}x{g['size'][0]}, the image {w}x{h}", loc,
                         g["size"])
             return
-        if g.get("area") == 0:
+        if isinstance(g["counts"], str) and _empty_rle(g["counts"], h * w):
             self.report("degenerate_geometry", "the mask is empty", loc)
 
     def _track(self, row: RowInfo, ann: Annotation, cls: str, loc: Location) -> None:
@@ -380,6 +382,20 @@ class Validator:
                     self.report("missing_required_classification",
                                 f"data row {plan.row.global_key!r} has no answer to the required `{cls.name}`",
                                 Location(data_row=plan.row.global_key), cls.name)
+
+
+def _empty_rle(counts: str, n: int) -> bool:
+    """A compressed RLE with a single run of n zeros (decoding only what a one-run string can hold)."""
+    value, shift = 0, 0
+    for i, ch in enumerate(counts):
+        c = ord(ch) - 48
+        value |= (c & 0x1F) << shift
+        shift += 5
+        if not c & 0x20:
+            if c & 0x10:
+                value |= -1 << shift
+            return i == len(counts) - 1 and value == n
+    return False
 
 
 __all__ = ["Accepted", "Choice", "Counts", "RowPlan", "Validator"]

@@ -18,7 +18,7 @@ from labelport.jobs.pipeline import Progress, run_import
 from labelport.model.errors import InvalidInputError
 from labelport.model.issues import Issue
 from labelport.model.jobs import ImportJob, Mode, OnExisting
-from labelport.model.records import RowRef
+from labelport.model.records import Annotation, RowRef
 from labelport.store import imports as store
 from labelport.store.projects import project_record
 
@@ -119,6 +119,12 @@ class ImportsMixin:
         with self.engine.begin() as conn:
             store.undo(conn, job_id)
         return self.job(job_id)
+
+    def labels(self, project: str, *, mode: Mode | str = Mode.GROUND_TRUTH) -> dict[str, list[Annotation]]:
+        """Every labelled row's live annotations, by global key (names and feature ids resolved)."""
+        with self.engine.connect() as conn:
+            proj = project_record(conn, project)
+            return {info.global_key: anns for info, _f, anns in store.iter_labels(conn, proj.id, Mode(mode).source)}
 
     def export(self, project: str, out: str | Path, *, format: str, mode: Mode | str = Mode.GROUND_TRUTH
                ) -> ExportSummary:

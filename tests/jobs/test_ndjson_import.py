@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from labelport import Workspace
+from labelport.model.jobs import JobState
+from tests.jobs.conftest import H, W, sample_lines, uid, write_ndjson
+
+
+def test_every_image_shape_imports(proj: Workspace, tmp_path: Path) -> None:
+    job = proj.import_labels("p", write_ndjson(tmp_path / "p.ndjson", sample_lines()), format="ndjson")
+    assert job.state is JobState.SUCCEEDED, list(proj.job_issues(job.id))
+    assert job.counts["annotations_imported"] == 12 and job.counts["data_rows_done"] == 2
+    labels = proj.labels("p")
+    kinds = sorted(a.kind for a in labels["img-1"])
+    assert kinds == sorted(["relationship", "bbox", "polygon", "line", "point", "mask", "radio", "checklist",
+                            "text", "point", "point"])
+    car = next(a for a in labels["img-1"] if a.uid == uid(1))
+    assert car.geometry == [10.0, 20.0, 100.0, 50.0]
+    assert car.classifications[0].value.name == "red"  # type: ignore[union-attr]
+    assert car.classifications[0].value.classifications[0].value.name == "dark"  # type: ignore[union-attr]
+    assert [t.status.value for t in proj.tasks("p")] == ["done", "done", "not_started"]
+
+
+def _one(proj: Workspace, tmp_path: Path, line: Any, **kw: Any) -> list[str]:
+    job = proj.import_labels("p", write_ndjson(tmp_path / "x.ndjson", [line]), format="ndjson", **kw)
+    assert job.state is JobState.FAILED
+    assert proj.labels("p") == {}, "a failed job must change nothing"
+    return [i.code for i in proj.job_issues(job.id)]
+
+
+BASE = {"uuid": uid(1), "dataRow": {"globalKey": "img-1"}, "name": "car", "bbox": {"top": 1, "left": 1, "height": 5, "width": 5}}
+
+
+def _with(**changes: Any) -> dict[str, Any]:
+    d = copy.deepcopy(BASE)
+    for k, v in changes.items():
+        if v is None:
+            d.pop(k, None)
+        else:
+            d[k] = v
+    return d
+
+
+@pytest.mark.parametrize(("line", "code"), [
+    ("{not json", "invalid_json"),
+    (_with(dataRow=None), "missing_field"),
+    (_with(bbox={"top": "1", "left": 1, "height": 5, "width": 5}), "wrong_type"),
+    (_with(dataRow={"globalKey": "img-9"}), "data_row_not_found"),
+    (_with(name="Car"), "unknown_class"),
+    (_with(name="car ", ), "unknown_class"),
+    (_with(name="lake"), "tool_type_mismatch"),
+    (_with(classifications=[{"name": "colour", "answer": {"name": "red"}}]), "unknown_attribute"),
+    (_with(classifications=[{"name": "color", "answer": {"name": "Red"}}]), "attribute_value_not_allowed"),
+    (_with(classifications=[{"name": "color", "answer": [{"name": "red"}]}]), "answer_type_mismatch"),
+    (_with(bbox={"top": 1, "left": 150, "height": 5, "width": 60}), "out_of_bounds"),
+    (_with(bbox={"top": -1, "left": 1, "height": 5, "width": 5}), "out_of_bounds"),
+    (_with(bbox={"top": 1, "left": 1, "height": 0, "width": 5}), "degenerate_geometry"),
+    ('{"uuid": "%s", "dataRow": {"globalKey": "img-1"}, "name": "eye", "point": {"x": NaN, "y": 1}}' % uid(1),
+     "non_finite_coordinate"),
+    (_with(uuid="not-a-uuid"), "bad_annotation_id"),
+    ({"uuid": uid(3), "dataRow": {"globalKey": "img-1"}, "name": "follows",
+      "relationship": {"source": uid(1), "target": uid(2)}}, "relationship_endpoint_missing"),
+    ({"uuid": uid(3), "dataRow": {"globalKey": "img-1"}, "name": "lake",
+      "polygon": [{"x": 1, "y": 1}, {"x": 2, "y": 2}]}, "degenerate_geometry"),
+    ({"uuid": uid(3), "dataRow": {"globalKey": "img-1"}, "name": "tags", "answer": [{"name": "a"}, {"name": "a"}]},
+     "duplicate_answer"),
+])
+def test_each_problem_has_its_code(proj: Workspace, tmp_path: Path, line: Any, code: str) -> None:
+    assert code in _one(proj, tmp_path, line)
+
+
+def test_duplicate_ids_and_not_in_project(proj: Workspace, tmp_path: Path) -> None:
+    proj.create_dataset("other")
+    extra = tmp_path / "extra.json"
+    extra.write_text(json.dumps([{"uri": "s3://b/x.png", "global_key": "outside", "media_type": "image",
+                                  "metadata": {"width": W, "height": H}}]), encoding="utf-8")
+    proj.add_manifest("other", extra)
+    lines = [BASE, BASE, _with(dataRow={"globalKey": "outside"})]
+    job = proj.import_labels("p", write_ndjson(tmp_path / "x.ndjson", lines), format="ndjson")
+    issues = list(proj.job_issues(job.id))
+    assert [(i.code, i.location.line) for i in issues] == [
+        ("duplicate_annotation_id", 2), ("data_row_not_in_project", 3)]
+    assert "first at line 1" in issues[0].message
+
+
+def test_never_stops_at_the_first_problem(proj: Workspace, tmp_path: Path) -> None:
+    bad = [_with(uuid=uid(i), name="Car") for i in range(1, 1001)]
+    job = proj.import_labels("p", write_ndjson(tmp_path / "x.ndjson", bad), format="ndjson")
+    assert job.counts["errors"] == 1000
+    page = list(proj.job_issues(job.id, offset=990, limit=20))
+    assert [i.location.line for i in page] == list(range(991, 1001))
+    assert page[0].hint == "did you mean `car`?"
+
+
+def test_class_map_renames(proj: Workspace, tmp_path: Path) -> None:
+    cmap = tmp_path / "map.json"
+    cmap.write_text('{"Car": "car"}', encoding="utf-8")
+    job = proj.import_labels("p", write_ndjson(tmp_path / "x.ndjson", [_with(name="Car")]), format="ndjson",
+                             class_map=cmap)
+    assert job.state is JobState.SUCCEEDED
+    assert proj.labels("p")["img-1"][0].name == "car"
+
+
+def test_dry_run_reports_and_writes_nothing(proj: Workspace, tmp_path: Path) -> None:
+    payload = write_ndjson(tmp_path / "p.ndjson", sample_lines())
+    job = proj.import_labels("p", payload, format="ndjson", dry_run=True)
+    assert job.state is JobState.SUCCEEDED and job.dry_run
+    assert job.counts["annotations_imported"] == 12
+    assert proj.labels("p") == {}
+    assert {t.status.value for t in proj.tasks("p")} == {"not_started"}
+    real = proj.import_labels("p", payload, format="ndjson")
+    assert real.duplicate_of is None and real.counts["annotations_imported"] == 12
+
+
+def test_same_payload_twice_creates_nothing(proj: Workspace, tmp_path: Path) -> None:
+    payload = write_ndjson(tmp_path / "p.ndjson", sample_lines())
+    first = proj.import_labels("p", payload, format="ndjson")
+    again = proj.import_labels("p", payload, format="ndjson")
+    assert again.state is JobState.SUCCEEDED and again.duplicate_of == first.id
+    assert sum(len(v) for v in proj.labels("p").values()) == 12
+
+
+def test_existing_labels_policies(proj: Workspace, tmp_path: Path) -> None:
+    proj.import_labels("p", write_ndjson(tmp_path / "a.ndjson", [BASE]), format="ndjson")
+    moved = _with(bbox={"top": 2, "left": 2, "height": 5, "width": 5})
+    second = [moved, _with(uuid=uid(2))]
+    payload = write_ndjson(tmp_path / "b.ndjson", second)
+    failed = proj.import_labels("p", payload, format="ndjson")
+    assert [i.code for i in proj.job_issues(failed.id)] == ["existing_labels"]
+    skipped = proj.import_labels("p", payload, format="ndjson", on_existing="skip")
+    assert skipped.state is JobState.SUCCEEDED and skipped.counts["data_rows_skipped"] == 1
+    assert [a.geometry for a in proj.labels("p")["img-1"]] == [[1, 1, 5, 5]]
+    replaced = proj.import_labels("p", payload, format="ndjson", on_existing="replace")
+    assert replaced.counts["annotations_replaced"] == 1 and replaced.counts["annotations_imported"] == 2
+    assert sorted((a.uid, tuple(a.geometry)) for a in proj.labels("p")["img-1"]) == [
+        (uid(1), (2, 2, 5, 5)), (uid(2), (1, 1, 5, 5))]
+
+
+def test_started_task_is_a_conflict(proj: Workspace, tmp_path: Path) -> None:
+    proj.set_task_status("p", "img-1", "in_review")
+    job = proj.import_labels("p", write_ndjson(tmp_path / "a.ndjson", [BASE]), format="ndjson")
+    assert [i.code for i in proj.job_issues(job.id)] == ["task_already_started"]
+
+
+def test_prelabels_leave_tasks_alone(proj: Workspace, tmp_path: Path) -> None:
+    job = proj.import_labels("p", write_ndjson(tmp_path / "a.ndjson", [BASE]), format="ndjson", mode="prelabel")
+    assert job.state is JobState.SUCCEEDED
+    assert proj.labels("p") == {} and len(proj.labels("p", mode="prelabel")["img-1"]) == 1
+    assert {t.status.value for t in proj.tasks("p")} == {"not_started"}
+
+
+def test_undo_restores_and_is_refused_when_later_jobs_touched_the_rows(proj: Workspace, tmp_path: Path) -> None:
+    a = proj.import_labels("p", write_ndjson(tmp_path / "a.ndjson", [BASE]), format="ndjson")
+    moved = _with(bbox={"top": 2, "left": 2, "height": 5, "width": 5})
+    b = proj.import_labels("p", write_ndjson(tmp_path / "b.ndjson", [moved]), format="ndjson", on_existing="replace")
+    with pytest.raises(Exception, match=f"later jobs {b.id}"):
+        proj.undo_job(a.id)
+    proj.undo_job(b.id)
+    assert [a.geometry for a in proj.labels("p")["img-1"]] == [[1, 1, 5, 5]]
+    assert proj.tasks("p")[0].status.value == "done"
+    proj.undo_job(a.id)
+    assert proj.labels("p") == {}
+    assert proj.tasks("p")[0].status.value == "not_started"
+    with pytest.raises(Exception, match="already undone"):
+        proj.undo_job(a.id)
+
+
+def test_export_round_trip_reproduces_labels(proj: Workspace, tmp_path: Path) -> None:
+    proj.import_labels("p", write_ndjson(tmp_path / "p.ndjson", sample_lines()), format="ndjson")
+    out = tmp_path / "out.ndjson"
+    summary = proj.export("p", out, format="ndjson")
+    assert summary.annotations == 12 and summary.not_expressible == []
+    proj.create_project("p2", ontology="o", media_type="image")
+    proj.create_batch("p2", "b", dataset="d")
+    job = proj.import_labels("p2", out, format="ndjson")
+    assert job.state is JobState.SUCCEEDED
+    assert _canon(proj.labels("p2")) == _canon(proj.labels("p"))
+
+
+def _canon(labels: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    import msgspec
+
+    return {k: sorted((msgspec.to_builtins(a) for a in v), key=lambda d: d["uid"]) for k, v in labels.items()}
