@@ -20,9 +20,11 @@ def _pycocotools() -> Any:
     """pycocotools.mask (a test dependency); only the tests comparing against it skip without it."""
     return pytest.importorskip("pycocotools.mask")
 
+
 # pycocotools.mask.decode trips numpy 2's __array__ copy-keyword deprecation inside its Cython code
 pytestmark = pytest.mark.filterwarnings(
-    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
+)
 
 Mask = npt.NDArray[np.bool_]
 
@@ -42,7 +44,7 @@ def _blob(shape: tuple[int, int] = (1080, 1920)) -> Mask:
     yy, xx = np.mgrid[:h, :w]
     m |= (yy - h * 0.5) ** 2 + (xx - w * 0.4) ** 2 < (h * 0.3) ** 2
     m &= ~((yy - h * 0.5) ** 2 + (xx - w * 0.4) ** 2 < (h * 0.1) ** 2)
-    m[h // 10: h // 5, w * 3 // 4: w - 3] = True
+    m[h // 10 : h // 5, w * 3 // 4 : w - 3] = True
     m[-1, :] = True
     m[:, 0] = True
     m ^= _random(shape, 0.001, seed=7)
@@ -122,7 +124,8 @@ def test_decode_accepts_bytes_and_uncompressed_counts() -> None:
     np.testing.assert_array_equal(masks.decode(uncompressed), m)
     np.testing.assert_array_equal(masks.decode({**uncompressed, "counts": tuple(uncompressed["counts"])}), m)
     np.testing.assert_array_equal(
-        masks.decode({"size": (17, 23), "counts": np.asarray(uncompressed["counts"])}), m)
+        masks.decode({"size": (17, 23), "counts": np.asarray(uncompressed["counts"])}), m
+    )
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -133,7 +136,9 @@ def test_from_uncompressed_matches_fr_py_objects(shape: tuple[int, int]) -> None
         h, w = shape
         ref = _pycocotools().frPyObjects(uncompressed, h, w)
         assert masks.from_uncompressed(uncompressed["counts"], [h, w]) == {
-            "size": [h, w], "counts": ref["counts"].decode("ascii")}
+            "size": [h, w],
+            "counts": ref["counts"].decode("ascii"),
+        }
         # and pycocotools reads our uncompressed counts back to the same mask
         np.testing.assert_array_equal(_pycocotools().decode(ref).astype(bool), m)
 
@@ -219,7 +224,7 @@ def _composite() -> tuple[npt.NDArray[np.uint8], dict[tuple[int, int, int], Mask
     instances: dict[tuple[int, int, int], Mask] = {}
     for i, color in enumerate([(255, 0, 0), (0, 255, 0), (250, 50, 83), (255, 0, 1)]):
         m = np.zeros((40, 60), dtype=np.bool_)
-        m[5 + i * 8: 12 + i * 8, 3 + i * 11: 20 + i * 11] = True
+        m[5 + i * 8 : 12 + i * 8, 3 + i * 11 : 20 + i * 11] = True
         m[0, i] = True
         rgb[m] = color
         instances[color] = m
@@ -324,15 +329,18 @@ def test_labelstudio_golden_vector() -> None:
     np.testing.assert_array_equal(masks.from_labelstudio_rle(bytes(GOLDEN_RLE), 3, 4), GOLDEN_MASK)
 
 
-@pytest.mark.parametrize("make", [
-    lambda: _random((1, 1), 1.0),
-    lambda: _random((1, 1), 0.0),
-    lambda: _random((13, 31), 0.5),
-    lambda: _random((64, 48), 0.05),
-    lambda: np.ones((300, 400), dtype=np.bool_),  # runs longer than 2**16 values
-    lambda: _blob((270, 480)),
-    lambda: _blob((1080, 1920)),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: _random((1, 1), 1.0),
+        lambda: _random((1, 1), 0.0),
+        lambda: _random((13, 31), 0.5),
+        lambda: _random((64, 48), 0.05),
+        lambda: np.ones((300, 400), dtype=np.bool_),  # runs longer than 2**16 values
+        lambda: _blob((270, 480)),
+        lambda: _blob((1080, 1920)),
+    ],
+)
 def test_labelstudio_round_trip(make: Callable[[], Mask]) -> None:
     m = make()
     rle = masks.to_labelstudio_rle(m)
@@ -340,14 +348,17 @@ def test_labelstudio_round_trip(make: Callable[[], Mask]) -> None:
     np.testing.assert_array_equal(masks.from_labelstudio_rle(rle, *m.shape), m)
 
 
-@pytest.mark.parametrize("make", [
-    lambda: _random((1, 1), 1.0),
-    lambda: _random((2, 2), 0.0),
-    lambda: _random((13, 31), 0.5),
-    lambda: np.ones((300, 400), dtype=np.bool_),
-    lambda: np.pad(np.ones((128, 128), dtype=np.bool_), 1),  # a run of exactly 2**16 values
-    lambda: _blob((270, 480)),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: _random((1, 1), 1.0),
+        lambda: _random((2, 2), 0.0),
+        lambda: _random((13, 31), 0.5),
+        lambda: np.ones((300, 400), dtype=np.bool_),
+        lambda: np.pad(np.ones((128, 128), dtype=np.bool_), 1),  # a run of exactly 2**16 values
+        lambda: _blob((270, 480)),
+    ],
+)
 def test_labelstudio_matches_label_studio_converter(make: Callable[[], Mask]) -> None:
     brush = _brush()
     m = make()
@@ -367,7 +378,7 @@ def _stream(num: int, word: int, sizes: list[int], tokens: list[tuple[int, int, 
         else:
             bits += f"0{index:02b}{n - 1:0{sizes[index]}b}" + "".join(f"{v:0{word}b}" for v in words)
     bits += "0" * (-len(bits) % 8)
-    return [int(bits[i:i + 8], 2) for i in range(0, len(bits), 8)]
+    return [int(bits[i : i + 8], 2) for i in range(0, len(bits), 8)]
 
 
 def _literal_stream(word: int) -> tuple[list[int], Mask]:
@@ -406,31 +417,34 @@ def test_labelstudio_literal_runs_agree_with_converter_decoder() -> None:
 # errors
 
 
-@pytest.mark.parametrize(("rle", "reason"), [
-    ({"size": [2, 2], "counts": "3"}, "sum to 3"),
-    ({"size": [2, 2], "counts": [1, 2]}, "sum to 3"),
-    ({"size": [2, 2], "counts": [5, -1]}, "negative"),
-    ({"size": [2, 2], "counts": ""}, "empty"),
-    ({"size": [2, 2], "counts": []}, "empty"),
-    ({"size": [2, 2], "counts": "4 "}, "character"),
-    ({"size": [2, 2], "counts": "4é"}, "ASCII"),
-    ({"size": [2, 2], "counts": "4P"}, "middle"),  # 'P' sets the continuation bit
-    ({"size": [2, 2], "counts": "oooooooo0"}, "too large"),
-    ({"size": [2, 2], "counts": "224K"}, "negative"),  # 2, 2, 4, then 2 + (-5)
-    ({"size": [2, 2], "counts": [1.0, 3.0]}, "list of ints"),
-    ({"size": [2, 2], "counts": [[1, 3]]}, "flat"),
-    ({"size": [2, 2], "counts": 4}, "string or a list"),
-    ({"size": [0, 2], "counts": "0"}, "two positive ints"),
-    ({"size": [2], "counts": "4"}, "two positive ints"),
-    ({"size": [2, -2], "counts": "4"}, "two positive ints"),
-    ({"size": [2.0, 2], "counts": "4"}, "two positive ints"),
-    ({"size": [True, 4], "counts": "4"}, "two positive ints"),
-    ({"size": "22", "counts": "4"}, "size must be"),
-    ({"size": [100000, 100000], "counts": "4"}, "too large"),
-    ({"counts": "4"}, "both"),
-    ({"size": [2, 2]}, "both"),
-    ([2, 2], "mapping"),
-])
+@pytest.mark.parametrize(
+    ("rle", "reason"),
+    [
+        ({"size": [2, 2], "counts": "3"}, "sum to 3"),
+        ({"size": [2, 2], "counts": [1, 2]}, "sum to 3"),
+        ({"size": [2, 2], "counts": [5, -1]}, "negative"),
+        ({"size": [2, 2], "counts": ""}, "empty"),
+        ({"size": [2, 2], "counts": []}, "empty"),
+        ({"size": [2, 2], "counts": "4 "}, "character"),
+        ({"size": [2, 2], "counts": "4é"}, "ASCII"),
+        ({"size": [2, 2], "counts": "4P"}, "middle"),  # 'P' sets the continuation bit
+        ({"size": [2, 2], "counts": "oooooooo0"}, "too large"),
+        ({"size": [2, 2], "counts": "224K"}, "negative"),  # 2, 2, 4, then 2 + (-5)
+        ({"size": [2, 2], "counts": [1.0, 3.0]}, "list of ints"),
+        ({"size": [2, 2], "counts": [[1, 3]]}, "flat"),
+        ({"size": [2, 2], "counts": 4}, "string or a list"),
+        ({"size": [0, 2], "counts": "0"}, "two positive ints"),
+        ({"size": [2], "counts": "4"}, "two positive ints"),
+        ({"size": [2, -2], "counts": "4"}, "two positive ints"),
+        ({"size": [2.0, 2], "counts": "4"}, "two positive ints"),
+        ({"size": [True, 4], "counts": "4"}, "two positive ints"),
+        ({"size": "22", "counts": "4"}, "size must be"),
+        ({"size": [100000, 100000], "counts": "4"}, "too large"),
+        ({"counts": "4"}, "both"),
+        ({"size": [2, 2]}, "both"),
+        ([2, 2], "mapping"),
+    ],
+)
 def test_bad_rle_raises_mask_error(rle: Any, reason: str) -> None:
     for function in (masks.decode, masks.area, masks.bbox, masks.to_uncompressed, masks.to_canonical):
         with pytest.raises(MaskError, match=reason) as info:
@@ -449,22 +463,32 @@ def test_bad_uncompressed_raises_mask_error() -> None:
         masks.from_uncompressed([6], [2, 3, 1])
 
 
-@pytest.mark.parametrize("mask", [
-    np.zeros((0, 3)), np.zeros(5), np.zeros((2, 2, 2)), np.array([["a", "b"]]), [[None]],
-])
+@pytest.mark.parametrize(
+    "mask",
+    [
+        np.zeros((0, 3)),
+        np.zeros(5),
+        np.zeros((2, 2, 2)),
+        np.array([["a", "b"]]),
+        [[None]],
+    ],
+)
 def test_bad_masks_raise_mask_error(mask: Any) -> None:
     for function in (masks.encode, masks.to_png, masks.to_cvat_rle, masks.to_labelstudio_rle):
         with pytest.raises(MaskError):
             function(mask)
 
 
-@pytest.mark.parametrize(("data", "reason"), [
-    (b"", "signature"),
-    (b"GIF89a....", "signature"),
-    (masks.to_png(_random((50, 50), 0.5))[:60], "bad PNG"),
-    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "bad PNG"),
-    ("not bytes", "bytes"),
-])
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "signature"),
+        (b"GIF89a....", "signature"),
+        (masks.to_png(_random((50, 50), 0.5))[:60], "bad PNG"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "bad PNG"),
+        ("not bytes", "bytes"),
+    ],
+)
 def test_bad_png_raises_mask_error(data: Any, reason: str) -> None:
     with pytest.raises(MaskError, match=reason):
         masks.from_png(data)
@@ -483,8 +507,14 @@ def test_bad_color_and_base64_raise_mask_error() -> None:
 
 
 def test_bad_polygons_raise_mask_error() -> None:
-    for rings in ([[0, 0, 1, 1]], [[0, 0, 1, 1, 2]], [[0, 0, 1, "x", 2, 2]], [[0, 0, 1, float("nan"), 2, 2]],
-                  ["0 0 1 1 2 2"], "rings"):
+    for rings in (
+        [[0, 0, 1, 1]],
+        [[0, 0, 1, 1, 2]],
+        [[0, 0, 1, "x", 2, 2]],
+        [[0, 0, 1, float("nan"), 2, 2]],
+        ["0 0 1 1 2 2"],
+        "rings",
+    ):
         with pytest.raises(MaskError):
             masks.polygon_to_mask(rings, 5, 5)  # type: ignore[arg-type]
     with pytest.raises(MaskError, match="two positive ints"):

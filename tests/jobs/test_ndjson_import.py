@@ -18,8 +18,21 @@ def test_every_image_shape_imports(proj: Workspace, tmp_path: Path) -> None:
     assert job.counts["annotations_imported"] == 12 and job.counts["data_rows_done"] == 2
     labels = proj.labels("p")
     kinds = sorted(a.kind for a in labels["img-1"])
-    assert kinds == sorted(["relationship", "bbox", "polygon", "line", "point", "mask", "radio", "checklist",
-                            "text", "point", "point"])
+    assert kinds == sorted(
+        [
+            "relationship",
+            "bbox",
+            "polygon",
+            "line",
+            "point",
+            "mask",
+            "radio",
+            "checklist",
+            "text",
+            "point",
+            "point",
+        ]
+    )
     car = next(a for a in labels["img-1"] if a.uid == uid(1))
     assert car.geometry == [10.0, 20.0, 100.0, 50.0]
     assert car.classifications[0].value.name == "red"  # type: ignore[union-attr]
@@ -34,7 +47,12 @@ def _one(proj: Workspace, tmp_path: Path, line: Any, **kw: Any) -> list[str]:
     return [i.code for i in proj.job_issues(job.id)]
 
 
-BASE = {"uuid": uid(1), "dataRow": {"globalKey": "img-1"}, "name": "car", "bbox": {"top": 1, "left": 1, "height": 5, "width": 5}}
+BASE = {
+    "uuid": uid(1),
+    "dataRow": {"globalKey": "img-1"},
+    "name": "car",
+    "bbox": {"top": 1, "left": 1, "height": 5, "width": 5},
+}
 
 
 def _with(**changes: Any) -> dict[str, Any]:
@@ -47,30 +65,65 @@ def _with(**changes: Any) -> dict[str, Any]:
     return d
 
 
-@pytest.mark.parametrize(("line", "code"), [
-    ("{not json", "invalid_json"),
-    (_with(dataRow=None), "missing_field"),
-    (_with(bbox={"top": "1", "left": 1, "height": 5, "width": 5}), "wrong_type"),
-    (_with(dataRow={"globalKey": "img-9"}), "data_row_not_found"),
-    (_with(name="Car"), "unknown_class"),
-    (_with(name="car ", ), "unknown_class"),
-    (_with(name="lake"), "tool_type_mismatch"),
-    (_with(classifications=[{"name": "colour", "answer": {"name": "red"}}]), "unknown_attribute"),
-    (_with(classifications=[{"name": "color", "answer": {"name": "Red"}}]), "attribute_value_not_allowed"),
-    (_with(classifications=[{"name": "color", "answer": [{"name": "red"}]}]), "answer_type_mismatch"),
-    (_with(bbox={"top": 1, "left": 150, "height": 5, "width": 60}), "out_of_bounds"),
-    (_with(bbox={"top": -1, "left": 1, "height": 5, "width": 5}), "out_of_bounds"),
-    (_with(bbox={"top": 1, "left": 1, "height": 0, "width": 5}), "degenerate_geometry"),
-    ('{"uuid": "%s", "dataRow": {"globalKey": "img-1"}, "name": "eye", "point": {"x": NaN, "y": 1}}' % uid(1),
-     "non_finite_coordinate"),
-    (_with(uuid="not-a-uuid"), "bad_annotation_id"),
-    ({"uuid": uid(3), "dataRow": {"globalKey": "img-1"}, "name": "follows",
-      "relationship": {"source": uid(1), "target": uid(2)}}, "relationship_endpoint_missing"),
-    ({"uuid": uid(3), "dataRow": {"globalKey": "img-1"}, "name": "lake",
-      "polygon": [{"x": 1, "y": 1}, {"x": 2, "y": 2}]}, "degenerate_geometry"),
-    ({"uuid": uid(3), "dataRow": {"globalKey": "img-1"}, "name": "tags", "answer": [{"name": "a"}, {"name": "a"}]},
-     "duplicate_answer"),
-])
+@pytest.mark.parametrize(
+    ("line", "code"),
+    [
+        ("{not json", "invalid_json"),
+        (_with(dataRow=None), "missing_field"),
+        (_with(bbox={"top": "1", "left": 1, "height": 5, "width": 5}), "wrong_type"),
+        (_with(dataRow={"globalKey": "img-9"}), "data_row_not_found"),
+        (_with(name="Car"), "unknown_class"),
+        (
+            _with(
+                name="car ",
+            ),
+            "unknown_class",
+        ),
+        (_with(name="lake"), "tool_type_mismatch"),
+        (_with(classifications=[{"name": "colour", "answer": {"name": "red"}}]), "unknown_attribute"),
+        (
+            _with(classifications=[{"name": "color", "answer": {"name": "Red"}}]),
+            "attribute_value_not_allowed",
+        ),
+        (_with(classifications=[{"name": "color", "answer": [{"name": "red"}]}]), "answer_type_mismatch"),
+        (_with(bbox={"top": 1, "left": 150, "height": 5, "width": 60}), "out_of_bounds"),
+        (_with(bbox={"top": -1, "left": 1, "height": 5, "width": 5}), "out_of_bounds"),
+        (_with(bbox={"top": 1, "left": 1, "height": 0, "width": 5}), "degenerate_geometry"),
+        (
+            '{"uuid": "UID", "dataRow": {"globalKey": "img-1"}, "name": "eye", '
+            '"point": {"x": NaN, "y": 1}}'.replace("UID", uid(1)),
+            "non_finite_coordinate",
+        ),
+        (_with(uuid="not-a-uuid"), "bad_annotation_id"),
+        (
+            {
+                "uuid": uid(3),
+                "dataRow": {"globalKey": "img-1"},
+                "name": "follows",
+                "relationship": {"source": uid(1), "target": uid(2)},
+            },
+            "relationship_endpoint_missing",
+        ),
+        (
+            {
+                "uuid": uid(3),
+                "dataRow": {"globalKey": "img-1"},
+                "name": "lake",
+                "polygon": [{"x": 1, "y": 1}, {"x": 2, "y": 2}],
+            },
+            "degenerate_geometry",
+        ),
+        (
+            {
+                "uuid": uid(3),
+                "dataRow": {"globalKey": "img-1"},
+                "name": "tags",
+                "answer": [{"name": "a"}, {"name": "a"}],
+            },
+            "duplicate_answer",
+        ),
+    ],
+)
 def test_each_problem_has_its_code(proj: Workspace, tmp_path: Path, line: Any, code: str) -> None:
     assert code in _one(proj, tmp_path, line)
 
@@ -78,14 +131,27 @@ def test_each_problem_has_its_code(proj: Workspace, tmp_path: Path, line: Any, c
 def test_duplicate_ids_and_not_in_project(proj: Workspace, tmp_path: Path) -> None:
     proj.create_dataset("other")
     extra = tmp_path / "extra.json"
-    extra.write_text(json.dumps([{"uri": "s3://b/x.png", "global_key": "outside", "media_type": "image",
-                                  "metadata": {"width": W, "height": H}}]), encoding="utf-8")
+    extra.write_text(
+        json.dumps(
+            [
+                {
+                    "uri": "s3://b/x.png",
+                    "global_key": "outside",
+                    "media_type": "image",
+                    "metadata": {"width": W, "height": H},
+                }
+            ]
+        ),
+        encoding="utf-8",
+    )
     proj.add_manifest("other", extra)
     lines = [BASE, BASE, _with(dataRow={"globalKey": "outside"})]
     job = proj.import_labels("p", write_ndjson(tmp_path / "x.ndjson", lines), format="ndjson")
     issues = list(proj.job_issues(job.id))
     assert [(i.code, i.location.line) for i in issues] == [
-        ("duplicate_annotation_id", 2), ("data_row_not_in_project", 3)]
+        ("duplicate_annotation_id", 2),
+        ("data_row_not_in_project", 3),
+    ]
     assert "first at line 1" in issues[0].message
 
 
@@ -101,8 +167,9 @@ def test_never_stops_at_the_first_problem(proj: Workspace, tmp_path: Path) -> No
 def test_class_map_renames(proj: Workspace, tmp_path: Path) -> None:
     cmap = tmp_path / "map.json"
     cmap.write_text('{"Car": "car"}', encoding="utf-8")
-    job = proj.import_labels("p", write_ndjson(tmp_path / "x.ndjson", [_with(name="Car")]), format="ndjson",
-                             class_map=cmap)
+    job = proj.import_labels(
+        "p", write_ndjson(tmp_path / "x.ndjson", [_with(name="Car")]), format="ndjson", class_map=cmap
+    )
     assert job.state is JobState.SUCCEEDED
     assert proj.labels("p")["img-1"][0].name == "car"
 
@@ -139,7 +206,9 @@ def test_existing_labels_policies(proj: Workspace, tmp_path: Path) -> None:
     replaced = proj.import_labels("p", payload, format="ndjson", on_existing="replace")
     assert replaced.counts["annotations_replaced"] == 1 and replaced.counts["annotations_imported"] == 2
     assert sorted((a.uid, tuple(a.geometry)) for a in proj.labels("p")["img-1"]) == [
-        (uid(1), (2, 2, 5, 5)), (uid(2), (1, 1, 5, 5))]
+        (uid(1), (2, 2, 5, 5)),
+        (uid(2), (1, 1, 5, 5)),
+    ]
 
 
 def test_started_task_is_a_conflict(proj: Workspace, tmp_path: Path) -> None:
@@ -149,16 +218,22 @@ def test_started_task_is_a_conflict(proj: Workspace, tmp_path: Path) -> None:
 
 
 def test_prelabels_leave_tasks_alone(proj: Workspace, tmp_path: Path) -> None:
-    job = proj.import_labels("p", write_ndjson(tmp_path / "a.ndjson", [BASE]), format="ndjson", mode="prelabel")
+    job = proj.import_labels(
+        "p", write_ndjson(tmp_path / "a.ndjson", [BASE]), format="ndjson", mode="prelabel"
+    )
     assert job.state is JobState.SUCCEEDED
     assert proj.labels("p") == {} and len(proj.labels("p", mode="prelabel")["img-1"]) == 1
     assert {t.status.value for t in proj.tasks("p")} == {"not_started"}
 
 
-def test_undo_restores_and_is_refused_when_later_jobs_touched_the_rows(proj: Workspace, tmp_path: Path) -> None:
+def test_undo_restores_and_is_refused_when_later_jobs_touched_the_rows(
+    proj: Workspace, tmp_path: Path
+) -> None:
     a = proj.import_labels("p", write_ndjson(tmp_path / "a.ndjson", [BASE]), format="ndjson")
     moved = _with(bbox={"top": 2, "left": 2, "height": 5, "width": 5})
-    b = proj.import_labels("p", write_ndjson(tmp_path / "b.ndjson", [moved]), format="ndjson", on_existing="replace")
+    b = proj.import_labels(
+        "p", write_ndjson(tmp_path / "b.ndjson", [moved]), format="ndjson", on_existing="replace"
+    )
     with pytest.raises(Exception, match=f"later jobs {b.id}"):
         proj.undo_job(a.id)
     proj.undo_job(b.id)

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -15,7 +15,7 @@ from labelport.cli.common import workspace
 from labelport.cli.output import EXIT_REFUSED, STATE, emit, err, out, table
 from labelport.formats import get as get_format
 from labelport.formats import names as format_names
-from labelport.jobs.pipeline import Progress as ProgressFn
+from labelport.workspace.imports import Progress as ProgressFn
 from labelport.model.issues import CODES, Issue
 from labelport.model.jobs import ImportJob, JobState
 
@@ -27,8 +27,14 @@ def _progress() -> Iterator[ProgressFn | None]:
     if STATE.json or not err.is_terminal:
         yield None
         return
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} records"),
-                  TimeElapsedColumn(), console=err, transient=True) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:,} records"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
         task = bar.add_task("reading", total=None)
 
         def update(phase: str, done: int, total: int | None) -> None:
@@ -40,11 +46,19 @@ def _progress() -> Iterator[ProgressFn | None]:
 def import_(
     project: str,
     payload: Path,
-    format: Annotated[str, typer.Option("--format", help="ndjson, aimmo, … or auto (detect and explain).")] = "auto",
+    format: Annotated[
+        str, typer.Option("--format", help="ndjson, aimmo, … or auto (detect and explain).")
+    ] = "auto",
     mode: Annotated[str, typer.Option(help="ground-truth (tasks become done) or prelabel.")] = "ground-truth",
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report everything, write nothing but the job.")] = False,
-    class_map: Annotated[Path | None, typer.Option(help='JSON file {"Source name": "ontology name"}.')] = None,
-    on_existing: Annotated[str, typer.Option(help="Rows with labels or started tasks: fail, skip or replace.")] = "fail",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report everything, write nothing but the job.")
+    ] = False,
+    class_map: Annotated[
+        Path | None, typer.Option(help='JSON file {"Source name": "ontology name"}.')
+    ] = None,
+    on_existing: Annotated[
+        str, typer.Option(help="Rows with labels or started tasks: fail, skip or replace.")
+    ] = "fail",
     name: Annotated[str | None, typer.Option(help="A name for the job.")] = None,
 ) -> None:
     """Import a payload of labels into a project: validate everything, then commit atomically.
@@ -58,8 +72,17 @@ def import_(
     if on_existing not in ("fail", "skip", "replace"):
         raise typer.BadParameter("--on-existing is fail, skip or replace")
     with _progress() as bar:
-        job = workspace().import_labels(project, payload, format=format, mode=mode, dry_run=dry_run,
-                                        class_map=class_map, on_existing=on_existing, name=name, progress=bar)
+        job = workspace().import_labels(
+            project,
+            payload,
+            format=format,
+            mode=mode,
+            dry_run=dry_run,
+            class_map=class_map,
+            on_existing=on_existing,
+            name=name,
+            progress=bar,
+        )
     _show(workspace().job(job.id, issues=None), full=False)
     if job.state is not JobState.SUCCEEDED:
         raise SystemExit(EXIT_REFUSED)
@@ -72,15 +95,21 @@ def _show(job: ImportJob, *, full: bool) -> None:
         tag = " (dry run)" if job.dry_run else ""
         tag += f" (same payload as job {job.duplicate_of}: nothing new)" if job.duplicate_of else ""
         tag += " (undone)" if job.undone else ""
-        out.print(f"job {job.id} [{style}]{job.state.value}[/{style}]{tag}: {job.project} ← {job.payload} "
-                  f"({job.format}, {job.mode.value}, on existing: {job.on_existing.value})")
-        out.print(f"  {c['lines']:,} lines, {c['annotations']:,} annotations on {c['data_rows']:,} rows; "
-                  f"{c['annotations_imported']:,} imported, {c['annotations_replaced']:,} replaced, "
-                  f"{c['data_rows_done']:,} rows done, {c['data_rows_skipped']:,} skipped; "
-                  f"{c['errors']:,} errors, {c['warnings']:,} warnings")
+        out.print(
+            f"job {job.id} [{style}]{job.state.value}[/{style}]{tag}: {job.project} ← {job.payload} "
+            f"({job.format}, {job.mode.value}, on existing: {job.on_existing.value})"
+        )
+        out.print(
+            f"  {c['lines']:,} lines, {c['annotations']:,} annotations on {c['data_rows']:,} rows; "
+            f"{c['annotations_imported']:,} imported, {c['annotations_replaced']:,} replaced, "
+            f"{c['data_rows_done']:,} rows done, {c['data_rows_skipped']:,} skipped; "
+            f"{c['errors']:,} errors, {c['warnings']:,} warnings"
+        )
         if job.error:
-            out.print(f"  [red]{job.error['code']}[/red]: {job.error['message']}"
-                      + (f" ({job.error['hint']})" if job.error.get("hint") else ""))
+            out.print(
+                f"  [red]{job.error['code']}[/red]: {job.error['message']}"
+                + (f" ({job.error['hint']})" if job.error.get("hint") else "")
+            )
         if job.issues:
             (_issue_list if full else _issue_summary)(job.issues)
 
@@ -95,20 +124,33 @@ def _issue_summary(issues: list[Issue]) -> None:
     for code, items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         first = items[0]
         where = "; ".join(str(i.location) for i in items[:3]) + (" …" if len(items) > 3 else "")
-        rows.append([code, first.severity.value, len(items), first.message, first.hint or CODES[code].fix
-                     if code in CODES else first.hint, where])
+        rows.append(
+            [
+                code,
+                first.severity.value,
+                len(items),
+                first.message,
+                first.hint or CODES[code].fix if code in CODES else first.hint,
+                where,
+            ]
+        )
     table("issues by code", ["code", "severity", "count", "first message", "hint", "first locations"], rows)
 
 
 def _issue_list(issues: list[Issue]) -> None:
-    table(None, ["#", "code", "severity", "location", "message", "hint"],
-          [[n, i.code, i.severity.value, str(i.location), i.message, i.hint] for n, i in enumerate(issues, 1)])
+    table(
+        None,
+        ["#", "code", "severity", "location", "message", "hint"],
+        [[n, i.code, i.severity.value, str(i.location), i.message, i.hint] for n, i in enumerate(issues, 1)],
+    )
 
 
 @job_app.command("show")
 def job_show(
     job: int,
-    issues: Annotated[bool, typer.Option("--issues", help="List every issue, not a summary by code.")] = False,
+    issues: Annotated[
+        bool, typer.Option("--issues", help="List every issue, not a summary by code.")
+    ] = False,
 ) -> None:
     """Show a job: its state, counts and issues.
 
@@ -117,14 +159,44 @@ def job_show(
     _show(workspace().job(job, issues=None), full=issues)
 
 
+@job_app.command("run")
+def job_run(job: int) -> None:
+    """Run a queued job, or run again one that was interrupted (a crash leaves nothing behind).
+
+    Example: labelport job run 7
+    """
+    with _progress() as bar:
+        workspace().run_job(job, bar)
+    j = workspace().job(job, issues=None)
+    _show(j, full=False)
+    if j.state is not JobState.SUCCEEDED:
+        raise SystemExit(EXIT_REFUSED)
+
+
 @job_app.command("list")
 def job_list(project: str) -> None:
     """List a project's import jobs."""
     items = workspace().jobs(project)
-    emit(items, lambda: table(None, ["id", "name", "format", "mode", "state", "imported", "errors", "created"], [
-        [j.id, j.name, j.format, j.mode.value, j.state.value + (" (dry run)" if j.dry_run else "")
-         + (" (undone)" if j.undone else ""), j.counts.get("annotations_imported", 0), j.counts.get("errors", 0),
-         j.created_at.isoformat(timespec="seconds")] for j in items]))
+    emit(
+        items,
+        lambda: table(
+            None,
+            ["id", "name", "format", "mode", "state", "imported", "errors", "created"],
+            [
+                [
+                    j.id,
+                    j.name,
+                    j.format,
+                    j.mode.value,
+                    j.state.value + (" (dry run)" if j.dry_run else "") + (" (undone)" if j.undone else ""),
+                    j.counts.get("annotations_imported", 0),
+                    j.counts.get("errors", 0),
+                    j.created_at.isoformat(timespec="seconds"),
+                ]
+                for j in items
+            ],
+        ),
+    )
 
 
 @job_app.command("undo")
@@ -149,13 +221,19 @@ def export(
     Example: labelport export streets-gt --format ndjson out.ndjson
     """
     summary = workspace().export(project, out_path, format=format, mode=mode)
-    data = {"rows": summary.rows, "annotations": summary.annotations, "out": str(out_path),
-            "not_expressible": summary.not_expressible}
+    data = {
+        "rows": summary.rows,
+        "annotations": summary.annotations,
+        "out": str(out_path),
+        "not_expressible": summary.not_expressible,
+    }
 
     def render() -> None:
         out.print(f"wrote {summary.annotations:,} annotations of {summary.rows:,} rows to {out_path}")
         if summary.not_expressible:
-            out.print(f"[yellow]{len(summary.not_expressible)} annotations cannot be carried by {format}:[/yellow]")
+            out.print(
+                f"[yellow]{len(summary.not_expressible)} annotations cannot be carried by {format}:[/yellow]"
+            )
             _issue_list(summary.not_expressible[:50])
 
     emit(data, render)
@@ -166,8 +244,32 @@ def export(
 def formats_() -> None:
     """List the payload formats, with what each can carry."""
     specs = [get_format(n) for n in format_names()]
-    data = [{"name": s.name, "title": s.title, "import": s.read is not None, "export": s.write is not None,
-             "media_types": list(s.media_types), "carries": s.carries} for s in specs]
-    emit(data, lambda: table(None, ["name", "title", "import", "export", "media types", "carries"], [
-        [d["name"], d["title"], "yes" if d["import"] else "no", "yes" if d["export"] else "no",
-         ", ".join(d["media_types"]), d["carries"]] for d in data]))
+    data: list[dict[str, Any]] = [
+        {
+            "name": s.name,
+            "title": s.title,
+            "import": s.read is not None,
+            "export": s.write is not None,
+            "media_types": list(s.media_types),
+            "carries": s.carries,
+        }
+        for s in specs
+    ]
+    emit(
+        data,
+        lambda: table(
+            None,
+            ["name", "title", "import", "export", "media types", "carries"],
+            [
+                [
+                    d["name"],
+                    d["title"],
+                    "yes" if d["import"] else "no",
+                    "yes" if d["export"] else "no",
+                    ", ".join(d["media_types"]),
+                    d["carries"],
+                ]
+                for d in data
+            ],
+        ),
+    )

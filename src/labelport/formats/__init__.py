@@ -25,8 +25,9 @@ def names() -> list[str]:
 def get(name: str) -> FormatSpec:
     module = _MODULES.get(name)
     if module is None:
-        raise InvalidInputError(f"unknown format {name!r}", code="unknown_format",
-                                hint="one of " + ", ".join(_MODULES))
+        raise InvalidInputError(
+            f"unknown format {name!r}", code="unknown_format", hint="one of " + ", ".join(_MODULES)
+        )
     spec: FormatSpec = importlib.import_module(module).SPEC
     return spec
 

@@ -73,25 +73,52 @@ _ID_RE = re.compile(
     r"[0-9]+-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE | re.ASCII
 )
 _STAGES = ("labeling", "inspection", "final inspection")
-_TOP_KEYS = frozenset({
-    "annotations", "attributes", "label", "file_id", "scene_id", "frame_number", "filename",
-    "parent_path", "metadata", "last_modifier_id", "last_workers", "tags", "parent_tags", "overwrite",
-})
+_TOP_KEYS = frozenset(
+    {
+        "annotations",
+        "attributes",
+        "label",
+        "file_id",
+        "scene_id",
+        "frame_number",
+        "filename",
+        "parent_path",
+        "metadata",
+        "last_modifier_id",
+        "last_workers",
+        "tags",
+        "parent_tags",
+        "overwrite",
+    }
+)
 _ANN_KEYS = frozenset({"id", "type", "label", "attributes", "points", "track_id", "frame_number"})
 _CUBOID_KEYS = ("cx", "cy", "cz", "length", "width", "height", "yaw")
 _OBJECT_TYPES = frozenset({"box", "polygon", "poly_seg", "polyline", "keypoint", "cuboid"})
 _CLASSIFICATION_KINDS = frozenset({"classification", "radio", "checklist", "text"})
 _TOOL_TO_TYPE = {
-    "rectangle": "box", "polygon": "polygon", "poly_seg": "poly_seg", "line": "polyline",
-    "point": "keypoint", "skeleton": "keypoint", "cuboid": "cuboid",
+    "rectangle": "box",
+    "polygon": "polygon",
+    "poly_seg": "poly_seg",
+    "line": "polyline",
+    "point": "keypoint",
+    "skeleton": "keypoint",
+    "cuboid": "cuboid",
 }
 _KIND_TO_TYPE = {
-    "bbox": "box", "polygon": "polygon", "line": "polyline", "point": "keypoint",
-    "keypoints": "keypoint", "cuboid": "cuboid",
+    "bbox": "box",
+    "polygon": "polygon",
+    "line": "polyline",
+    "point": "keypoint",
+    "keypoints": "keypoint",
+    "cuboid": "cuboid",
 }
 _TYPE_KINDS: dict[str, tuple[str, ...]] = {
-    "box": ("bbox",), "polygon": ("polygon",), "poly_seg": ("polygon",), "polyline": ("line",),
-    "keypoint": ("point", "keypoints"), "cuboid": ("cuboid",),
+    "box": ("bbox",),
+    "polygon": ("polygon",),
+    "poly_seg": ("polygon",),
+    "polyline": ("line",),
+    "keypoint": ("point", "keypoints"),
+    "cuboid": ("cuboid",),
 }
 _DETECT_FILES = 5
 _DETECT_BYTES = 1 << 20
@@ -167,10 +194,20 @@ class _File:
         self.data_row: str | None = None
         self.fatal = False
 
-    def report(self, code: str, message: str, pointer: str | None, *, annotation_id: str | None = None,
-               value: Any = None, hint: str | None = None, line: int | None = None) -> None:
-        loc = Location(file=self.file, line=line, pointer=pointer, annotation_id=annotation_id,
-                       data_row=self.data_row)
+    def report(
+        self,
+        code: str,
+        message: str,
+        pointer: str | None,
+        *,
+        annotation_id: str | None = None,
+        value: Any = None,
+        hint: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        loc = Location(
+            file=self.file, line=line, pointer=pointer, annotation_id=annotation_id, data_row=self.data_row
+        )
         self.sink(issue(code, message, loc, value=value, hint=hint))
 
 
@@ -187,8 +224,14 @@ def read(payload: Path, sink: IssueSink) -> Iterator[Record]:
         if record is not None:
             yield record
     else:
-        sink(issue("unreadable_payload", f"{payload} is neither a file nor a folder",
-                   Location(file=str(payload)), hint="Check the path."))
+        sink(
+            issue(
+                "unreadable_payload",
+                f"{payload} is neither a file nor a folder",
+                Location(file=str(payload)),
+                hint="Check the path.",
+            )
+        )
 
 
 def _read_file(path: Path, f: _File, mirror: str | None) -> Record | None:
@@ -205,30 +248,44 @@ def _read_file(path: Path, f: _File, mirror: str | None) -> Record | None:
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as uexc:
-            f.report("unreadable_payload", f"the file is not UTF-8 (byte {uexc.start})", None,
-                     hint="Save the file as UTF-8.")
+            f.report(
+                "unreadable_payload",
+                f"the file is not UTF-8 (byte {uexc.start})",
+                None,
+                hint="Save the file as UTF-8.",
+            )
             return None
-        f.report("invalid_json", f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno} "
-                 f"(char {exc.pos})", None, line=exc.lineno)
+        f.report(
+            "invalid_json",
+            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno} (char {exc.pos})",
+            None,
+            line=exc.lineno,
+        )
         return None
     del data
     if not isinstance(doc, dict):
-        f.report("wrong_type", f"the file must hold one JSON object, not {_jtype(doc)}", "",
-                 value=_shown(doc))
+        f.report(
+            "wrong_type", f"the file must hold one JSON object, not {_jtype(doc)}", "", value=_shown(doc)
+        )
         return None
     return _record(doc, f, mirror)
 
 
 def _required_str(doc: dict[str, Any], key: str, f: _File) -> str | None:
     if key not in doc:
-        f.report("missing_field", f"`{key}` is required", f"/{key}",
-                 hint="Both `parent_path` and `filename` must be written.")
+        f.report(
+            "missing_field",
+            f"`{key}` is required",
+            f"/{key}",
+            hint="Both `parent_path` and `filename` must be written.",
+        )
         f.fatal = True
         return None
     value = doc[key]
     if not isinstance(value, str):
-        f.report("wrong_type", f"`{key}` must be a string, not {_jtype(value)}", f"/{key}",
-                 value=_shown(value))
+        f.report(
+            "wrong_type", f"`{key}` must be a string, not {_jtype(value)}", f"/{key}", value=_shown(value)
+        )
         f.fatal = True
         return None
     return value
@@ -249,16 +306,24 @@ def _str_list(value: Any, pointer: str, key: str, f: _File) -> list[str] | None:
     if value is None:
         return None
     if not isinstance(value, list):
-        f.report("wrong_type", f"`{key}` must be an array of strings, not {_jtype(value)}", pointer,
-                 value=_shown(value))
+        f.report(
+            "wrong_type",
+            f"`{key}` must be an array of strings, not {_jtype(value)}",
+            pointer,
+            value=_shown(value),
+        )
         return None
     out: list[str] = []
     for j, item in enumerate(value):
         if isinstance(item, str):
             out.append(item)
         else:
-            f.report("wrong_type", f"`{key}` items must be strings, not {_jtype(item)}", f"{pointer}/{j}",
-                     value=_shown(item))
+            f.report(
+                "wrong_type",
+                f"`{key}` items must be strings, not {_jtype(item)}",
+                f"{pointer}/{j}",
+                value=_shown(item),
+            )
     return out
 
 
@@ -274,12 +339,17 @@ def _record(doc: dict[str, Any], f: _File, mirror: str | None) -> Record | None:
 
     annotations_raw = doc.get("annotations")
     if "annotations" not in doc:
-        f.report("missing_field", "`annotations` is required (an empty array when there are none)",
-                 "/annotations")
+        f.report(
+            "missing_field", "`annotations` is required (an empty array when there are none)", "/annotations"
+        )
         f.fatal = True
     elif not isinstance(annotations_raw, list):
-        f.report("wrong_type", f"`annotations` must be an array, not {_jtype(annotations_raw)}",
-                 "/annotations", value=_shown(annotations_raw))
+        f.report(
+            "wrong_type",
+            f"`annotations` must be an array, not {_jtype(annotations_raw)}",
+            "/annotations",
+            value=_shown(annotations_raw),
+        )
         f.fatal = True
 
     for key in doc:
@@ -309,12 +379,21 @@ def _record(doc: dict[str, Any], f: _File, mirror: str | None) -> Record | None:
             pointer = f"/attributes/{_esc(name)}"
             answer = _answer(name, value, pointer, f, None)
             if answer is not None:
-                annotations.append(Annotation(kind="classification", uid=f"attr:{name}", name=name,
-                                              answer=answer, pointer=pointer))
+                annotations.append(
+                    Annotation(
+                        kind="classification", uid=f"attr:{name}", name=name, answer=answer, pointer=pointer
+                    )
+                )
     if label is not None:
-        annotations.append(Annotation(kind="classification", uid="label", name=None,
-                                      answer=Answer(value=label, loose=True, pointer="/label"),
-                                      pointer="/label"))
+        annotations.append(
+            Annotation(
+                kind="classification",
+                uid="label",
+                name=None,
+                answer=Answer(value=label, loose=True, pointer="/label"),
+                pointer="/label",
+            )
+        )
 
     if f.fatal or filename is None or parent_path is None:
         return None
@@ -330,31 +409,53 @@ def _record(doc: dict[str, Any], f: _File, mirror: str | None) -> Record | None:
         extra["frame_number"] = frame_number
     if scene_id is not None:
         extra["scene_id"] = scene_id
-    fields = LabelFields(last_modifier=last_modifier, last_workers=last_workers, tags=tags,
-                         overwrite=bool(overwrite), extra=extra or None)
+    fields = LabelFields(
+        last_modifier=last_modifier,
+        last_workers=last_workers,
+        tags=tags,
+        overwrite=bool(overwrite),
+        extra=extra or None,
+    )
     ref = RowRef(parent_path=parent_path, filename=filename, file_id=file_id, scene_id=scene_id)
-    return Record(row=ref, annotations=annotations, location=Location(file=f.file, data_row=f.data_row),
-                  fields=fields, lines=1)
+    return Record(
+        row=ref,
+        annotations=annotations,
+        location=Location(file=f.file, data_row=f.data_row),
+        fields=fields,
+        lines=1,
+    )
 
 
 def _last_workers(value: Any, f: _File) -> dict[str, str | None] | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        f.report("wrong_type", f"`last_workers` must be an object, not {_jtype(value)}", "/last_workers",
-                 value=_shown(value))
+        f.report(
+            "wrong_type",
+            f"`last_workers` must be an object, not {_jtype(value)}",
+            "/last_workers",
+            value=_shown(value),
+        )
         return None
     out: dict[str, str | None] = {}
     for stage, worker in value.items():
         pointer = f"/last_workers/{_esc(stage)}"
         if stage not in _STAGES:
-            f.report("unknown_field", f"unknown stage `{stage}` is ignored", pointer,
-                     hint="Stages are " + ", ".join(f"`{s}`" for s in _STAGES) + ".")
+            f.report(
+                "unknown_field",
+                f"unknown stage `{stage}` is ignored",
+                pointer,
+                hint="Stages are " + ", ".join(f"`{s}`" for s in _STAGES) + ".",
+            )
         elif worker is None or isinstance(worker, str):
             out[stage] = worker
         else:
-            f.report("wrong_type", f"the worker of `{stage}` must be a string or null, not {_jtype(worker)}",
-                     pointer, value=_shown(worker))
+            f.report(
+                "wrong_type",
+                f"the worker of `{stage}` must be a string or null, not {_jtype(worker)}",
+                pointer,
+                value=_shown(worker),
+            )
     return out
 
 
@@ -367,9 +468,14 @@ def _check_mirror(rel: str, parent_path: str, filename: str, f: _File) -> None:
     if stem and stem != filename:
         wanted.append(f"{prefix}{stem}.json")
     if rel not in wanted:
-        f.report("path_mismatch", f"the file is at `{rel}` but its fields say `{wanted[0]}`"
-                 + (f" (or `{wanted[1]}`)" if len(wanted) > 1 else ""), None, value=rel,
-                 hint="The row is found from `parent_path` and `filename`; move the file to mirror them.")
+        f.report(
+            "path_mismatch",
+            f"the file is at `{rel}` but its fields say `{wanted[0]}`"
+            + (f" (or `{wanted[1]}`)" if len(wanted) > 1 else ""),
+            None,
+            value=rel,
+            hint="The row is found from `parent_path` and `filename`; move the file to mirror them.",
+        )
 
 
 def _answer(name: str, value: Any, pointer: str, f: _File, annotation_id: str | None) -> Answer | None:
@@ -383,12 +489,22 @@ def _answer(name: str, value: Any, pointer: str, f: _File, annotation_id: str | 
             if isinstance(item, str):
                 choices.append(Choice(name=item, pointer=f"{pointer}/{j}"))
             else:
-                f.report("wrong_type", f"values of attribute `{name}` must be strings, not {_jtype(item)}",
-                         f"{pointer}/{j}", annotation_id=annotation_id, value=_shown(item))
+                f.report(
+                    "wrong_type",
+                    f"values of attribute `{name}` must be strings, not {_jtype(item)}",
+                    f"{pointer}/{j}",
+                    annotation_id=annotation_id,
+                    value=_shown(item),
+                )
                 ok = False
         return Answer(name=name, value=choices, loose=True, pointer=pointer) if ok else None
-    f.report("wrong_type", f"attribute `{name}` must be a string or an array of strings, not {_jtype(value)}",
-             pointer, annotation_id=annotation_id, value=_shown(value))
+    f.report(
+        "wrong_type",
+        f"attribute `{name}` must be a string or an array of strings, not {_jtype(value)}",
+        pointer,
+        annotation_id=annotation_id,
+        value=_shown(value),
+    )
     return None
 
 
@@ -396,8 +512,13 @@ def _answers(raw: Any, pointer: str, f: _File, annotation_id: str | None) -> lis
     if raw is None:
         return []
     if not isinstance(raw, dict):
-        f.report("wrong_type", f"`attributes` must be an object, not {_jtype(raw)}", pointer,
-                 annotation_id=annotation_id, value=_shown(raw))
+        f.report(
+            "wrong_type",
+            f"`attributes` must be an object, not {_jtype(raw)}",
+            pointer,
+            annotation_id=annotation_id,
+            value=_shown(raw),
+        )
         return []
     out: list[Answer] = []
     for name, value in raw.items():
@@ -410,50 +531,87 @@ def _answers(raw: Any, pointer: str, f: _File, annotation_id: str | None) -> lis
 def _annotation(raw: Any, pointer: str, f: _File) -> Annotation | None:
     """One entry of ``annotations``; None (after reporting) when it cannot be used at all."""
     if not isinstance(raw, dict):
-        f.report("wrong_type", f"an annotation must be an object, not {_jtype(raw)}", pointer,
-                 value=_shown(raw))
+        f.report(
+            "wrong_type", f"an annotation must be an object, not {_jtype(raw)}", pointer, value=_shown(raw)
+        )
         return None
     uid: str | None = None
     if "id" not in raw:
-        f.report("missing_field", "the annotation has no `id`", f"{pointer}/id",
-                 hint="Give `<number>-<uuid>`, e.g. `26-abd21cb9-cb89-4cf4-8de6-b0a6421024b3`.")
+        f.report(
+            "missing_field",
+            "the annotation has no `id`",
+            f"{pointer}/id",
+            hint="Give `<number>-<uuid>`, e.g. `26-abd21cb9-cb89-4cf4-8de6-b0a6421024b3`.",
+        )
     elif not isinstance(raw["id"], str):
-        f.report("wrong_type", f"`id` must be a string, not {_jtype(raw['id'])}", f"{pointer}/id",
-                 value=_shown(raw["id"]))
+        f.report(
+            "wrong_type",
+            f"`id` must be a string, not {_jtype(raw['id'])}",
+            f"{pointer}/id",
+            value=_shown(raw["id"]),
+        )
     else:
         uid = raw["id"]
         if not _ID_RE.fullmatch(uid):
-            f.report("bad_annotation_id", f"annotation id `{uid}` is not `<number>-<uuid>`", f"{pointer}/id",
-                     annotation_id=uid, value=_shown(uid),
-                     hint="e.g. `26-abd21cb9-cb89-4cf4-8de6-b0a6421024b3`.")
+            f.report(
+                "bad_annotation_id",
+                f"annotation id `{uid}` is not `<number>-<uuid>`",
+                f"{pointer}/id",
+                annotation_id=uid,
+                value=_shown(uid),
+                hint="e.g. `26-abd21cb9-cb89-4cf4-8de6-b0a6421024b3`.",
+            )
     for key in raw:
         if key not in _ANN_KEYS:
-            f.report("unknown_field", f"unknown annotation field `{key}` is ignored",
-                     f"{pointer}/{_esc(key)}", annotation_id=uid)
+            f.report(
+                "unknown_field",
+                f"unknown annotation field `{key}` is ignored",
+                f"{pointer}/{_esc(key)}",
+                annotation_id=uid,
+            )
 
     kind = raw.get("type")
     if "type" not in raw:
         f.report("missing_field", "the annotation has no `type`", f"{pointer}/type", annotation_id=uid)
         return None
     if not isinstance(kind, str):
-        f.report("wrong_type", f"`type` must be a string, not {_jtype(kind)}", f"{pointer}/type",
-                 annotation_id=uid, value=_shown(kind))
+        f.report(
+            "wrong_type",
+            f"`type` must be a string, not {_jtype(kind)}",
+            f"{pointer}/type",
+            annotation_id=uid,
+            value=_shown(kind),
+        )
         return None
     if kind not in _OBJECT_TYPES and kind != "classification":
-        f.report("unsupported_annotation", f"annotation type `{kind}` is not supported", f"{pointer}/type",
-                 annotation_id=uid, value=kind,
-                 hint="Use box, polygon, poly_seg, polyline, keypoint, cuboid or classification.")
+        f.report(
+            "unsupported_annotation",
+            f"annotation type `{kind}` is not supported",
+            f"{pointer}/type",
+            annotation_id=uid,
+            value=kind,
+            hint="Use box, polygon, poly_seg, polyline, keypoint, cuboid or classification.",
+        )
         return None
 
     label = raw.get("label")
     ok = True
     if "label" not in raw:
-        f.report("missing_field", "the annotation has no `label` (its class)", f"{pointer}/label",
-                 annotation_id=uid)
+        f.report(
+            "missing_field",
+            "the annotation has no `label` (its class)",
+            f"{pointer}/label",
+            annotation_id=uid,
+        )
         ok = False
     elif not isinstance(label, str):
-        f.report("wrong_type", f"`label` must be a string, not {_jtype(label)}", f"{pointer}/label",
-                 annotation_id=uid, value=_shown(label))
+        f.report(
+            "wrong_type",
+            f"`label` must be a string, not {_jtype(label)}",
+            f"{pointer}/label",
+            annotation_id=uid,
+            value=_shown(label),
+        )
         ok = False
 
     track_id: str | None = None
@@ -462,16 +620,26 @@ def _annotation(raw: Any, pointer: str, f: _File) -> Annotation | None:
         if isinstance(raw_track, str) or _is_int(raw_track):
             track_id = str(raw_track)
         else:
-            f.report("wrong_type", f"`track_id` must be an integer or a string, not {_jtype(raw_track)}",
-                     f"{pointer}/track_id", annotation_id=uid, value=_shown(raw_track))
+            f.report(
+                "wrong_type",
+                f"`track_id` must be an integer or a string, not {_jtype(raw_track)}",
+                f"{pointer}/track_id",
+                annotation_id=uid,
+                value=_shown(raw_track),
+            )
     frame: int | None = None
     raw_frame = raw.get("frame_number")
     if raw_frame is not None:
         if _is_int(raw_frame):
             frame = raw_frame
         else:
-            f.report("wrong_type", f"`frame_number` must be an integer, not {_jtype(raw_frame)}",
-                     f"{pointer}/frame_number", annotation_id=uid, value=_shown(raw_frame))
+            f.report(
+                "wrong_type",
+                f"`frame_number` must be an integer, not {_jtype(raw_frame)}",
+                f"{pointer}/frame_number",
+                annotation_id=uid,
+                value=_shown(raw_frame),
+            )
 
     answers = _answers(raw.get("attributes"), f"{pointer}/attributes", f, uid)
 
@@ -479,11 +647,18 @@ def _annotation(raw: Any, pointer: str, f: _File) -> Annotation | None:
         if not ok:
             return None
         assert isinstance(label, str)
-        value: Choice | str = (Choice(name=label, classifications=answers, pointer=f"{pointer}/label")
-                               if answers else label)
-        return Annotation(kind="classification", uid=uid, name=None,
-                          answer=Answer(value=value, loose=True, pointer=f"{pointer}/label"),
-                          frame=frame, track_id=track_id, pointer=pointer)
+        value: Choice | str = (
+            Choice(name=label, classifications=answers, pointer=f"{pointer}/label") if answers else label
+        )
+        return Annotation(
+            kind="classification",
+            uid=uid,
+            name=None,
+            answer=Answer(value=value, loose=True, pointer=f"{pointer}/label"),
+            frame=frame,
+            track_id=track_id,
+            pointer=pointer,
+        )
 
     if "points" not in raw:
         f.report("missing_field", "the annotation has no `points`", f"{pointer}/points", annotation_id=uid)
@@ -492,28 +667,51 @@ def _annotation(raw: Any, pointer: str, f: _File) -> Annotation | None:
     if shape is None or not ok:
         return None
     canonical, geometry = shape
-    return Annotation(kind=canonical, uid=uid, name=label, geometry=geometry, classifications=answers,
-                      frame=frame, track_id=track_id, pointer=pointer,
-                      extra={"aimmo_type": "poly_seg"} if kind == "poly_seg" else None)
+    return Annotation(
+        kind=canonical,
+        uid=uid,
+        name=label,
+        geometry=geometry,
+        classifications=answers,
+        frame=frame,
+        track_id=track_id,
+        pointer=pointer,
+        extra={"aimmo_type": "poly_seg"} if kind == "poly_seg" else None,
+    )
 
 
 def _pairs(points: Any, pointer: str, f: _File, uid: str | None) -> list[tuple[Any, Any]] | None:
     """``[[x, y], ...]`` with every coordinate a number; the first bad element is reported."""
     if not isinstance(points, list):
-        f.report("wrong_type", f"`points` must be an array of [x, y] pairs, not {_jtype(points)}", pointer,
-                 annotation_id=uid, value=_shown(points))
+        f.report(
+            "wrong_type",
+            f"`points` must be an array of [x, y] pairs, not {_jtype(points)}",
+            pointer,
+            annotation_id=uid,
+            value=_shown(points),
+        )
         return None
     out: list[tuple[Any, Any]] = []
     for j, pt in enumerate(points):
         if not isinstance(pt, list) or len(pt) != 2:
             what = f"{len(pt)} numbers" if isinstance(pt, list) else _jtype(pt)
-            f.report("wrong_type", f"point {j} must be [x, y], not {what}", f"{pointer}/{j}",
-                     annotation_id=uid, value=_shown(pt))
+            f.report(
+                "wrong_type",
+                f"point {j} must be [x, y], not {what}",
+                f"{pointer}/{j}",
+                annotation_id=uid,
+                value=_shown(pt),
+            )
             return None
         for k, v in enumerate(pt):
             if not _is_num(v):
-                f.report("wrong_type", f"coordinate must be a number, not {_jtype(v)}", f"{pointer}/{j}/{k}",
-                         annotation_id=uid, value=_shown(v))
+                f.report(
+                    "wrong_type",
+                    f"coordinate must be a number, not {_jtype(v)}",
+                    f"{pointer}/{j}/{k}",
+                    annotation_id=uid,
+                    value=_shown(v),
+                )
                 return None
         out.append((pt[0], pt[1]))
     return out
@@ -534,14 +732,24 @@ def _geometry(kind: str, points: Any, pointer: str, f: _File, uid: str | None) -
         return None
     if kind == "box":
         if len(pairs) not in (2, 4):
-            f.report("wrong_type", f"a box takes 2 or 4 corners, not {len(pairs)}", pointer,
-                     annotation_id=uid, value=len(pairs))
+            f.report(
+                "wrong_type",
+                f"a box takes 2 or 4 corners, not {len(pairs)}",
+                pointer,
+                annotation_id=uid,
+                value=len(pairs),
+            )
             return None
         xs, ys = [p[0] for p in pairs], [p[1] for p in pairs]
         x0, y0, x1, y1 = min(xs), min(ys), max(xs), max(ys)
         if len(pairs) == 4 and set(pairs) != {(x0, y0), (x0, y1), (x1, y0), (x1, y1)}:
-            f.report("unsupported_annotation", "the 4 corners of the box are not an axis-aligned rectangle",
-                     pointer, annotation_id=uid, hint="Give a polygon for a rotated box.")
+            f.report(
+                "unsupported_annotation",
+                "the 4 corners of the box are not an axis-aligned rectangle",
+                pointer,
+                annotation_id=uid,
+                hint="Give a polygon for a rotated box.",
+            )
             return None
         return "bbox", [x0, y0, x1 - x0, y1 - y0]
     if kind in ("polygon", "poly_seg"):
@@ -562,27 +770,46 @@ def _cuboid(points: Any, pointer: str, f: _File, uid: str | None) -> tuple[str, 
         values: list[Any] = []
         for key in points:
             if key not in _CUBOID_KEYS:
-                f.report("unknown_field", f"unknown cuboid field `{key}` is ignored",
-                         f"{pointer}/{_esc(key)}", annotation_id=uid)
+                f.report(
+                    "unknown_field",
+                    f"unknown cuboid field `{key}` is ignored",
+                    f"{pointer}/{_esc(key)}",
+                    annotation_id=uid,
+                )
         for key in _CUBOID_KEYS:
             if key not in points:
                 f.report("missing_field", f"the cuboid has no `{key}`", f"{pointer}/{key}", annotation_id=uid)
                 return None
             if not _is_num(points[key]):
-                f.report("wrong_type", f"cuboid `{key}` must be a number, not {_jtype(points[key])}",
-                         f"{pointer}/{key}", annotation_id=uid, value=_shown(points[key]))
+                f.report(
+                    "wrong_type",
+                    f"cuboid `{key}` must be a number, not {_jtype(points[key])}",
+                    f"{pointer}/{key}",
+                    annotation_id=uid,
+                    value=_shown(points[key]),
+                )
                 return None
             values.append(points[key])
         return "cuboid", values
     if not isinstance(points, list) or len(points) != 7:
         what = f"{len(points)} values" if isinstance(points, list) else _jtype(points)
-        f.report("wrong_type", f"a cuboid takes [cx, cy, cz, length, width, height, yaw], not {what}",
-                 pointer, annotation_id=uid, value=_shown(points))
+        f.report(
+            "wrong_type",
+            f"a cuboid takes [cx, cy, cz, length, width, height, yaw], not {what}",
+            pointer,
+            annotation_id=uid,
+            value=_shown(points),
+        )
         return None
     for j, v in enumerate(points):
         if not _is_num(v):
-            f.report("wrong_type", f"cuboid value must be a number, not {_jtype(v)}", f"{pointer}/{j}",
-                     annotation_id=uid, value=_shown(v))
+            f.report(
+                "wrong_type",
+                f"cuboid value must be a number, not {_jtype(v)}",
+                f"{pointer}/{j}",
+                annotation_id=uid,
+                value=_shown(v),
+            )
             return None
     return "cuboid", list(points)
 
@@ -691,8 +918,9 @@ def _row_doc(row: ExportRow, o: _Out) -> tuple[dict[str, Any], int]:
     doc["parent_path"] = row.ref.parent_path or "/"
     doc["metadata"] = _metadata(row, extra)
     doc["last_modifier_id"] = fields.last_modifier if fields else None
-    doc["last_workers"] = (fields.last_workers if fields and fields.last_workers is not None
-                           else dict.fromkeys(_STAGES))
+    doc["last_workers"] = (
+        fields.last_workers if fields and fields.last_workers is not None else dict.fromkeys(_STAGES)
+    )
     if fields and fields.tags is not None:
         doc["tags"] = fields.tags
     if "parent_tags" in extra:
@@ -763,8 +991,12 @@ def _classification_entry(ann: Annotation, o: _Out) -> dict[str, Any] | None:
     else:
         o.lost("a classification annotation must answer one option", ann.uid)
         return None
-    entry: dict[str, Any] = {"id": ann.uid, "type": "classification", "attributes": attributes,
-                             "label": label}
+    entry: dict[str, Any] = {
+        "id": ann.uid,
+        "type": "classification",
+        "attributes": attributes,
+        "label": label,
+    }
     _frame_track(entry, ann)
     return entry
 
@@ -818,8 +1050,11 @@ def _points(ann: Annotation, o: _Out) -> Any:
         return [[g[0], g[1]]]
     if ann.kind == "keypoints":
         if any(g[i] != 2 for i in range(2, len(g), 3)):
-            o.lost("keypoint visibility (absent/hidden) cannot be written in AIMMO; "
-                   "the points are written as visible", ann.uid)
+            o.lost(
+                "keypoint visibility (absent/hidden) cannot be written in AIMMO; "
+                "the points are written as visible",
+                ann.uid,
+            )
         return [[g[i], g[i + 1]] for i in range(0, len(g) - 2, 3)]
     if ann.kind == "cuboid":
         return list(g)
@@ -907,9 +1142,9 @@ SPEC = FormatSpec(
     name="aimmo",
     title="AIMMO GT JSON",
     carries="one JSON per resource file mirroring the resource tree: box, polygon, poly_seg, polyline, "
-            "keypoint, cuboid, classification; class attributes, file attributes and label, track ids, "
-            "frame numbers and the file envelope (workers, tags). Not masks, entities, relationships, "
-            "multi-ring polygons or nested attributes.",
+    "keypoint, cuboid, classification; class attributes, file attributes and label, track ids, "
+    "frame numbers and the file envelope (workers, tags). Not masks, entities, relationships, "
+    "multi-ring polygons or nested attributes.",
     read=read,
     write=write,
     detect=detect,

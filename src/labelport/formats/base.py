@@ -22,11 +22,24 @@ class IssueSink(Protocol):
     def __call__(self, issue: Issue) -> None: ...
 
 
-def issue(code: str, message: str, location: Location, *, value: Any = None, hint: str | None = None,
-          severity: Severity | None = None) -> Issue:
+def issue(
+    code: str,
+    message: str,
+    location: Location,
+    *,
+    value: Any = None,
+    hint: str | None = None,
+    severity: Severity | None = None,
+) -> Issue:
     """Build an issue with its code's default severity; the one way issues are made."""
-    return Issue(code=code, message=message, severity=severity or info(code).severity,
-                 location=location, value=value, hint=hint)
+    return Issue(
+        code=code,
+        message=message,
+        severity=severity or info(code).severity,
+        location=location,
+        value=value,
+        hint=hint,
+    )
 
 
 @dataclass(frozen=True)

@@ -478,8 +478,9 @@ def _nonnegative_int(value: object, what: str) -> int:
     return number
 
 
-def from_cvat_rle(counts: Sequence[int], left: int, top: int, width: int, height: int,
-                  image_height: int, image_width: int) -> BoolMask:
+def from_cvat_rle(
+    counts: Sequence[int], left: int, top: int, width: int, height: int, image_height: int, image_width: int
+) -> BoolMask:
     """The full-size HxW mask of a CVAT ``<mask rle left top width height>``.
 
     ``counts`` are row-major runs over the ``width`` x ``height`` box, starting with a run of 0s.
@@ -488,12 +489,11 @@ def from_cvat_rle(counts: Sequence[int], left: int, top: int, width: int, height
     box_h, box_w = _size([height, width])
     x0, y0 = _nonnegative_int(left, "left"), _nonnegative_int(top, "top")
     if x0 + box_w > image_w or y0 + box_h > image_h:
-        raise MaskError(f"mask box {box_w}x{box_h} at ({x0}, {y0}) is outside the "
-                        f"{image_w}x{image_h} image")
+        raise MaskError(f"mask box {box_w}x{box_h} at ({x0}, {y0}) is outside the {image_w}x{image_h} image")
     runs = _int_list(counts)
     _check_counts(runs, box_h, box_w)
     out = np.zeros((image_h, image_w), dtype=np.bool_)
-    out[y0:y0 + box_h, x0:x0 + box_w] = _expand(runs).reshape(box_h, box_w)
+    out[y0 : y0 + box_h, x0 : x0 + box_w] = _expand(runs).reshape(box_h, box_w)
     return out
 
 
@@ -505,7 +505,7 @@ def to_cvat_rle(mask: npt.ArrayLike) -> tuple[list[int], int, int, int, int]:
         raise MaskError("an empty mask has no CVAT RLE")
     cols = np.flatnonzero(arr.any(axis=0))
     top, bottom, left, right = int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
-    box = arr[top:bottom + 1, left:right + 1]
+    box = arr[top : bottom + 1, left : right + 1]
     counts = [int(v) for v in _runs(box.ravel()).tolist()]
     return counts, left, top, right - left + 1, bottom - top + 1
 
@@ -579,7 +579,7 @@ def from_labelstudio_rle(rle: Sequence[int], height: int, width: int) -> BoolMas
                 raise MaskError("Label Studio rle is truncated")
             if bits is None:
                 bits = np.unpackbits(np.frombuffer(buf, dtype=np.uint8))
-            block = bits[pos:pos + n * word].reshape(n, word).astype(np.uint64)
+            block = bits[pos : pos + n * word].reshape(n, word).astype(np.uint64)
             out[i:j] = (block @ weights).astype(dtype)
             pos += n * word
         i = j
@@ -606,8 +606,9 @@ def _ls_token_bits(lengths: _Int64s, values: _Int64s) -> npt.NDArray[np.uint8]:
     # a long run is cut into runs of 2**16, then what is left (1..2**16)
     last = np.cumsum(pieces) - 1
     index = np.arange(length.size) - np.repeat(last - pieces + 1, pieces)
-    length = np.where(big, np.where(index == np.repeat(pieces - 1, pieces),
-                                    length - index * _LS_BLOCK, _LS_BLOCK), length)
+    length = np.where(
+        big, np.where(index == np.repeat(pieces - 1, pieces), length - index * _LS_BLOCK, _LS_BLOCK), length
+    )
     size_index = np.select([big, length > 16, length > 8], [3, 2, 1], 0)
     field = np.asarray(_LS_RLE_SIZES, dtype=np.int64)[size_index]
     flag = (length > 1) | big  # a single value is a literal run of one word
@@ -616,7 +617,7 @@ def _ls_token_bits(lengths: _Int64s, values: _Int64s) -> npt.NDArray[np.uint8]:
     columns = np.arange(27, dtype=np.int64)
     chunks = []
     for start in range(0, token.size, _LS_BLOCK):
-        t, wd = token[start:start + _LS_BLOCK, None], width[start:start + _LS_BLOCK, None]
+        t, wd = token[start : start + _LS_BLOCK, None], width[start : start + _LS_BLOCK, None]
         shift = wd - 1 - columns[None, :]
         bits = (t >> np.maximum(shift, 0)) & 1
         chunks.append(bits[shift >= 0].astype(np.uint8))
@@ -638,8 +639,9 @@ def to_labelstudio_rle(mask: npt.ArrayLike) -> list[int]:
     starts = np.concatenate(([0], np.flatnonzero(flat[1:] != flat[:-1]) + 1))
     lengths = np.diff(np.concatenate((starts, [flat.size]))).astype(np.int64) * 4
     values = flat[starts].astype(np.int64) * 255
-    header = np.concatenate([_bits(v, n) for v, n in zip(
-        (num, 8 - 1, *(s - 1 for s in _LS_RLE_SIZES)), _LS_HEADER, strict=True)])
+    header = np.concatenate(
+        [_bits(v, n) for v, n in zip((num, 8 - 1, *(s - 1 for s in _LS_RLE_SIZES)), _LS_HEADER, strict=True)]
+    )
     body = _ls_token_bits(lengths, values)
     pad = 8 - (header.size + body.size) % 8
     stream = np.concatenate((header, body, np.zeros(pad, dtype=np.uint8)))

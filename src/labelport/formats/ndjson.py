@@ -43,8 +43,22 @@ from labelport.model.records import Annotation, Answer, Choice, Record, RowRef
 
 SHAPES = ("bbox", "polygon", "line", "point", "mask", "relationship", "location")
 _AIMMO_ID = re.compile(r"^\d+-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_KNOWN = {"uuid", "dataRow", "name", "schemaId", "classifications", "answer", "answers", "messageId",
-          "confidence", "customMetrics", "isBenchmarkReferenceLabel", "page", "unit", *SHAPES}
+_KNOWN = {
+    "uuid",
+    "dataRow",
+    "name",
+    "schemaId",
+    "classifications",
+    "answer",
+    "answers",
+    "messageId",
+    "confidence",
+    "customMetrics",
+    "isBenchmarkReferenceLabel",
+    "page",
+    "unit",
+    *SHAPES,
+}
 
 
 class _Bad(Exception):
@@ -96,7 +110,9 @@ def _decode(raw: bytes, loc: Location, sink: IssueSink) -> Any:
         try:
             return json.loads(raw)
         except ValueError:
-            sink(issue("invalid_json", f"invalid JSON: {exc}", loc, value=raw[:200].decode("utf-8", "replace")))
+            sink(
+                issue("invalid_json", f"invalid JSON: {exc}", loc, value=raw[:200].decode("utf-8", "replace"))
+            )
             return None
 
 
@@ -119,8 +135,9 @@ def _record(doc: dict[str, Any], loc: Location, sink: IssueSink) -> Record | Non
 
 
 def _at(loc: Location, pointer: str) -> Location:
-    return Location(file=loc.file, line=loc.line, pointer=pointer, annotation_id=loc.annotation_id,
-                    data_row=loc.data_row)
+    return Location(
+        file=loc.file, line=loc.line, pointer=pointer, annotation_id=loc.annotation_id, data_row=loc.data_row
+    )
 
 
 def _row_ref(value: Any) -> RowRef:
@@ -130,14 +147,22 @@ def _row_ref(value: Any) -> RowRef:
         raise _Bad("wrong_type", "`dataRow` must be an object with `id` or `globalKey`", "/dataRow", value)
     rid, key = value.get("id"), value.get("globalKey")
     if rid is not None and key is not None:
-        raise _Bad("ambiguous_data_row", "`dataRow` has both `id` and `globalKey`; give exactly one",
-                   "/dataRow", value)
+        raise _Bad(
+            "ambiguous_data_row",
+            "`dataRow` has both `id` and `globalKey`; give exactly one",
+            "/dataRow",
+            value,
+        )
     if rid is None and key is None:
         raise _Bad("missing_field", "`dataRow` needs `id` or `globalKey`", "/dataRow", value)
     given = rid if rid is not None else key
     if not isinstance(given, str) or not given:
-        raise _Bad("wrong_type", "a data row id or global key is a non-empty string",
-                   "/dataRow/id" if rid is not None else "/dataRow/globalKey", given)
+        raise _Bad(
+            "wrong_type",
+            "a data row id or global key is a non-empty string",
+            "/dataRow/id" if rid is not None else "/dataRow/globalKey",
+            given,
+        )
     return RowRef(id=rid) if rid is not None else RowRef(global_key=key)
 
 
@@ -156,8 +181,11 @@ def _annotation(doc: dict[str, Any]) -> Annotation:
     shapes = [k for k in SHAPES if k in doc]
     has_answer = "answer" in doc or "answers" in doc
     if len(shapes) > 1 or (shapes and has_answer):
-        raise _Bad("unsupported_annotation", f"a line carries one shape; found {shapes + ['answer'] * has_answer}",
-                   "/")
+        raise _Bad(
+            "unsupported_annotation",
+            f"a line carries one shape; found {shapes + ['answer'] * has_answer}",
+            "/",
+        )
     common: dict[str, Any] = {"uid": doc.get("uuid"), "name": name, "schema_id": schema_id}
     msg = doc.get("messageId")
     if msg is not None:
@@ -170,15 +198,18 @@ def _annotation(doc: dict[str, Any]) -> Annotation:
     if has_answer:
         return Annotation(kind=_answer_kind(doc), answer=_answer(doc, ""), **common)
     if not shapes:
-        raise _Bad("unsupported_annotation",
-                   "no shape: expected one of bbox, polygon, line, point, mask, relationship, location, answer",
-                   "/")
+        raise _Bad(
+            "unsupported_annotation",
+            "no shape: expected one of bbox, polygon, line, point, mask, relationship, location, answer",
+            "/",
+        )
     kind = shapes[0]
     nested = _classifications(doc.get("classifications"), "/classifications")
     extra = {"unit": doc["unit"]} if "unit" in doc else None
     geometry, canon = _geometry(kind, doc[kind], f"/{kind}")
-    return Annotation(kind=canon, geometry=geometry, classifications=nested, extra=extra, pointer=f"/{kind}",
-                      **common)
+    return Annotation(
+        kind=canon, geometry=geometry, classifications=nested, extra=extra, pointer=f"/{kind}", **common
+    )
 
 
 def _num(v: Any, pointer: str) -> float:
@@ -240,18 +271,27 @@ def _geometry(kind: str, v: Any, pointer: str) -> tuple[Any, str]:
             raise _Bad("wrong_type", "`relationship` is an object", pointer, v)
         for k in ("source", "target"):
             if not isinstance(v.get(k), str):
-                raise _Bad("missing_field", f"`relationship` needs `{k}` (a uuid)", f"{pointer}/{k}", v.get(k))
+                raise _Bad(
+                    "missing_field", f"`relationship` needs `{k}` (a uuid)", f"{pointer}/{k}", v.get(k)
+                )
         rtype = v.get("type", "unidirectional")
         if rtype not in ("unidirectional", "bidirectional"):
-            raise _Bad("wrong_type", "relationship `type` is unidirectional or bidirectional",
-                       f"{pointer}/type", rtype)
+            raise _Bad(
+                "wrong_type",
+                "relationship `type` is unidirectional or bidirectional",
+                f"{pointer}/type",
+                rtype,
+            )
         return {"source": v["source"], "target": v["target"], "type": rtype}, "relationship"
     return _mask(v, pointer), "mask"
 
 
 def _color(v: Any, pointer: str) -> tuple[int, int, int]:
-    ok = isinstance(v, list) and len(v) == 3 and all(
-        isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in v)
+    ok = (
+        isinstance(v, list)
+        and len(v) == 3
+        and all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in v)
+    )
     if not ok:
         raise _Bad("wrong_type", "`colorRGB` is three integers from 0 to 255", pointer, v)
     return v[0], v[1], v[2]
@@ -267,8 +307,12 @@ def _mask(v: Any, pointer: str) -> Any:
             color = _color(v.get("colorRGB"), f"{pointer}/colorRGB")
             data = _b64(v["imBytes"], f"{pointer}/imBytes")
             if color not in masks.colors_in_png(data):
-                raise _Bad("mask_color_not_found", f"colour {list(color)} appears nowhere in the mask PNG",
-                           f"{pointer}/colorRGB", list(color))
+                raise _Bad(
+                    "mask_color_not_found",
+                    f"colour {list(color)} appears nowhere in the mask PNG",
+                    f"{pointer}/colorRGB",
+                    list(color),
+                )
             return masks.encode(masks.from_png(data, color))
         if "instanceURI" in v:
             uri = v["instanceURI"]
@@ -282,8 +326,12 @@ def _mask(v: Any, pointer: str) -> Any:
             return {"size": list(v["size"]), "counts": v["counts"]}
     except masks.MaskError as exc:
         raise _Bad("mask_invalid", f"mask cannot be decoded: {exc}", pointer) from None
-    raise _Bad("missing_field", "`mask` needs png, imBytes+colorRGB, instanceURI+colorRGB or counts+size",
-               pointer, sorted(v))
+    raise _Bad(
+        "missing_field",
+        "`mask` needs png, imBytes+colorRGB, instanceURI+colorRGB or counts+size",
+        pointer,
+        sorted(v),
+    )
 
 
 def _b64(v: Any, pointer: str) -> bytes:
@@ -306,8 +354,12 @@ def _choice(v: Any, pointer: str) -> Choice:
     if not isinstance(v, dict):
         raise _Bad("wrong_type", "an answer is an object with `name` or `schemaId`", pointer, v)
     name, schema_id = _name(v, pointer)
-    return Choice(name=name, schema_id=schema_id, pointer=pointer,
-                  classifications=_classifications(v.get("classifications"), f"{pointer}/classifications"))
+    return Choice(
+        name=name,
+        schema_id=schema_id,
+        pointer=pointer,
+        classifications=_classifications(v.get("classifications"), f"{pointer}/classifications"),
+    )
 
 
 def _answer(doc: dict[str, Any], pointer: str) -> Answer:
@@ -408,10 +460,13 @@ def write(rows: Iterable[ExportRow], out: Path) -> ExportSummary:
             for ann in row.annotations:
                 line = annotation_to_line(ann, ref)
                 if line is None or ann.track_id is not None:
-                    summary.not_expressible.append(issue(
-                        "unsupported_annotation",
-                        f"NDJSON cannot carry a {ann.kind}" + (" with a track id" if line else ""),
-                        Location(data_row=row.ref.global_key, annotation_id=ann.uid)))
+                    summary.not_expressible.append(
+                        issue(
+                            "unsupported_annotation",
+                            f"NDJSON cannot carry a {ann.kind}" + (" with a track id" if line else ""),
+                            Location(data_row=row.ref.global_key, annotation_id=ann.uid),
+                        )
+                    )
                     if line is None:
                         continue
                 fh.write(orjson.dumps(line) + b"\n")
@@ -450,4 +505,3 @@ SPEC = FormatSpec(
     detect=detect,
     media_types=("image", "text", "conversation", "html", "pdf", "geospatial", "video", "audio"),
 )
-

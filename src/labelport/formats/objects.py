@@ -91,10 +91,13 @@ def _geometry(v: Any) -> dict[str, Any]:
 def to_ndjson_lines(labels: Sequence[Label]) -> Iterator[dict[str, Any]]:
     for li, label in enumerate(labels):
         if not isinstance(label, Label):
-            raise InvalidInputError(f"item {li} is a {type(label).__name__}, not a labelport Label", code="wrong_type")
+            raise InvalidInputError(
+                f"item {li} is a {type(label).__name__}, not a labelport Label", code="wrong_type"
+            )
         if (label.global_key is None) == (label.data_row_id is None):
-            raise InvalidInputError(f"label {li} needs exactly one of global_key and data_row_id",
-                                    code="missing_field")
+            raise InvalidInputError(
+                f"label {li} needs exactly one of global_key and data_row_id", code="missing_field"
+            )
         row = {"globalKey": label.global_key} if label.global_key is not None else {"id": label.data_row_id}
         ids: dict[int, str] = {}
         for ai, ann in enumerate(label.annotations):
@@ -109,10 +112,15 @@ def to_ndjson_lines(labels: Sequence[Label]) -> Iterator[dict[str, Any]]:
                 rel = ann.value
                 missing = [e for e in (rel.source, rel.target) if id(e) not in ids]
                 if missing:
-                    raise InvalidInputError(f"label {li}: a relationship names an annotation that is not in "
-                                            "the same label", code="relationship_endpoint_missing")
-                line["relationship"] = {"source": ids[id(rel.source)], "target": ids[id(rel.target)],
-                                        "type": rel.type}
+                    raise InvalidInputError(
+                        f"label {li}: a relationship names an annotation that is not in the same label",
+                        code="relationship_endpoint_missing",
+                    )
+                line["relationship"] = {
+                    "source": ids[id(rel.source)],
+                    "target": ids[id(rel.target)],
+                    "type": rel.type,
+                }
             elif isinstance(ann, ObjectAnnotation):
                 line.update(_geometry(ann.value))
                 line["classifications"] = [_classification(c) for c in ann.classifications]
@@ -121,5 +129,7 @@ def to_ndjson_lines(labels: Sequence[Label]) -> Iterator[dict[str, Any]]:
                 if ann.page is not None:
                     line["page"] = ann.page
             else:
-                raise InvalidInputError(f"label {li}: not an annotation: {type(ann).__name__}", code="wrong_type")
+                raise InvalidInputError(
+                    f"label {li}: not an annotation: {type(ann).__name__}", code="wrong_type"
+                )
             yield line

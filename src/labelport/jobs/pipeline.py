@@ -8,6 +8,7 @@ attempt exists to collide with.
 
 from __future__ import annotations
 
+import os
 import time
 import urllib.parse
 import urllib.request
@@ -29,6 +30,8 @@ from labelport.model.jobs import COUNT_KEYS, JobState, Mode, OnExisting
 from labelport.model.records import Record, RowRef
 from labelport.store import imports as store
 from labelport.store.catalog import now
+from labelport.store.db import transaction
+from labelport.store.db import writer as for_writing
 from labelport.store.schema import job_issues, projects
 from labelport.validate.engine import Accepted, Validator
 
@@ -50,7 +53,7 @@ class _IssueWriter:
 
     def flush(self) -> None:
         if self.buffer:
-            with self.engine.begin() as conn:
+            with transaction(self.engine) as conn:
                 store.add_issues(conn, self.job_id, self.seq, self.buffer)
             self.seq += len(self.buffer)
             self.buffer = []
@@ -58,11 +61,12 @@ class _IssueWriter:
 
 def run_import(engine: sa.Engine, job_id: int, progress: Progress | None = None) -> None:
     """Run (or re-run) a job to a final state. Never raises for a bad payload: the job says why."""
-    with engine.begin() as conn:
+    with transaction(engine) as conn:
         job = store.job_record(conn, job_id)
         conn.execute(sa.delete(job_issues).where(job_issues.c.job_id == job_id))
-        store.update_job(conn, job_id, state=JobState.PARSING, started_at=now(), attempts=job.attempts + 1,
-                         error=None)
+        store.update_job(
+            conn, job_id, state=JobState.PARSING, started_at=now(), attempts=job.attempts + 1, error=None
+        )
         project = conn.execute(sa.select(projects).where(projects.c.id == job.project_id)).one()
     writer = _IssueWriter(engine, job_id)
     counts = dict.fromkeys(COUNT_KEYS, 0)
@@ -73,31 +77,49 @@ def run_import(engine: sa.Engine, job_id: int, progress: Progress | None = None)
         _finish(engine, job_id, JobState.FAILED, counts, error=exc.to_dict())
     except BaseException as exc:
         writer.flush()
-        _finish(engine, job_id, JobState.FAILED, counts,
-                error={"code": "internal_error", "message": f"{type(exc).__name__}: {exc}", "hint": None})
+        _finish(
+            engine,
+            job_id,
+            JobState.FAILED,
+            counts,
+            error={"code": "internal_error", "message": f"{type(exc).__name__}: {exc}", "hint": None},
+        )
         raise
 
 
 def _finish(engine: sa.Engine, job_id: int, state: JobState, counts: dict[str, int], **values: Any) -> None:
-    with engine.begin() as conn:
+    with transaction(engine) as conn:
         _count_issues(conn, job_id, counts)
         store.update_job(conn, job_id, state=state, counts=counts, finished_at=now(), **values)
 
 
 def _count_issues(conn: sa.Connection, job_id: int, counts: dict[str, int]) -> None:
-    q = sa.select(job_issues.c.severity, sa.func.count()).where(job_issues.c.job_id == job_id).group_by(
-        job_issues.c.severity)
+    q = (
+        sa.select(job_issues.c.severity, sa.func.count())
+        .where(job_issues.c.job_id == job_id)
+        .group_by(job_issues.c.severity)
+    )
     by_sev: dict[str, int] = {str(k): int(v) for k, v in conn.execute(q).all()}
     counts["errors"], counts["warnings"] = by_sev.get("error", 0), by_sev.get("warning", 0)
     counts["issues"] = sum(by_sev.values())
 
 
-def _run(engine: sa.Engine, job: Any, project: Any, writer: _IssueWriter, counts: dict[str, int],
-         progress: Progress | None) -> None:
+def _run(
+    engine: sa.Engine,
+    job: Any,
+    project: Any,
+    writer: _IssueWriter,
+    counts: dict[str, int],
+    progress: Progress | None,
+) -> None:
     mode, on_existing = Mode(job.mode), OnExisting(job.on_existing)
     options = orjson.loads(job.options)
     with engine.connect() as conn:
-        dup = store.find_duplicate(conn, job.project_id, job.idempotency_key, job.id) if job.idempotency_key else None
+        dup = (
+            store.find_duplicate(conn, job.project_id, job.idempotency_key, job.id)
+            if job.idempotency_key
+            else None
+        )
     if dup is not None:
         _finish(engine, job.id, JobState.SUCCEEDED, counts, duplicate_of=dup)
         return
@@ -107,9 +129,10 @@ def _run(engine: sa.Engine, job: Any, project: Any, writer: _IssueWriter, counts
         fmt, results = detect_format(payload)
         if fmt is None:
             why = "; ".join(f"{n}: {', '.join(d.reasons)}" for n, d in results.items())
-            raise LabelportError(f"cannot tell the payload's format ({why})", code="format_not_detected",
-                                 hint="pass --format")
-        with engine.begin() as conn:
+            raise LabelportError(
+                f"cannot tell the payload's format ({why})", code="format_not_detected", hint="pass --format"
+            )
+        with transaction(engine) as conn:
             store.update_job(conn, job.id, format=fmt)
     spec = get_format(fmt)
     if spec.read is None:
@@ -123,23 +146,23 @@ def _run(engine: sa.Engine, job: Any, project: Any, writer: _IssueWriter, counts
             return store.row_exists(c, ref)
 
     snap.exists_elsewhere = exists_elsewhere
-    validator = Validator(snap, on_existing=on_existing.value, class_map=options.get("class_map"), sink=writer)
+    validator = Validator(
+        snap, on_existing=on_existing.value, class_map=options.get("class_map"), sink=writer
+    )
     _state(engine, job.id, JobState.VALIDATING)
     spool = Spool()
     fetcher = _MaskFetcher(payload)
     try:
         last = time.monotonic()
-        n = 0
-        for record in spec.read(payload, validator.note):
+        for n, record in enumerate(spec.read(payload, validator.note), 1):
             fetcher.resolve(record, validator)
             for acc in validator.check(record):
                 spool.add(_row(acc))
-            n += 1
             if progress is not None and n % 1000 == 0:
                 progress("validating", n, None)
             if time.monotonic() - last > 1.0:
                 last = time.monotonic()
-                with engine.begin() as conn:
+                with transaction(engine) as conn:
                     store.update_job(conn, job.id, phase_done=n)
         validator.finish()
         writer.flush()
@@ -151,14 +174,23 @@ def _run(engine: sa.Engine, job: Any, project: Any, writer: _IssueWriter, counts
         _state(engine, job.id, JobState.COMMITTING)
         if progress is not None:
             progress("committing", 0, None)
-        changes = [store.RowChange(pk, p.outcome, p.row.label_id, p.last_workers, p.last_modifier)
-                   for pk, p in validator.plans.items()]
+        changes = [
+            store.RowChange(pk, p.outcome, p.row.label_id, p.last_workers, p.last_modifier)
+            for pk, p in validator.plans.items()
+        ]
         with engine.connect() as conn:
-            tx = conn.begin()
+            tx = for_writing(conn).begin()
             try:
-                result = store.commit(conn, job_id=job.id, project_id=job.project_id, mode=mode, changes=changes,
-                                      accepted=lambda: spool)
+                result = store.commit(
+                    conn,
+                    job_id=job.id,
+                    project_id=job.project_id,
+                    mode=mode,
+                    changes=changes,
+                    accepted=lambda: spool,
+                )
                 counts.update(result)
+                _pause_for_crash_tests()
                 if job.dry_run:
                     tx.rollback()
                 else:
@@ -174,8 +206,16 @@ def _run(engine: sa.Engine, job: Any, project: Any, writer: _IssueWriter, counts
         spool.close()
 
 
+def _pause_for_crash_tests() -> None:
+    """Fault injection: with LABELPORT_PAUSE_BEFORE_COMMIT=seconds the job waits with its labels
+    written but not committed, so a test can kill the process at exactly that point."""
+    pause = os.environ.get("LABELPORT_PAUSE_BEFORE_COMMIT")
+    if pause:
+        time.sleep(float(pause))
+
+
 def _state(engine: sa.Engine, job_id: int, state: JobState) -> None:
-    with engine.begin() as conn:
+    with transaction(engine) as conn:
         store.update_job(conn, job_id, state=state)
 
 
@@ -184,8 +224,20 @@ def _text(v: Any) -> str | None:
 
 
 def _row(a: Accepted) -> tuple[Any, ...]:
-    return (a.row_pk, a.uid, a.feature_pk, a.kind, _text(a.geometry), _text(a.classifications), a.frame,
-            a.frame_end, a.page, a.message_id, a.track_id, _text(a.extra))
+    return (
+        a.row_pk,
+        a.uid,
+        a.feature_pk,
+        a.kind,
+        _text(a.geometry),
+        _text(a.classifications),
+        a.frame,
+        a.frame_end,
+        a.page,
+        a.message_id,
+        a.track_id,
+        _text(a.extra),
+    )
 
 
 class _MaskFetcher:
@@ -200,8 +252,13 @@ class _MaskFetcher:
             g = ann.geometry
             if ann.kind != "mask" or not isinstance(g, dict) or "uri" not in g:
                 continue
-            loc = Location(file=record.location.file, line=record.location.line, pointer=ann.pointer,
-                           annotation_id=ann.uid, data_row=str(record.row))
+            loc = Location(
+                file=record.location.file,
+                line=record.location.line,
+                pointer=ann.pointer,
+                annotation_id=ann.uid,
+                data_row=str(record.row),
+            )
             data = self._get(g["uri"])
             if isinstance(data, str):
                 validator.note(issue("mask_invalid", f"cannot fetch the mask {g['uri']!r}: {data}", loc))
@@ -210,8 +267,14 @@ class _MaskFetcher:
             color = tuple(g["color"])
             try:
                 if color not in masks.colors_in_png(data):
-                    validator.note(issue("mask_color_not_found", f"colour {list(color)} appears nowhere in "
-                                         f"{g['uri']!r}", loc, value=list(color)))
+                    validator.note(
+                        issue(
+                            "mask_color_not_found",
+                            f"colour {list(color)} appears nowhere in {g['uri']!r}",
+                            loc,
+                            value=list(color),
+                        )
+                    )
                     ann.geometry = None
                     continue
                 ann.geometry = masks.encode(masks.from_png(data, color))
@@ -228,7 +291,7 @@ class _MaskFetcher:
         parsed = urllib.parse.urlparse(uri)
         try:
             if parsed.scheme in ("http", "https"):
-                with urllib.request.urlopen(uri, timeout=30) as resp:  # noqa: S310 - scheme checked above
+                with urllib.request.urlopen(uri, timeout=30) as resp:
                     data: bytes = resp.read(256 << 20)
                     return data
             if parsed.scheme in ("", "file"):

@@ -41,8 +41,18 @@ class OnExisting(StrEnum):
     REPLACE = "replace"
 
 
-COUNT_KEYS = ("lines", "annotations", "annotations_imported", "annotations_replaced", "data_rows",
-              "data_rows_done", "data_rows_skipped", "issues", "errors", "warnings")
+COUNT_KEYS = (
+    "lines",
+    "annotations",
+    "annotations_imported",
+    "annotations_replaced",
+    "data_rows",
+    "data_rows_done",
+    "data_rows_skipped",
+    "issues",
+    "errors",
+    "warnings",
+)
 
 
 class ImportJob(msgspec.Struct, kw_only=True):

@@ -153,6 +153,9 @@ def answer_from_json(d: dict[str, Any]) -> Answer:
 
 def _choice_from_json(d: dict[str, Any]) -> Choice:
     frames = d.get("frames")
-    return Choice(name=d.get("name"), schema_id=d.get("featureId"),
-                  classifications=[answer_from_json(x) for x in d.get("classifications", [])],
-                  frames=[(f[0], f[1]) for f in frames] if frames is not None else None)
+    return Choice(
+        name=d.get("name"),
+        schema_id=d.get("featureId"),
+        classifications=[answer_from_json(x) for x in d.get("classifications", [])],
+        frames=[(f[0], f[1]) for f in frames] if frames is not None else None,
+    )

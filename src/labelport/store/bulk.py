@@ -9,7 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 
 
-def insert(conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+def insert(
+    conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
     if conn.dialect.name == "postgresql":
         return _copy(conn, table.name, columns, rows)
     batch = list(rows)

@@ -48,8 +48,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: sa.Connection) -> None:
-    # IMMEDIATE takes the write lock at BEGIN: two writers queue instead of deadlocking on upgrade.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Writes (`transaction`) take the write lock at BEGIN IMMEDIATE, so two writers queue instead of
+    # deadlocking on a lock upgrade; reads begin deferred and never wait for a writer (WAL).
+    conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', 'DEFERRED')}")
 
 
 def create_engine(url: str) -> sa.Engine:
@@ -121,8 +122,15 @@ def check_schema(engine: sa.Engine, url: str) -> None:
     )
 
 
+def writer(conn: sa.Connection) -> sa.Connection:
+    """Mark a connection's next transaction as a write (BEGIN IMMEDIATE on SQLite)."""
+    return conn.execution_options(sqlite_begin="IMMEDIATE")
+
+
 @contextmanager
 def transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
-    """One transaction: committed when the block ends, rolled back if it raises."""
-    with engine.begin() as conn:
-        yield conn
+    """One write transaction: committed when the block ends, rolled back if it raises."""
+    with engine.connect() as conn:
+        writer(conn)
+        with conn.begin():
+            yield conn

@@ -35,8 +35,21 @@ from labelport.store.schema import (
     tasks,
 )
 
-ANNOTATION_COLUMNS = ("label_id", "uid", "feature_id", "kind", "geometry", "classifications", "frame",
-                      "frame_end", "page", "message_id", "track_id", "extra", "job_id")
+ANNOTATION_COLUMNS = (
+    "label_id",
+    "uid",
+    "feature_id",
+    "kind",
+    "geometry",
+    "classifications",
+    "frame",
+    "frame_end",
+    "page",
+    "message_id",
+    "track_id",
+    "extra",
+    "job_id",
+)
 
 
 def _json(v: Any) -> str | None:
@@ -46,14 +59,37 @@ def _json(v: Any) -> str | None:
 # --- jobs ---------------------------------------------------------------------------------------
 
 
-def create_job(conn: sa.Connection, *, project_id: int, name: str, format: str, mode: Mode,
-               on_existing: OnExisting, dry_run: bool, options: dict[str, Any], payload: str,
-               sha256: str | None, key: str | None) -> int:
-    res = conn.execute(sa.insert(import_jobs).values(
-        project_id=project_id, name=name, format=format, mode=mode.value, on_existing=on_existing.value,
-        dry_run=dry_run, options=orjson.dumps(options).decode(), payload=payload, payload_sha256=sha256,
-        idempotency_key=key, state=JobState.QUEUED.value, counts=orjson.dumps(dict.fromkeys(COUNT_KEYS, 0)).decode(),
-        created_at=now()))
+def create_job(
+    conn: sa.Connection,
+    *,
+    project_id: int,
+    name: str,
+    format: str,
+    mode: Mode,
+    on_existing: OnExisting,
+    dry_run: bool,
+    options: dict[str, Any],
+    payload: str,
+    sha256: str | None,
+    key: str | None,
+) -> int:
+    res = conn.execute(
+        sa.insert(import_jobs).values(
+            project_id=project_id,
+            name=name,
+            format=format,
+            mode=mode.value,
+            on_existing=on_existing.value,
+            dry_run=dry_run,
+            options=orjson.dumps(options).decode(),
+            payload=payload,
+            payload_sha256=sha256,
+            idempotency_key=key,
+            state=JobState.QUEUED.value,
+            counts=orjson.dumps(dict.fromkeys(COUNT_KEYS, 0)).decode(),
+            created_at=now(),
+        )
+    )
     assert res.inserted_primary_key is not None
     return int(res.inserted_primary_key[0])
 
@@ -69,18 +105,30 @@ def update_job(conn: sa.Connection, job_id: int, **values: Any) -> None:
 
 
 def find_duplicate(conn: sa.Connection, project_id: int, key: str, before: int) -> int | None:
-    q = (sa.select(import_jobs.c.id).where(
-        import_jobs.c.project_id == project_id, import_jobs.c.idempotency_key == key,
-        import_jobs.c.state == JobState.SUCCEEDED.value, import_jobs.c.dry_run.is_(False),
-        import_jobs.c.undone_at.is_(None), import_jobs.c.duplicate_of.is_(None), import_jobs.c.id < before)
-        .order_by(import_jobs.c.id.desc()).limit(1))
+    q = (
+        sa.select(import_jobs.c.id)
+        .where(
+            import_jobs.c.project_id == project_id,
+            import_jobs.c.idempotency_key == key,
+            import_jobs.c.state == JobState.SUCCEEDED.value,
+            import_jobs.c.dry_run.is_(False),
+            import_jobs.c.undone_at.is_(None),
+            import_jobs.c.duplicate_of.is_(None),
+            import_jobs.c.id < before,
+        )
+        .order_by(import_jobs.c.id.desc())
+        .limit(1)
+    )
     found = conn.execute(q).scalar()
     return None if found is None else int(found)
 
 
 def job_record(conn: sa.Connection, job_id: int) -> Any:
-    q = (sa.select(import_jobs, projects.c.name.label("project_name"))
-         .join(projects, projects.c.id == import_jobs.c.project_id).where(import_jobs.c.id == job_id))
+    q = (
+        sa.select(import_jobs, projects.c.name.label("project_name"))
+        .join(projects, projects.c.id == import_jobs.c.project_id)
+        .where(import_jobs.c.id == job_id)
+    )
     r = conn.execute(q).first()
     if r is None:
         raise NotFoundError(f"no import job {job_id}", code="job_not_found")
@@ -88,18 +136,39 @@ def job_record(conn: sa.Connection, job_id: int) -> Any:
 
 
 def to_job(conn: sa.Connection, r: Any, *, issues_limit: int | None = 0) -> ImportJob:
-    by_code = {code: n for code, n in conn.execute(
-        sa.select(job_issues.c.code, sa.func.count()).where(job_issues.c.job_id == r.id)
-        .group_by(job_issues.c.code).order_by(job_issues.c.code))}
+    by_code = {
+        code: n
+        for code, n in conn.execute(
+            sa.select(job_issues.c.code, sa.func.count())
+            .where(job_issues.c.job_id == r.id)
+            .group_by(job_issues.c.code)
+            .order_by(job_issues.c.code)
+        )
+    }
     items = list(iter_issues(conn, r.id, limit=issues_limit)) if issues_limit != 0 else []
     return ImportJob(
-        id=r.id, project=r.project_name, name=r.name, format=r.format, mode=Mode(r.mode),
-        on_existing=OnExisting(r.on_existing), state=JobState(r.state), dry_run=bool(r.dry_run),
-        payload=r.payload, payload_sha256=r.payload_sha256, counts=orjson.loads(r.counts),
+        id=r.id,
+        project=r.project_name,
+        name=r.name,
+        format=r.format,
+        mode=Mode(r.mode),
+        on_existing=OnExisting(r.on_existing),
+        state=JobState(r.state),
+        dry_run=bool(r.dry_run),
+        payload=r.payload,
+        payload_sha256=r.payload_sha256,
+        counts=orjson.loads(r.counts),
         progress={"done": r.phase_done, "total": r.phase_total},
-        error=orjson.loads(r.error) if r.error else None, duplicate_of=r.duplicate_of,
-        undone=r.undone_at is not None, created_at=_aware(r.created_at), started_at=_opt(r.started_at),
-        finished_at=_opt(r.finished_at), undone_at=_opt(r.undone_at), issues=items, issues_by_code=by_code)
+        error=orjson.loads(r.error) if r.error else None,
+        duplicate_of=r.duplicate_of,
+        undone=r.undone_at is not None,
+        created_at=_aware(r.created_at),
+        started_at=_opt(r.started_at),
+        finished_at=_opt(r.finished_at),
+        undone_at=_opt(r.undone_at),
+        issues=items,
+        issues_by_code=by_code,
+    )
 
 
 def _opt(ts: datetime | None) -> datetime | None:
@@ -107,23 +176,47 @@ def _opt(ts: datetime | None) -> datetime | None:
 
 
 def list_jobs(conn: sa.Connection, project_id: int) -> list[Any]:
-    q = (sa.select(import_jobs, projects.c.name.label("project_name"))
-         .join(projects, projects.c.id == import_jobs.c.project_id)
-         .where(import_jobs.c.project_id == project_id).order_by(import_jobs.c.id))
+    q = (
+        sa.select(import_jobs, projects.c.name.label("project_name"))
+        .join(projects, projects.c.id == import_jobs.c.project_id)
+        .where(import_jobs.c.project_id == project_id)
+        .order_by(import_jobs.c.id)
+    )
     return list(conn.execute(q))
 
 
 def add_issues(conn: sa.Connection, job_id: int, first_seq: int, items: Sequence[Issue]) -> None:
-    rows = [{"job_id": job_id, "seq": first_seq + i, "code": x.code, "severity": x.severity.value,
-             "file": x.location.file, "line": x.location.line, "pointer": x.location.pointer,
-             "annotation_id": x.location.annotation_id, "data_row": x.location.data_row,
-             "value": _json(x.value), "message": x.message, "hint": x.hint} for i, x in enumerate(items)]
+    rows = [
+        {
+            "job_id": job_id,
+            "seq": first_seq + i,
+            "code": x.code,
+            "severity": x.severity.value,
+            "file": x.location.file,
+            "line": x.location.line,
+            "pointer": x.location.pointer,
+            "annotation_id": x.location.annotation_id,
+            "data_row": x.location.data_row,
+            "value": _json(x.value),
+            "message": x.message,
+            "hint": x.hint,
+        }
+        for i, x in enumerate(items)
+    ]
     if rows:
         conn.execute(sa.insert(job_issues), rows)
 
 
-def iter_issues(conn: sa.Connection, job_id: int, *, offset: int = 0, limit: int | None = None,
-                code: str | None = None, data_row: str | None = None, page: int = 1000) -> Iterator[Issue]:
+def iter_issues(
+    conn: sa.Connection,
+    job_id: int,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+    code: str | None = None,
+    data_row: str | None = None,
+    page: int = 1000,
+) -> Iterator[Issue]:
     """Issues in payload order, read a page at a time (never all in memory)."""
     after = -1
     skipped = 0
@@ -145,31 +238,72 @@ def iter_issues(conn: sa.Connection, job_id: int, *, offset: int = 0, limit: int
             if limit is not None and given >= limit:
                 return
             given += 1
-            yield Issue(code=r.code, message=r.message, severity=Severity(r.severity),
-                        location=Location(file=r.file, line=r.line, pointer=r.pointer,
-                                          annotation_id=r.annotation_id, data_row=r.data_row),
-                        value=orjson.loads(r.value) if r.value is not None else None, hint=r.hint)
+            yield Issue(
+                code=r.code,
+                message=r.message,
+                severity=Severity(r.severity),
+                location=Location(
+                    file=r.file,
+                    line=r.line,
+                    pointer=r.pointer,
+                    annotation_id=r.annotation_id,
+                    data_row=r.data_row,
+                ),
+                value=orjson.loads(r.value) if r.value is not None else None,
+                hint=r.hint,
+            )
 
 
 # --- the snapshot -------------------------------------------------------------------------------
 
 
 def load_snapshot(conn: sa.Connection, project: Any, source: str) -> Snapshot:
-    lab = sa.select(labels.c.data_row_id, labels.c.id).where(
-        labels.c.project_id == project.id, labels.c.source == source).subquery()
-    q = (sa.select(data_rows.c.id, data_rows.c.uid, data_rows.c.global_key, data_rows.c.media_type,
-                   data_rows.c.metadata, data_rows.c.parent_path, data_rows.c.filename, data_rows.c.external_id,
-                   tasks.c.status, lab.c.id.label("label_id"))
-         .join(tasks, tasks.c.data_row_id == data_rows.c.id)
-         .outerjoin(lab, lab.c.data_row_id == data_rows.c.id)
-         .where(tasks.c.project_id == project.id))
-    rows = [RowInfo(pk=r.id, uid=r.uid, global_key=r.global_key, media_type=r.media_type,
-                    metadata=orjson.loads(r.metadata), parent_path=r.parent_path, filename=r.filename,
-                    external_id=r.external_id, task_status=r.status, label_id=r.label_id) for r in conn.execute(q)]
+    lab = (
+        sa.select(labels.c.data_row_id, labels.c.id)
+        .where(labels.c.project_id == project.id, labels.c.source == source)
+        .subquery()
+    )
+    q = (
+        sa.select(
+            data_rows.c.id,
+            data_rows.c.uid,
+            data_rows.c.global_key,
+            data_rows.c.media_type,
+            data_rows.c.metadata,
+            data_rows.c.parent_path,
+            data_rows.c.filename,
+            data_rows.c.external_id,
+            tasks.c.status,
+            lab.c.id.label("label_id"),
+        )
+        .join(tasks, tasks.c.data_row_id == data_rows.c.id)
+        .outerjoin(lab, lab.c.data_row_id == data_rows.c.id)
+        .where(tasks.c.project_id == project.id)
+    )
+    rows = [
+        RowInfo(
+            pk=r.id,
+            uid=r.uid,
+            global_key=r.global_key,
+            media_type=r.media_type,
+            metadata=orjson.loads(r.metadata),
+            parent_path=r.parent_path,
+            filename=r.filename,
+            external_id=r.external_id,
+            task_status=r.status,
+            label_id=r.label_id,
+        )
+        for r in conn.execute(q)
+    ]
     pks = feature_pks(conn, project.ontology_id)
     top = {p: pk for p, pk in pks.items() if "/" not in p and "=" not in p}
-    return Snapshot(project_id=project.id, media_type=project.media_type,
-                    ontology=load_ontology(conn, project.ontology_id), top_level_pk=top, rows=rows)
+    return Snapshot(
+        project_id=project.id,
+        media_type=project.media_type,
+        ontology=load_ontology(conn, project.ontology_id),
+        top_level_pk=top,
+        rows=rows,
+    )
 
 
 def row_exists(conn: sa.Connection, ref: RowRef) -> bool:
@@ -197,8 +331,14 @@ class RowChange:
 
     __slots__ = ("label_id", "last_modifier", "last_workers", "outcome", "row_pk")
 
-    def __init__(self, row_pk: int, outcome: str, label_id: int | None,
-                 last_workers: dict[str, str | None] | None, last_modifier: str | None) -> None:
+    def __init__(
+        self,
+        row_pk: int,
+        outcome: str,
+        label_id: int | None,
+        last_workers: dict[str, str | None] | None,
+        last_modifier: str | None,
+    ) -> None:
         self.row_pk, self.outcome, self.label_id = row_pk, outcome, label_id
         self.last_workers, self.last_modifier = last_workers, last_modifier
 
@@ -206,8 +346,15 @@ class RowChange:
 AcceptedRows = Callable[[], Iterable[Sequence[Any]]]
 
 
-def commit(conn: sa.Connection, *, job_id: int, project_id: int, mode: Mode, changes: Sequence[RowChange],
-           accepted: AcceptedRows) -> dict[str, int]:
+def commit(
+    conn: sa.Connection,
+    *,
+    job_id: int,
+    project_id: int,
+    mode: Mode,
+    changes: Sequence[RowChange],
+    accepted: AcceptedRows,
+) -> dict[str, int]:
     """Write a job's labels. ``accepted`` yields ``(row_pk, uid, feature_pk, kind, geometry,
     classifications, frame, frame_end, page, message_id, track_id, extra)`` with JSON already
     encoded as text; it is called once or twice (twice when rows are replaced)."""
@@ -217,39 +364,82 @@ def commit(conn: sa.Connection, *, job_id: int, project_id: int, mode: Mode, cha
     skipped = [c for c in changes if c.outcome == "skip"]
     new_labels = [c for c in touched if c.label_id is None]
     if new_labels:
-        conn.execute(sa.insert(labels), [{"project_id": project_id, "data_row_id": c.row_pk, "source": source,
-                                          "job_id": job_id, "extra": "{}", "created_at": ts} for c in new_labels])
+        conn.execute(
+            sa.insert(labels),
+            [
+                {
+                    "project_id": project_id,
+                    "data_row_id": c.row_pk,
+                    "source": source,
+                    "job_id": job_id,
+                    "extra": "{}",
+                    "created_at": ts,
+                }
+                for c in new_labels
+            ],
+        )
         ids = _label_ids(conn, project_id, source, [c.row_pk for c in new_labels])
         for c in new_labels:
             c.label_id = ids[c.row_pk]
     prev = _task_states(conn, project_id, [c.row_pk for c in touched])
     created = {c.row_pk for c in new_labels}
-    conn.execute(sa.insert(job_rows), [
-        {"job_id": job_id, "data_row_id": c.row_pk, "outcome": "created" if c.row_pk in created else "updated",
-         "label_id": c.label_id, "label_created": c.row_pk in created, "prev_task": prev.get(c.row_pk)}
-        for c in touched] + [
-        {"job_id": job_id, "data_row_id": c.row_pk, "outcome": "skipped", "label_id": None,
-         "label_created": False, "prev_task": None} for c in skipped]) if touched or skipped else None
+    conn.execute(
+        sa.insert(job_rows),
+        [
+            {
+                "job_id": job_id,
+                "data_row_id": c.row_pk,
+                "outcome": "created" if c.row_pk in created else "updated",
+                "label_id": c.label_id,
+                "label_created": c.row_pk in created,
+                "prev_task": prev.get(c.row_pk),
+            }
+            for c in touched
+        ]
+        + [
+            {
+                "job_id": job_id,
+                "data_row_id": c.row_pk,
+                "outcome": "skipped",
+                "label_id": None,
+                "label_created": False,
+                "prev_task": None,
+            }
+            for c in skipped
+        ],
+    ) if touched or skipped else None
     label_of = {c.row_pk: c.label_id for c in touched}
     replaced = 0
     replace_rows = {c.row_pk for c in touched if c.outcome == "replace" and c.row_pk not in created}
     if replace_rows:
-        replaced = _supersede(conn, job_id, ((int(label_of[r[0]] or 0), r[1]) for r in accepted() if r[0] in replace_rows))
-    n = bulk.insert(conn, annotations_t, ANNOTATION_COLUMNS,
-                    ((label_of[r[0]], *r[1:], job_id) for r in accepted() if r[0] in label_of))
+        replaced = _supersede(
+            conn, job_id, ((int(label_of[r[0]] or 0), r[1]) for r in accepted() if r[0] in replace_rows)
+        )
+    n = bulk.insert(
+        conn,
+        annotations_t,
+        ANNOTATION_COLUMNS,
+        ((label_of[r[0]], *r[1:], job_id) for r in accepted() if r[0] in label_of),
+    )
     done = 0
     if mode is Mode.GROUND_TRUTH and touched:
         done = _mark_done(conn, job_id, project_id, touched, ts)
-    return {"annotations_imported": n, "annotations_replaced": replaced, "data_rows_done": done,
-            "data_rows_skipped": len(skipped)}
+    return {
+        "annotations_imported": n,
+        "annotations_replaced": replaced,
+        "data_rows_done": done,
+        "data_rows_skipped": len(skipped),
+    }
 
 
 def _label_ids(conn: sa.Connection, project_id: int, source: str, row_pks: Sequence[int]) -> dict[int, int]:
     out: dict[int, int] = {}
     for i in range(0, len(row_pks), 900):
         q = sa.select(labels.c.data_row_id, labels.c.id).where(
-            labels.c.project_id == project_id, labels.c.source == source,
-            labels.c.data_row_id.in_(row_pks[i : i + 900]))
+            labels.c.project_id == project_id,
+            labels.c.source == source,
+            labels.c.data_row_id.in_(row_pks[i : i + 900]),
+        )
         out.update({r: lid for r, lid in conn.execute(q)})
     return out
 
@@ -257,52 +447,78 @@ def _label_ids(conn: sa.Connection, project_id: int, source: str, row_pks: Seque
 def _task_states(conn: sa.Connection, project_id: int, row_pks: Sequence[int]) -> dict[int, str]:
     out: dict[int, str] = {}
     for i in range(0, len(row_pks), 900):
-        q = sa.select(tasks.c.data_row_id, tasks.c.status, tasks.c.stage, tasks.c.last_workers,
-                      tasks.c.last_modifier).where(tasks.c.project_id == project_id,
-                                                   tasks.c.data_row_id.in_(row_pks[i : i + 900]))
+        q = sa.select(
+            tasks.c.data_row_id, tasks.c.status, tasks.c.stage, tasks.c.last_workers, tasks.c.last_modifier
+        ).where(tasks.c.project_id == project_id, tasks.c.data_row_id.in_(row_pks[i : i + 900]))
         for r in conn.execute(q):
-            out[r.data_row_id] = orjson.dumps({"status": r.status, "stage": r.stage,
-                                               "last_workers": orjson.loads(r.last_workers),
-                                               "last_modifier": r.last_modifier}).decode()
+            out[r.data_row_id] = orjson.dumps(
+                {
+                    "status": r.status,
+                    "stage": r.stage,
+                    "last_workers": orjson.loads(r.last_workers),
+                    "last_modifier": r.last_modifier,
+                }
+            ).decode()
     return out
 
 
 def _supersede(conn: sa.Connection, job_id: int, pairs: Iterable[tuple[int, str]]) -> int:
     """Mark the live annotations the payload re-imports by id as replaced by this job."""
     pg = conn.dialect.name == "postgresql"
-    conn.exec_driver_sql("CREATE TEMP TABLE lp_incoming (label_id INTEGER, uid TEXT)"
-                         + (" ON COMMIT DROP" if pg else ""))
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE lp_incoming (label_id INTEGER, uid TEXT)" + (" ON COMMIT DROP" if pg else "")
+    )
     tmp = sa.table("lp_incoming", sa.column("label_id"), sa.column("uid"))
     bulk.insert(conn, tmp, ("label_id", "uid"), pairs)  # type: ignore[arg-type]
-    res = conn.execute(sa.text(
-        "UPDATE annotations SET superseded_by = :job WHERE superseded_by IS NULL AND EXISTS "
-        "(SELECT 1 FROM lp_incoming t WHERE t.label_id = annotations.label_id AND t.uid = annotations.uid)"),
-        {"job": job_id})
+    res = conn.execute(
+        sa.text(
+            "UPDATE annotations SET superseded_by = :job WHERE superseded_by IS NULL AND EXISTS "
+            "(SELECT 1 FROM lp_incoming t"
+            " WHERE t.label_id = annotations.label_id AND t.uid = annotations.uid)"
+        ),
+        {"job": job_id},
+    )
     if not pg:
         conn.exec_driver_sql("DROP TABLE lp_incoming")
     return int(res.rowcount or 0)
 
 
-def _mark_done(conn: sa.Connection, job_id: int, project_id: int, touched: Sequence[RowChange],
-               ts: datetime) -> int:
-    rows_of_job = sa.select(job_rows.c.data_row_id).where(job_rows.c.job_id == job_id,
-                                                          job_rows.c.outcome != "skipped")
-    res = conn.execute(sa.update(tasks).where(tasks.c.project_id == project_id,
-                                              tasks.c.data_row_id.in_(rows_of_job))
-                       .values(status="done", updated_at=ts))
+def _mark_done(
+    conn: sa.Connection, job_id: int, project_id: int, touched: Sequence[RowChange], ts: datetime
+) -> int:
+    rows_of_job = sa.select(job_rows.c.data_row_id).where(
+        job_rows.c.job_id == job_id, job_rows.c.outcome != "skipped"
+    )
+    res = conn.execute(
+        sa.update(tasks)
+        .where(tasks.c.project_id == project_id, tasks.c.data_row_id.in_(rows_of_job))
+        .values(status="done", updated_at=ts)
+    )
     with_people = [c for c in touched if c.last_workers is not None or c.last_modifier is not None]
     if with_people:
-        current = {r.data_row_id: r for r in conn.execute(
-            sa.select(tasks.c.data_row_id, tasks.c.last_workers, tasks.c.last_modifier).where(
-                tasks.c.project_id == project_id, tasks.c.data_row_id.in_([c.row_pk for c in with_people])))}
+        current = {
+            r.data_row_id: r
+            for r in conn.execute(
+                sa.select(tasks.c.data_row_id, tasks.c.last_workers, tasks.c.last_modifier).where(
+                    tasks.c.project_id == project_id, tasks.c.data_row_id.in_([c.row_pk for c in with_people])
+                )
+            )
+        }
         conn.execute(
-            sa.update(tasks).where(tasks.c.project_id == project_id,
-                                   tasks.c.data_row_id == sa.bindparam("rpk"))
+            sa.update(tasks)
+            .where(tasks.c.project_id == project_id, tasks.c.data_row_id == sa.bindparam("rpk"))
             .values(last_workers=sa.bindparam("lw"), last_modifier=sa.bindparam("lm")),
-            [{"rpk": c.row_pk,
-              "lw": orjson.dumps({**orjson.loads(current[c.row_pk].last_workers), **(c.last_workers or {})}).decode(),
-              "lm": c.last_modifier if c.last_modifier is not None else current[c.row_pk].last_modifier}
-             for c in with_people])
+            [
+                {
+                    "rpk": c.row_pk,
+                    "lw": orjson.dumps(
+                        {**orjson.loads(current[c.row_pk].last_workers), **(c.last_workers or {})}
+                    ).decode(),
+                    "lm": c.last_modifier if c.last_modifier is not None else current[c.row_pk].last_modifier,
+                }
+                for c in with_people
+            ],
+        )
     return int(res.rowcount or 0)
 
 
@@ -312,33 +528,74 @@ def _mark_done(conn: sa.Connection, job_id: int, project_id: int, touched: Seque
 def undo(conn: sa.Connection, job_id: int) -> None:
     r = job_record(conn, job_id)
     if r.state != JobState.SUCCEEDED.value or r.dry_run or r.duplicate_of is not None:
-        raise ConflictError(f"job {job_id} changed nothing that can be undone "
-                            f"({'a dry run' if r.dry_run else r.state})", code="nothing_to_undo")
+        raise ConflictError(
+            f"job {job_id} changed nothing that can be undone ({'a dry run' if r.dry_run else r.state})",
+            code="nothing_to_undo",
+        )
     if r.undone_at is not None:
         raise ConflictError(f"job {job_id} was already undone", code="already_undone")
-    mine = sa.select(job_rows.c.data_row_id).where(job_rows.c.job_id == job_id, job_rows.c.outcome != "skipped")
-    later = conn.execute(
-        sa.select(job_rows.c.job_id).distinct().join(import_jobs, import_jobs.c.id == job_rows.c.job_id)
-        .where(job_rows.c.data_row_id.in_(mine), job_rows.c.job_id > job_id, job_rows.c.outcome != "skipped",
-               import_jobs.c.project_id == r.project_id, import_jobs.c.undone_at.is_(None),
-               import_jobs.c.state == JobState.SUCCEEDED.value)
-        .order_by(job_rows.c.job_id)).scalars().all()
+    mine = sa.select(job_rows.c.data_row_id).where(
+        job_rows.c.job_id == job_id, job_rows.c.outcome != "skipped"
+    )
+    later = (
+        conn.execute(
+            sa.select(job_rows.c.job_id)
+            .distinct()
+            .join(import_jobs, import_jobs.c.id == job_rows.c.job_id)
+            .where(
+                job_rows.c.data_row_id.in_(mine),
+                job_rows.c.job_id > job_id,
+                job_rows.c.outcome != "skipped",
+                import_jobs.c.project_id == r.project_id,
+                import_jobs.c.undone_at.is_(None),
+                import_jobs.c.state == JobState.SUCCEEDED.value,
+            )
+            .order_by(job_rows.c.job_id)
+        )
+        .scalars()
+        .all()
+    )
     if later:
-        raise ConflictError(f"job {job_id} cannot be undone: later jobs {', '.join(map(str, later))} touched "
-                            "the same data rows", code="undo_blocked", hint="undo those jobs first, newest first")
+        raise ConflictError(
+            f"job {job_id} cannot be undone: later jobs {', '.join(map(str, later))} touched "
+            "the same data rows",
+            code="undo_blocked",
+            hint="undo those jobs first, newest first",
+        )
     conn.execute(sa.delete(annotations_t).where(annotations_t.c.job_id == job_id))
-    conn.execute(sa.update(annotations_t).where(annotations_t.c.superseded_by == job_id).values(superseded_by=None))
-    prev = list(conn.execute(sa.select(job_rows.c.data_row_id, job_rows.c.prev_task, job_rows.c.label_id,
-                                       job_rows.c.label_created)
-                             .where(job_rows.c.job_id == job_id, job_rows.c.outcome != "skipped")))
+    conn.execute(
+        sa.update(annotations_t).where(annotations_t.c.superseded_by == job_id).values(superseded_by=None)
+    )
+    prev = list(
+        conn.execute(
+            sa.select(
+                job_rows.c.data_row_id, job_rows.c.prev_task, job_rows.c.label_id, job_rows.c.label_created
+            ).where(job_rows.c.job_id == job_id, job_rows.c.outcome != "skipped")
+        )
+    )
     restore = [{"rpk": p.data_row_id, **orjson.loads(p.prev_task)} for p in prev if p.prev_task]
     if restore:
-        conn.execute(sa.update(tasks).where(tasks.c.project_id == r.project_id,
-                                            tasks.c.data_row_id == sa.bindparam("rpk"))
-                     .values(status=sa.bindparam("status"), stage=sa.bindparam("stage"),
-                             last_workers=sa.bindparam("lw"), last_modifier=sa.bindparam("lm"), updated_at=now()),
-                     [{"rpk": x["rpk"], "status": x["status"], "stage": x["stage"],
-                       "lw": orjson.dumps(x["last_workers"]).decode(), "lm": x["last_modifier"]} for x in restore])
+        conn.execute(
+            sa.update(tasks)
+            .where(tasks.c.project_id == r.project_id, tasks.c.data_row_id == sa.bindparam("rpk"))
+            .values(
+                status=sa.bindparam("status"),
+                stage=sa.bindparam("stage"),
+                last_workers=sa.bindparam("lw"),
+                last_modifier=sa.bindparam("lm"),
+                updated_at=now(),
+            ),
+            [
+                {
+                    "rpk": x["rpk"],
+                    "status": x["status"],
+                    "stage": x["stage"],
+                    "lw": orjson.dumps(x["last_workers"]).decode(),
+                    "lm": x["last_modifier"],
+                }
+                for x in restore
+            ],
+        )
     made = [p.label_id for p in prev if p.label_created]
     for i in range(0, len(made), 900):
         conn.execute(sa.delete(labels).where(labels.c.id.in_(made[i : i + 900])))
@@ -348,31 +605,60 @@ def undo(conn: sa.Connection, job_id: int) -> None:
 # --- reading labels back ------------------------------------------------------------------------
 
 
-def iter_labels(conn: sa.Connection, project_id: int, source: str) -> Iterator[
-        tuple[RowInfo, LabelFields, list[Annotation]]]:
+def iter_labels(
+    conn: sa.Connection, project_id: int, source: str
+) -> Iterator[tuple[RowInfo, LabelFields, list[Annotation]]]:
     """Every labelled row of a project with its live annotations, one row at a time."""
-    q = (sa.select(labels.c.id.label("label_id"), data_rows.c.id, data_rows.c.uid, data_rows.c.global_key,
-                   data_rows.c.media_type, data_rows.c.metadata, data_rows.c.parent_path, data_rows.c.filename,
-                   data_rows.c.external_id, tasks.c.status, tasks.c.last_workers, tasks.c.last_modifier)
-         .join(data_rows, data_rows.c.id == labels.c.data_row_id)
-         .join(tasks, sa.and_(tasks.c.data_row_id == labels.c.data_row_id, tasks.c.project_id == project_id))
-         .where(labels.c.project_id == project_id, labels.c.source == source)
-         .order_by(data_rows.c.global_key))
+    q = (
+        sa.select(
+            labels.c.id.label("label_id"),
+            data_rows.c.id,
+            data_rows.c.uid,
+            data_rows.c.global_key,
+            data_rows.c.media_type,
+            data_rows.c.metadata,
+            data_rows.c.parent_path,
+            data_rows.c.filename,
+            data_rows.c.external_id,
+            tasks.c.status,
+            tasks.c.last_workers,
+            tasks.c.last_modifier,
+        )
+        .join(data_rows, data_rows.c.id == labels.c.data_row_id)
+        .join(tasks, sa.and_(tasks.c.data_row_id == labels.c.data_row_id, tasks.c.project_id == project_id))
+        .where(labels.c.project_id == project_id, labels.c.source == source)
+        .order_by(data_rows.c.global_key)
+    )
     rows = list(conn.execute(q))
     for i in range(0, len(rows), 500):
         chunk = rows[i : i + 500]
         by_label: dict[int, list[Annotation]] = {r.label_id: [] for r in chunk}
-        aq = (sa.select(annotations_t, features.c.name.label("fname"), features.c.feature_id.label("fid"),
-                        features.c.kind.label("fkind"))
-              .join(features, features.c.id == annotations_t.c.feature_id)
-              .where(annotations_t.c.label_id.in_(list(by_label)), annotations_t.c.superseded_by.is_(None))
-              .order_by(annotations_t.c.id))
+        aq = (
+            sa.select(
+                annotations_t,
+                features.c.name.label("fname"),
+                features.c.feature_id.label("fid"),
+                features.c.kind.label("fkind"),
+            )
+            .join(features, features.c.id == annotations_t.c.feature_id)
+            .where(annotations_t.c.label_id.in_(list(by_label)), annotations_t.c.superseded_by.is_(None))
+            .order_by(annotations_t.c.id)
+        )
         for a in conn.execute(aq):
             by_label[a.label_id].append(_annotation(a))
         for r in chunk:
-            info = RowInfo(pk=r.id, uid=r.uid, global_key=r.global_key, media_type=r.media_type,
-                           metadata=orjson.loads(r.metadata), parent_path=r.parent_path, filename=r.filename,
-                           external_id=r.external_id, task_status=r.status, label_id=r.label_id)
+            info = RowInfo(
+                pk=r.id,
+                uid=r.uid,
+                global_key=r.global_key,
+                media_type=r.media_type,
+                metadata=orjson.loads(r.metadata),
+                parent_path=r.parent_path,
+                filename=r.filename,
+                external_id=r.external_id,
+                task_status=r.status,
+                label_id=r.label_id,
+            )
             fields = LabelFields(last_modifier=r.last_modifier, last_workers=orjson.loads(r.last_workers))
             yield info, fields, by_label[r.label_id]
 
@@ -387,7 +673,18 @@ def _annotation(a: Any) -> Annotation:
         answer = None
         nested = [answer_from_json(x) for x in stored or []]
         extra = {**(extra or {}), "tool": a.fkind}
-    return Annotation(kind=a.kind, uid=a.uid, name=a.fname, schema_id=a.fid,
-                      geometry=orjson.loads(a.geometry) if a.geometry is not None else None,
-                      classifications=nested, answer=answer, frame=a.frame, frame_end=a.frame_end, page=a.page,
-                      message_id=a.message_id, track_id=a.track_id, extra=extra or None)
+    return Annotation(
+        kind=a.kind,
+        uid=a.uid,
+        name=a.fname,
+        schema_id=a.fid,
+        geometry=orjson.loads(a.geometry) if a.geometry is not None else None,
+        classifications=nested,
+        answer=answer,
+        frame=a.frame,
+        frame_end=a.frame_end,
+        page=a.page,
+        message_id=a.message_id,
+        track_id=a.track_id,
+        extra=extra or None,
+    )

@@ -16,8 +16,9 @@ from labelport.model.records import Answer, Choice
 Report = Callable[[str, str, str, object, str | None], None]  # code, message, pointer, value, hint
 
 
-def resolve_answers(answers: Sequence[Answer], scope: Sequence[Classification], where: str,
-                    report: Report) -> list[Answer] | None:
+def resolve_answers(
+    answers: Sequence[Answer], scope: Sequence[Classification], where: str, report: Report
+) -> list[Answer] | None:
     """Resolve nested answers against the classifications allowed in ``scope``; None if any fails."""
     ok = True
     out: list[Answer] = []
@@ -29,13 +30,20 @@ def resolve_answers(answers: Sequence[Answer], scope: Sequence[Classification], 
         if cls is None:
             given = a.name if a.name is not None else a.schema_id
             allowed = [c.name for c in scope]
-            report("unknown_attribute", f"{where} defines no classification {given!r}"
-                   + (f" (it defines {', '.join(allowed)})" if allowed else " (it defines none)"),
-                   a.pointer, given, hint_for(str(given), allowed))
+            report(
+                "unknown_attribute",
+                f"{where} defines no classification {given!r}"
+                + (f" (it defines {', '.join(allowed)})" if allowed else " (it defines none)"),
+                a.pointer,
+                given,
+                hint_for(str(given), allowed),
+            )
             ok = False
             continue
         if cls.name in seen:
-            report("duplicate_answer", f"`{cls.name}` is answered twice under {where}", a.pointer, cls.name, None)
+            report(
+                "duplicate_answer", f"`{cls.name}` is answered twice under {where}", a.pointer, cls.name, None
+            )
             ok = False
             continue
         seen.add(cls.name)
@@ -46,8 +54,13 @@ def resolve_answers(answers: Sequence[Answer], scope: Sequence[Classification], 
             out.append(resolved)
     for cls in scope:
         if cls.required and cls.name not in seen:
-            report("missing_required_classification", f"{where} requires an answer to `{cls.name}`",
-                   "", cls.name, None)
+            report(
+                "missing_required_classification",
+                f"{where} requires an answer to `{cls.name}`",
+                "",
+                cls.name,
+                None,
+            )
             ok = False
     return out if ok else None
 
@@ -62,24 +75,44 @@ def resolve_answer(a: Answer, cls: Classification, report: Report) -> Answer | N
     shape = "a string" if isinstance(v, str) else "a list" if isinstance(v, list) else "one answer"
     if kind is ClassificationType.TEXT:
         if not isinstance(v, str):
-            report("answer_type_mismatch", f"`{cls.name}` is a text classification; got {shape}",
-                   a.pointer, None, "give a string")
+            report(
+                "answer_type_mismatch",
+                f"`{cls.name}` is a text classification; got {shape}",
+                a.pointer,
+                None,
+                "give a string",
+            )
             return None
         return Answer(name=cls.name, schema_id=cls.feature_id, value=v)
     if kind is ClassificationType.RADIO:
         if not isinstance(v, Choice):
-            report("answer_type_mismatch", f"`{cls.name}` is a radio classification; got {shape}",
-                   a.pointer, None, "give one answer object")
+            report(
+                "answer_type_mismatch",
+                f"`{cls.name}` is a radio classification; got {shape}",
+                a.pointer,
+                None,
+                "give one answer object",
+            )
             return None
         c = _choice(v, cls, report)
         return None if c is None else Answer(name=cls.name, schema_id=cls.feature_id, value=c)
     if not isinstance(v, list):
-        report("answer_type_mismatch", f"`{cls.name}` is a checklist; got {shape}", a.pointer, None,
-               "give a list of answers")
+        report(
+            "answer_type_mismatch",
+            f"`{cls.name}` is a checklist; got {shape}",
+            a.pointer,
+            None,
+            "give a list of answers",
+        )
         return None
     if not v:
-        report("answer_type_mismatch", f"the checklist `{cls.name}` has an empty answer list", a.pointer,
-               [], None)
+        report(
+            "answer_type_mismatch",
+            f"the checklist `{cls.name}` has an empty answer list",
+            a.pointer,
+            [],
+            None,
+        )
         return None
     choices: list[Choice] = []
     names: set[str] = set()
@@ -89,8 +122,13 @@ def resolve_answer(a: Answer, cls: Classification, report: Report) -> Answer | N
         if c is None:
             ok = False
         elif c.name in names:
-            report("duplicate_answer", f"the checklist `{cls.name}` names `{c.name}` twice", item.pointer,
-                   c.name, None)
+            report(
+                "duplicate_answer",
+                f"the checklist `{cls.name}` names `{c.name}` twice",
+                item.pointer,
+                c.name,
+                None,
+            )
             ok = False
         else:
             names.add(c.name or "")
@@ -99,15 +137,23 @@ def resolve_answer(a: Answer, cls: Classification, report: Report) -> Answer | N
 
 
 def _choice(c: Choice, cls: Classification, report: Report) -> Choice | None:
-    opt: Option | None = cls.option(c.name) if c.name is not None else cls.option_by_feature_id(c.schema_id or "")
+    opt: Option | None = (
+        cls.option(c.name) if c.name is not None else cls.option_by_feature_id(c.schema_id or "")
+    )
     if opt is None:
         given = c.name if c.name is not None else c.schema_id
         allowed = [o.value for o in cls.options]
-        report("attribute_value_not_allowed",
-               f"{given!r} is not an allowed value of `{cls.name}` (allowed: {', '.join(allowed)})",
-               c.pointer, given, hint_for(str(given), allowed))
+        report(
+            "attribute_value_not_allowed",
+            f"{given!r} is not an allowed value of `{cls.name}` (allowed: {', '.join(allowed)})",
+            c.pointer,
+            given,
+            hint_for(str(given), allowed),
+        )
         return None
-    nested = resolve_answers(c.classifications, opt.classifications, f"option `{cls.name}={opt.value}`", report)
+    nested = resolve_answers(
+        c.classifications, opt.classifications, f"option `{cls.name}={opt.value}`", report
+    )
     if nested is None:
         return None
     return Choice(name=opt.value, schema_id=opt.feature_id, classifications=nested, frames=c.frames)

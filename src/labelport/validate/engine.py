@@ -28,9 +28,9 @@ from labelport.model.records import (
     RowRef,
     answer_to_json,
 )
+from labelport.model.snapshot import RowInfo, Snapshot
 from labelport.validate.answers import resolve_answer, resolve_answers
 from labelport.validate.geometry import check_image
-from labelport.model.snapshot import RowInfo, Snapshot
 
 _C = set(CLASSIFICATION_KINDS) | {"classification"}
 MEDIA_KINDS: dict[str, set[str]] = {
@@ -99,8 +99,14 @@ class Counts:
 
 
 class Validator:
-    def __init__(self, snap: Snapshot, *, on_existing: str, class_map: dict[str, str] | None,
-                 sink: Callable[[Issue], None]) -> None:
+    def __init__(
+        self,
+        snap: Snapshot,
+        *,
+        on_existing: str,
+        class_map: dict[str, str] | None,
+        sink: Callable[[Issue], None],
+    ) -> None:
         self.snap = snap
         self.on_existing = on_existing
         self.class_map = class_map or {}
@@ -115,7 +121,9 @@ class Validator:
 
     # --- reporting -------------------------------------------------------------------------
 
-    def report(self, code: str, message: str, loc: Location, value: Any = None, hint: str | None = None) -> None:
+    def report(
+        self, code: str, message: str, loc: Location, value: Any = None, hint: str | None = None
+    ) -> None:
         sev = info(code).severity
         if sev is Severity.ERROR:
             self.counts.errors += 1
@@ -146,21 +154,40 @@ class Validator:
         elif ref.filename is not None:
             rel = ref.filename.lstrip("/")
             if rel in s.by_relpath and s.by_relpath[rel] is None:
-                self.report("ambiguous_data_row", f"file name {ref.filename!r} matches several data rows",
-                            loc, ref.filename, "use the path relative to the dataset root")
+                self.report(
+                    "ambiguous_data_row",
+                    f"file name {ref.filename!r} matches several data rows",
+                    loc,
+                    ref.filename,
+                    "use the path relative to the dataset root",
+                )
                 return None
             row = s.by_relpath.get(rel)
         if row is None:
             if s.exists_elsewhere(ref):
-                self.report("data_row_not_in_project", f"data row {str(ref)!r} is not in this project", loc,
-                            str(ref), "send it to the project with `labelport batch create`")
+                self.report(
+                    "data_row_not_in_project",
+                    f"data row {str(ref)!r} is not in this project",
+                    loc,
+                    str(ref),
+                    "send it to the project with `labelport batch create`",
+                )
             else:
-                self.report("data_row_not_found", f"no data row {str(ref)!r}", loc, str(ref),
-                            hint_for(str(ref), list(s.by_key)[:5000]))
+                self.report(
+                    "data_row_not_found",
+                    f"no data row {str(ref)!r}",
+                    loc,
+                    str(ref),
+                    hint_for(str(ref), list(s.by_key)[:5000]),
+                )
             return None
         if ref.file_id is not None and ref.file_id not in (row.uid, row.external_id):
-            self.report("file_id_mismatch", f"`file_id` {ref.file_id!r} does not match data row "
-                        f"{row.global_key!r} (id {row.uid})", loc, ref.file_id)
+            self.report(
+                "file_id_mismatch",
+                f"`file_id` {ref.file_id!r} does not match data row {row.global_key!r} (id {row.uid})",
+                loc,
+                ref.file_id,
+            )
             return None
         return row
 
@@ -175,16 +202,28 @@ class Validator:
             if row.label_id is not None or started:
                 loc = Location(file=record.location.file, line=record.location.line, data_row=row.global_key)
                 code = "existing_labels" if row.label_id is not None else "task_already_started"
-                what = ("already has labels" if row.label_id is not None
-                        else f"has a task that is `{row.task_status}`")
+                what = (
+                    "already has labels"
+                    if row.label_id is not None
+                    else f"has a task that is `{row.task_status}`"
+                )
                 if policy == "fail":
                     outcome = "rejected"
-                    self.report(code, f"data row {row.global_key!r} {what}", loc, row.global_key,
-                                "use --on-existing skip or replace")
+                    self.report(
+                        code,
+                        f"data row {row.global_key!r} {what}",
+                        loc,
+                        row.global_key,
+                        "use --on-existing skip or replace",
+                    )
                 elif policy == "skip":
                     outcome = "skip"
-                    self.report("skipped_existing", f"data row {row.global_key!r} {what}; skipped", loc,
-                                row.global_key)
+                    self.report(
+                        "skipped_existing",
+                        f"data row {row.global_key!r} {what}; skipped",
+                        loc,
+                        row.global_key,
+                    )
                 else:
                     outcome = "replace"
             plan = self.plans[row.pk] = RowPlan(row=row, outcome=outcome)
@@ -215,13 +254,19 @@ class Validator:
         return out
 
     def _annotation(self, ann: Annotation, row: RowInfo, plan: RowPlan, rloc: Location) -> Accepted | None:
-        loc = Location(file=rloc.file, line=rloc.line, pointer=ann.pointer or rloc.pointer,
-                       annotation_id=ann.uid, data_row=row.global_key)
+        loc = Location(
+            file=rloc.file,
+            line=rloc.line,
+            pointer=ann.pointer or rloc.pointer,
+            annotation_id=ann.uid,
+            data_row=row.global_key,
+        )
         errors_before = self.counts.errors
         media = self.snap.media_type
         if ann.kind not in MEDIA_KINDS.get(media, set()):
-            self.report("wrong_media_type", f"a {ann.kind} cannot be imported into a {media} project", loc,
-                        ann.kind)
+            self.report(
+                "wrong_media_type", f"a {ann.kind} cannot be imported into a {media} project", loc, ann.kind
+            )
             return None
         node = self._feature(ann, loc)
         if node is None:
@@ -232,8 +277,9 @@ class Validator:
         first = plan.uids.get(uid, -1)
         if first != -1:
             where = f"line {first}" if first is not None else "earlier in the payload"
-            self.report("duplicate_annotation_id", f"annotation id {uid!r} is used again (first at {where})",
-                        loc, uid)
+            self.report(
+                "duplicate_annotation_id", f"annotation id {uid!r} is used again (first at {where})", loc, uid
+            )
         plan.uids[uid] = rloc.line
         stored: Any = None
         if isinstance(node, Tool):
@@ -248,19 +294,38 @@ class Validator:
         else:
             answer = self._classification(ann, node, loc)
             if node.name in plan.top_level:
-                self.report("duplicate_answer", f"`{node.name}` is answered twice for this row", loc, node.name)
+                self.report(
+                    "duplicate_answer", f"`{node.name}` is answered twice for this row", loc, node.name
+                )
             plan.top_level.add(node.name)
             stored = answer_to_json(answer) if answer is not None else None
         if self.counts.errors != errors_before:
             return None
         kind = node.type.value if isinstance(node, Classification) else ann.kind
-        return Accepted(row.pk, uid, self.snap.feature_pk(node), kind, ann.geometry, stored, ann.frame,
-                        ann.frame_end, ann.page, ann.message_id, ann.track_id, ann.extra)
+        return Accepted(
+            row.pk,
+            uid,
+            self.snap.feature_pk(node),
+            kind,
+            ann.geometry,
+            stored,
+            ann.frame,
+            ann.frame_end,
+            ann.page,
+            ann.message_id,
+            ann.track_id,
+            ann.extra,
+        )
 
     def _reporter(self, loc: Location) -> Callable[[str, str, str, object, str | None], None]:
         def report(code: str, message: str, pointer: str, value: object, hint: str | None) -> None:
-            at = Location(file=loc.file, line=loc.line, pointer=pointer or loc.pointer,
-                          annotation_id=loc.annotation_id, data_row=loc.data_row)
+            at = Location(
+                file=loc.file,
+                line=loc.line,
+                pointer=pointer or loc.pointer,
+                annotation_id=loc.annotation_id,
+                data_row=loc.data_row,
+            )
             self.report(code, message, at, value, hint)
 
         return report
@@ -279,16 +344,29 @@ class Validator:
             if found is None:
                 found = s.classes.get(given) if not is_cls else s.tools.get(given)
         if found is None:
-            self.report("unknown_class", f"the ontology has no class {given!r}", loc, given,
-                        hint_for(given, self._top_names))
+            self.report(
+                "unknown_class",
+                f"the ontology has no class {given!r}",
+                loc,
+                given,
+                hint_for(given, self._top_names),
+            )
             return None
         if is_cls != isinstance(found, Classification):
-            what = f"a {found.kind.value} tool" if isinstance(found, Tool) else f"a {found.type.value} classification"
+            what = (
+                f"a {found.kind.value} tool"
+                if isinstance(found, Tool)
+                else f"a {found.type.value} classification"
+            )
             self.report("tool_type_mismatch", f"`{found.name}` is {what}; got a {ann.kind}", loc, ann.kind)
             return None
         if isinstance(found, Tool) and found.kind not in TOOLS_FOR_KIND.get(ann.kind, set()):
-            self.report("tool_type_mismatch", f"`{found.name}` is a {found.kind.value} tool; got a {ann.kind}",
-                        loc, ann.kind)
+            self.report(
+                "tool_type_mismatch",
+                f"`{found.name}` is a {found.kind.value} tool; got a {ann.kind}",
+                loc,
+                ann.kind,
+            )
             return None
         return found
 
@@ -296,13 +374,21 @@ class Validator:
         """An AIMMO file `label`: the one top-level radio classification with that option."""
         value = ann.answer.value if ann.answer is not None else None
         label = self.class_map.get(value, value) if isinstance(value, str) else value
-        owners = [c for c in self.snap.classes.values()
-                  if c.type is ClassificationType.RADIO and isinstance(label, str) and c.option(label)]
+        owners = [
+            c
+            for c in self.snap.classes.values()
+            if c.type is ClassificationType.RADIO and isinstance(label, str) and c.option(label)
+        ]
         if len(owners) != 1:
             options = [o.value for c in self.snap.classes.values() for o in c.options]
             why = "no" if not owners else "more than one"
-            self.report("unknown_class", f"{why} top-level radio classification has the label {label!r}", loc,
-                        label, hint_for(str(label), options))
+            self.report(
+                "unknown_class",
+                f"{why} top-level radio classification has the label {label!r}",
+                loc,
+                label,
+                hint_for(str(label), options),
+            )
             return None
         if ann.answer is not None and isinstance(label, str):
             ann.answer = Answer(name=owners[0].name, value=label, loose=True, pointer=ann.answer.pointer)
@@ -337,8 +423,12 @@ class Validator:
             self.report("mask_invalid", "the mask was not resolved to pixels", loc)
             return
         if list(g["size"]) != [h, w]:
-            self.report("mask_invalid", f"the mask is {g['size'][1]}x{g['size'][0]}, the image {w}x{h}", loc,
-                        g["size"])
+            self.report(
+                "mask_invalid",
+                f"the mask is {g['size'][1]}x{g['size'][0]}, the image {w}x{h}",
+                loc,
+                g["size"],
+            )
             return
         if isinstance(g["counts"], str) and _empty_rle(g["counts"], h * w):
             self.report("degenerate_geometry", "the mask is empty", loc)
@@ -348,19 +438,35 @@ class Validator:
         key = (row.pk, ann.frame, ann.track_id)
         if key in self._tracks:
             frame = f" in frame {ann.frame}" if ann.frame is not None else ""
-            self.report("duplicate_track_id", f"track_id {ann.track_id!r} is used twice{frame}", loc, ann.track_id)
+            self.report(
+                "duplicate_track_id", f"track_id {ann.track_id!r} is used twice{frame}", loc, ann.track_id
+            )
         self._tracks[key] = loc.line
         prior = self._track_class.setdefault((row.pk, ann.track_id), cls)
         if prior != cls:
-            self.report("track_class_changed", f"track {ann.track_id!r} is `{prior}` elsewhere and `{cls}` here",
-                        loc, cls)
+            self.report(
+                "track_class_changed",
+                f"track {ann.track_id!r} is `{prior}` elsewhere and `{cls}` here",
+                loc,
+                cls,
+            )
 
     @staticmethod
     def _derived_uid(row: RowInfo, ann: Annotation) -> str:
         """Annotations without an id (the SDK writes none for some video lines) get one derived from
         their content, so importing the same payload again names them the same."""
-        body = msgspec.json.encode([row.global_key, ann.kind, ann.name, ann.schema_id, ann.geometry, ann.frame,
-                                    ann.page, ann.message_id])
+        body = msgspec.json.encode(
+            [
+                row.global_key,
+                ann.kind,
+                ann.name,
+                ann.schema_id,
+                ann.geometry,
+                ann.frame,
+                ann.page,
+                ann.message_id,
+            ]
+        )
         return str(uuid.uuid5(_UID_NS, body.decode()))
 
     # --- after the last record -------------------------------------------------------------
@@ -371,17 +477,23 @@ class Validator:
             for end in ("source", "target"):
                 ref = ann.geometry[end]
                 if ref not in uids:
-                    self.report("relationship_endpoint_missing",
-                                f"the relationship's {end} {ref!r} is not an annotation of this row in the "
-                                "payload", loc, ref)
+                    self.report(
+                        "relationship_endpoint_missing",
+                        f"the relationship's {end} {ref!r} is not an annotation of this row in the payload",
+                        loc,
+                        ref,
+                    )
         for plan in self.plans.values():
             if plan.outcome != "create":
                 continue
             for cls in self.snap.classes.values():
                 if cls.required and cls.name not in plan.top_level:
-                    self.report("missing_required_classification",
-                                f"data row {plan.row.global_key!r} has no answer to the required `{cls.name}`",
-                                Location(data_row=plan.row.global_key), cls.name)
+                    self.report(
+                        "missing_required_classification",
+                        f"data row {plan.row.global_key!r} has no answer to the required `{cls.name}`",
+                        Location(data_row=plan.row.global_key),
+                        cls.name,
+                    )
 
 
 def _empty_rle(counts: str, n: int) -> bool:

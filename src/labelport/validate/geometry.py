@@ -38,8 +38,13 @@ def check_image(kind: str, g: Any, width: float, height: float) -> list[Problem]
         if w <= 0 or h <= 0:
             return [("degenerate_geometry", f"the box has no area (width {w}, height {h})", g)]
         if x < 0 or y < 0 or x + w > width or y + h > height:
-            return [("out_of_bounds", f"the box [{x}, {y}, {x + w}, {y + h}] leaves the "
-                                      f"{_size(width, height)} image", g)]
+            return [
+                (
+                    "out_of_bounds",
+                    f"the box [{x}, {y}, {x + w}, {y + h}] leaves the {_size(width, height)} image",
+                    g,
+                )
+            ]
         return []
     if kind in ("polygon", "line"):
         rings = g if kind == "polygon" else [g]
@@ -49,12 +54,22 @@ def check_image(kind: str, g: Any, width: float, height: float) -> list[Problem]
                 return [("non_finite_coordinate", f"a {kind} coordinate is not finite", ring)]
             pts = _pairs(ring)
             if len(set(pts)) < need:
-                return [("degenerate_geometry", f"a {kind} needs at least {need} distinct points, "
-                                                f"has {len(set(pts))}", ring)]
+                return [
+                    (
+                        "degenerate_geometry",
+                        f"a {kind} needs at least {need} distinct points, has {len(set(pts))}",
+                        ring,
+                    )
+                ]
             bad = _outside(pts, width, height)
             if bad:
-                return [("out_of_bounds", f"point ({bad[0]}, {bad[1]}) of the {kind} leaves the "
-                                          f"{_size(width, height)} image", list(bad))]
+                return [
+                    (
+                        "out_of_bounds",
+                        f"point ({bad[0]}, {bad[1]}) of the {kind} leaves the {_size(width, height)} image",
+                        list(bad),
+                    )
+                ]
         return []
     if kind == "point":
         if not _finite(g):
@@ -68,8 +83,13 @@ def check_image(kind: str, g: Any, width: float, height: float) -> list[Problem]
         visible = [(g[i], g[i + 1]) for i in range(0, len(g) - 2, 3) if g[i + 2] > 0]
         bad = _outside(visible, width, height)
         if bad:
-            return [("out_of_bounds", f"keypoint ({bad[0]}, {bad[1]}) leaves the {_size(width, height)} image",
-                     list(bad))]
+            return [
+                (
+                    "out_of_bounds",
+                    f"keypoint ({bad[0]}, {bad[1]}) leaves the {_size(width, height)} image",
+                    list(bad),
+                )
+            ]
         return []
     return []
 

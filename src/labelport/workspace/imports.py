@@ -20,6 +20,7 @@ from labelport.model.issues import Issue
 from labelport.model.jobs import ImportJob, Mode, OnExisting
 from labelport.model.records import Annotation, RowRef
 from labelport.store import imports as store
+from labelport.store.db import transaction
 from labelport.store.projects import project_record
 
 
@@ -29,12 +30,18 @@ def read_class_map(path: str | Path | dict[str, str] | None) -> dict[str, str] |
     try:
         doc = orjson.loads(Path(path).read_bytes())
     except OSError as exc:
-        raise InvalidInputError(f"cannot read class map {path}: {exc.strerror}", code="class_map_invalid") from exc
+        raise InvalidInputError(
+            f"cannot read class map {path}: {exc.strerror}", code="class_map_invalid"
+        ) from exc
     except orjson.JSONDecodeError as exc:
         raise InvalidInputError(f"class map {path}: invalid JSON: {exc}", code="class_map_invalid") from exc
-    if not isinstance(doc, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in doc.items()):
-        raise InvalidInputError(f"class map {path}: expected a JSON object of source name to ontology name",
-                                code="class_map_invalid")
+    if not isinstance(doc, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in doc.items()
+    ):
+        raise InvalidInputError(
+            f"class map {path}: expected a JSON object of source name to ontology name",
+            code="class_map_invalid",
+        )
     return doc
 
 
@@ -48,10 +55,18 @@ class ImportsMixin:
             return base.with_name(base.name + ".payloads")
         return Path.home() / ".labelport" / "payloads"
 
-    def create_import(self, project: str, payload: str | Path | Sequence[Any], *, format: str = "auto",
-                      mode: Mode | str = Mode.GROUND_TRUTH, dry_run: bool = False,
-                      class_map: str | Path | dict[str, str] | None = None,
-                      on_existing: OnExisting | str = OnExisting.FAIL, name: str | None = None) -> int:
+    def create_import(
+        self,
+        project: str,
+        payload: str | Path | Sequence[Any],
+        *,
+        format: str = "auto",
+        mode: Mode | str = Mode.GROUND_TRUTH,
+        dry_run: bool = False,
+        class_map: str | Path | dict[str, str] | None = None,
+        on_existing: OnExisting | str = OnExisting.FAIL,
+        name: str | None = None,
+    ) -> int:
         """Record a queued import job and return its id. A list of labelport `Label` objects is
         written as an NDJSON payload first, so every input takes the same path."""
         mode_v = Mode(mode)
@@ -66,13 +81,24 @@ class ImportsMixin:
             get_format(format)
         sha = digest(path)
         opts: dict[str, Any] = {"class_map": cmap} if cmap else {}
-        key = idempotency_key(sha, {"format": format, "mode": mode_v.value, "on_existing": policy.value, **opts})
-        with self.engine.begin() as conn:
+        key = idempotency_key(
+            sha, {"format": format, "mode": mode_v.value, "on_existing": policy.value, **opts}
+        )
+        with transaction(self.engine) as conn:
             proj = project_record(conn, project)
             return store.create_job(
-                conn, project_id=proj.id, name=name or f"{path.name} {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S}",
-                format=format, mode=mode_v, on_existing=policy, dry_run=dry_run, options=opts, payload=str(path),
-                sha256=sha, key=None if dry_run else key)
+                conn,
+                project_id=proj.id,
+                name=name or f"{path.name} {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S}",
+                format=format,
+                mode=mode_v,
+                on_existing=policy,
+                dry_run=dry_run,
+                options=opts,
+                payload=str(path),
+                sha256=sha,
+                key=None if dry_run else key,
+            )
 
     def _write_objects(self, labels: Sequence[Any]) -> Path:
         from labelport.formats.objects import to_ndjson_lines
@@ -88,14 +114,30 @@ class ImportsMixin:
         run_import(self.engine, job_id, progress)
         return self.job(job_id)
 
-    def import_labels(self, project: str, payload: str | Path | Sequence[Any], *, format: str = "auto",
-                      mode: Mode | str = Mode.GROUND_TRUTH, dry_run: bool = False,
-                      class_map: str | Path | dict[str, str] | None = None,
-                      on_existing: OnExisting | str = OnExisting.FAIL, name: str | None = None,
-                      progress: Progress | None = None) -> ImportJob:
+    def import_labels(
+        self,
+        project: str,
+        payload: str | Path | Sequence[Any],
+        *,
+        format: str = "auto",
+        mode: Mode | str = Mode.GROUND_TRUTH,
+        dry_run: bool = False,
+        class_map: str | Path | dict[str, str] | None = None,
+        on_existing: OnExisting | str = OnExisting.FAIL,
+        name: str | None = None,
+        progress: Progress | None = None,
+    ) -> ImportJob:
         """Create an import job and run it here; the returned job says what happened."""
-        job_id = self.create_import(project, payload, format=format, mode=mode, dry_run=dry_run,
-                                    class_map=class_map, on_existing=on_existing, name=name)
+        job_id = self.create_import(
+            project,
+            payload,
+            format=format,
+            mode=mode,
+            dry_run=dry_run,
+            class_map=class_map,
+            on_existing=on_existing,
+            name=name,
+        )
         return self.run_job(job_id, progress)
 
     def job(self, job_id: int, *, issues: int | None = 0) -> ImportJob:
@@ -108,15 +150,24 @@ class ImportsMixin:
             proj = project_record(conn, project)
             return [store.to_job(conn, r) for r in store.list_jobs(conn, proj.id)]
 
-    def job_issues(self, job_id: int, *, offset: int = 0, limit: int | None = None, code: str | None = None,
-                   data_row: str | None = None) -> Iterator[Issue]:
+    def job_issues(
+        self,
+        job_id: int,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        code: str | None = None,
+        data_row: str | None = None,
+    ) -> Iterator[Issue]:
         """A job's issues in payload order, streamed a page at a time."""
         with self.engine.connect() as conn:
             store.job_record(conn, job_id)
-            yield from store.iter_issues(conn, job_id, offset=offset, limit=limit, code=code, data_row=data_row)
+            yield from store.iter_issues(
+                conn, job_id, offset=offset, limit=limit, code=code, data_row=data_row
+            )
 
     def undo_job(self, job_id: int) -> ImportJob:
-        with self.engine.begin() as conn:
+        with transaction(self.engine) as conn:
             store.undo(conn, job_id)
         return self.job(job_id)
 
@@ -124,18 +175,33 @@ class ImportsMixin:
         """Every labelled row's live annotations, by global key (names and feature ids resolved)."""
         with self.engine.connect() as conn:
             proj = project_record(conn, project)
-            return {info.global_key: anns for info, _f, anns in store.iter_labels(conn, proj.id, Mode(mode).source)}
+            return {
+                info.global_key: anns
+                for info, _f, anns in store.iter_labels(conn, proj.id, Mode(mode).source)
+            }
 
-    def export(self, project: str, out: str | Path, *, format: str, mode: Mode | str = Mode.GROUND_TRUTH
-               ) -> ExportSummary:
+    def export(
+        self, project: str, out: str | Path, *, format: str, mode: Mode | str = Mode.GROUND_TRUTH
+    ) -> ExportSummary:
         spec = get_format(format)
         if spec.write is None:
             raise InvalidInputError(f"format {format!r} cannot be exported", code="unknown_format")
         target = Path(out)
         with self.engine.connect() as conn:
             proj = project_record(conn, project)
-            rows = (ExportRow(ref=RowRef(id=info.uid, global_key=info.global_key, parent_path=info.parent_path,
-                                         filename=info.filename),
-                              media_type=info.media_type, metadata=info.metadata, annotations=anns, fields=fields)
-                    for info, fields, anns in store.iter_labels(conn, proj.id, Mode(mode).source))
+            rows = (
+                ExportRow(
+                    ref=RowRef(
+                        id=info.uid,
+                        global_key=info.global_key,
+                        parent_path=info.parent_path,
+                        filename=info.filename,
+                    ),
+                    media_type=info.media_type,
+                    metadata=info.metadata,
+                    annotations=anns,
+                    fields=fields,
+                )
+                for info, fields, anns in store.iter_labels(conn, proj.id, Mode(mode).source)
+            )
             return spec.write(rows, target)
