@@ -15,9 +15,9 @@ from labelport.cli.common import workspace
 from labelport.cli.output import EXIT_REFUSED, STATE, emit, err, out, table
 from labelport.formats import get as get_format
 from labelport.formats import names as format_names
-from labelport.workspace.imports import Progress as ProgressFn
 from labelport.model.issues import CODES, Issue
 from labelport.model.jobs import ImportJob, JobState
+from labelport.workspace.imports import Progress as ProgressFn
 
 job_app = typer.Typer(help="Import jobs: their state, report and undo.", no_args_is_help=True)
 

@@ -16,7 +16,7 @@ def render() -> str:
         "Every problem an import finds is an issue with one of these stable codes, a severity, a location",
         "(payload file, line, JSON pointer, annotation id, data row), the offending value, a message and,",
         "where one exists, a hint. `error` stops the job from committing; `warning` is committed and",
-        "reported; `info` records what a policy did. Scripts may rely on the codes; the messages may improve.",
+        "reported; `info` records what a policy did. Scripts may rely on the codes; messages may improve.",
         "",
         "| code | severity | what it means |",
         "| --- | --- | --- |",

@@ -205,3 +205,6 @@ class ImportsMixin:
                 for info, fields, anns in store.iter_labels(conn, proj.id, Mode(mode).source)
             )
             return spec.write(rows, target)
+
+
+__all__ = ["ImportsMixin", "Progress", "read_class_map"]
