@@ -262,3 +262,85 @@ def _canon(labels: dict[str, list[Any]]) -> dict[str, list[Any]]:
     import msgspec
 
     return {k: sorted((msgspec.to_builtins(a) for a in v), key=lambda d: d["uid"]) for k, v in labels.items()}
+
+
+def test_rows_by_id_and_classes_by_schema_id(proj: Workspace, tmp_path: Path) -> None:
+    spec = proj.ontology("o").spec
+    car_id = spec["tools"][0]["featureSchemaId"]
+    red_id = spec["tools"][0]["classifications"][0]["options"][0]["featureSchemaId"]
+    color_id = spec["tools"][0]["classifications"][0]["featureSchemaId"]
+    row_id = proj.row("img-1").id
+    line = {
+        "uuid": uid(1),
+        "dataRow": {"id": row_id},
+        "schemaId": car_id,
+        "classifications": [{"schemaId": color_id, "answer": {"schemaId": red_id}}],
+        "bbox": {"top": 1, "left": 1, "height": 5, "width": 5},
+    }
+    job = proj.import_labels("p", write_ndjson(tmp_path / "x.ndjson", [line]), format="ndjson")
+    assert job.state is JobState.SUCCEEDED, [i.message for i in proj.job_issues(job.id)]
+    ann = proj.labels("p")["img-1"][0]
+    assert (ann.name, ann.schema_id, ann.classifications[0].value.name) == ("car", car_id, "red")  # type: ignore[union-attr]
+
+
+def test_composite_mask_by_uri(proj: Workspace, tmp_path: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    composite = np.zeros((H, W, 3), np.uint8)
+    composite[10:20, 10:30] = (255, 0, 0)
+    composite[50:60, 100:150] = (0, 255, 0)
+    Image.fromarray(composite).save(tmp_path / "composite.png")
+    lines = [
+        {
+            "uuid": uid(i),
+            "dataRow": {"globalKey": "img-1"},
+            "name": "seg",
+            "mask": {"instanceURI": "composite.png", "colorRGB": c},
+        }
+        for i, c in ((1, [255, 0, 0]), (2, [0, 255, 0]))
+    ]
+    job = proj.import_labels("p", write_ndjson(tmp_path / "m.ndjson", lines), format="ndjson")
+    assert job.state is JobState.SUCCEEDED, [i.message for i in proj.job_issues(job.id)]
+    from labelport.formats import masks
+
+    got = {a.uid: masks.area(a.geometry) for a in proj.labels("p")["img-1"]}
+    assert got == {uid(1): 200, uid(2): 500}
+    bad = [{**lines[0], "mask": {"instanceURI": "composite.png", "colorRGB": [0, 0, 255]}}]
+    job = proj.import_labels(
+        "p", write_ndjson(tmp_path / "b.ndjson", bad), format="ndjson", on_existing="replace"
+    )
+    assert [i.code for i in proj.job_issues(job.id)] == ["mask_color_not_found"]
+
+
+def test_required_classification(ws: Workspace, tmp_path: Path) -> None:
+    from tests.helpers import make_images
+
+    make_images(tmp_path, {"a.png": (10, 10)})
+    ws.create_dataset("d")
+    ws.add_rows("d", [tmp_path / "a.png"])
+    ws.create_ontology(
+        "o",
+        {
+            "tools": [
+                {
+                    "name": "car",
+                    "tool": "rectangle",
+                    "classifications": [
+                        {"name": "occluded", "type": "radio", "required": True, "options": ["yes", "no"]}
+                    ],
+                }
+            ],
+            "classifications": [{"name": "weather", "type": "text", "required": True}],
+        },
+    )
+    ws.create_project("p", ontology="o", media_type="image")
+    ws.create_batch("p", "b", dataset="d")
+    line = {
+        "uuid": uid(1),
+        "dataRow": {"globalKey": "/a.png"},
+        "name": "car",
+        "bbox": {"top": 1, "left": 1, "height": 5, "width": 5},
+    }
+    job = ws.import_labels("p", write_ndjson(tmp_path / "x.ndjson", [line]), format="ndjson")
+    assert sorted(i.code for i in ws.job_issues(job.id)) == ["missing_required_classification"] * 2

@@ -16,7 +16,7 @@ def demo(
         Path, typer.Option("--dir", help="Where to build the sample (replaced if present).")
     ] = Path("labelport-demo"),
 ) -> None:
-    """Build a small sample (generated images, an ontology) into a fresh workspace and show it.
+    """Build a sample (generated images, an ontology, a label payload), import it and show the result.
 
     Example: labelport demo --dir /tmp/lp-demo
     """
@@ -36,6 +36,12 @@ def demo(
                 [r.global_key, r.media_type.value, f"{r.metadata['width']}x{r.metadata['height']}"]
                 for r in result["rows"]
             ],
+        )
+        job = result["job"]
+        c = job.counts
+        out.print(
+            f"import job {job.id} {job.state.value}: {c['annotations_imported']} annotations on "
+            f"{c['data_rows']} rows, {c['errors']} errors"
         )
         table("tasks", ["status", "count"], [[k, v] for k, v in p.task_counts.items() if v])
         out.print(f"next: LABELPORT_DB={result['workspace']} labelport project show {p.name}")

@@ -248,6 +248,8 @@ class _MaskFetcher:
         self.cache: dict[str, bytes | str] = {}
 
     def resolve(self, record: Record, validator: Validator) -> None:
+        """Replace URL masks by their pixels; one that cannot be had is reported here and taken out
+        of the record (still counted), so validation does not report it a second time."""
         for ann in record.annotations:
             g = ann.geometry
             if ann.kind != "mask" or not isinstance(g, dict) or "uri" not in g:
@@ -281,6 +283,11 @@ class _MaskFetcher:
             except masks.MaskError as exc:
                 validator.note(issue("mask_invalid", f"{g['uri']!r} is not a PNG mask: {exc}", loc))
                 ann.geometry = None
+        kept = [a for a in record.annotations if not (a.kind == "mask" and a.geometry is None)]
+        failed = len(record.annotations) - len(kept)
+        if failed:
+            record.annotations = kept
+            validator.counts.annotations += failed
 
     def _get(self, uri: str) -> bytes | str:
         if uri not in self.cache:

@@ -23,8 +23,16 @@ def render() -> str:
     ]
     out += [f"| [`{code}`](#{code}) | {c.severity.value} | {c.summary} |" for code, c in CODES.items()]
     for code, c in CODES.items():
-        out += ["", f"## {code}", "", f"*{c.severity.value}*. {c.summary}", "", f"Example: {c.example}", "",
-                f"Fix: {c.fix}"]
+        out += [
+            "",
+            f"## {code}",
+            "",
+            f"*{c.severity.value}*. {c.summary}",
+            "",
+            f"Example: {c.example}",
+            "",
+            f"Fix: {c.fix}",
+        ]
     return "\n".join(out) + "\n"
 
 

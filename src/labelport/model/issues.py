@@ -45,7 +45,7 @@ class Location(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True):
         return " ".join(parts) or "-"
 
 
-class Issue(msgspec.Struct, omit_defaults=True):
+class Issue(msgspec.Struct):
     code: str
     message: str
     severity: Severity = Severity.ERROR

@@ -1,13 +1,15 @@
 """A small sample workspace a newcomer can build with one command (`labelport demo`).
 
 The sample is generated, not shipped: a few street-scene images drawn with Pillow in a nested
-folder tree, an ontology, and a ground-truth payload whose boxes match what was drawn.
+folder tree, an ontology, and a ground-truth NDJSON payload whose boxes match what was drawn,
+which the demo imports.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +62,46 @@ def build_sample(folder: Path) -> dict[str, Path]:
         img.save(target, quality=90)
     ontology = folder / "ontology.json"
     ontology.write_text(json.dumps(ONTOLOGY, indent=2), encoding="utf-8")
-    return {"assets": assets, "ontology": ontology}
+    labels = folder / "labels.ndjson"
+    with labels.open("w", encoding="utf-8") as fh:
+        for n, (sub, name, boxes) in enumerate(SCENES):
+            row = {"globalKey": f"/{sub}/{name}"}
+            for i, (x, y, w, h, color) in enumerate(boxes):
+                fh.write(
+                    json.dumps(
+                        {
+                            "uuid": str(uuid.UUID(int=n * 100 + i + 1)),
+                            "dataRow": row,
+                            "name": "car",
+                            "bbox": {"left": x, "top": y, "width": w, "height": h},
+                            "classifications": [{"name": "color", "answer": {"name": color}}],
+                        }
+                    )
+                    + "\n"
+                )
+            fh.write(
+                json.dumps(
+                    {
+                        "uuid": str(uuid.UUID(int=n * 100 + 99)),
+                        "dataRow": row,
+                        "name": "road",
+                        "line": [{"x": 0, "y": 200}, {"x": 320, "y": 180}],
+                    }
+                )
+                + "\n"
+            )
+            fh.write(
+                json.dumps(
+                    {
+                        "uuid": str(uuid.UUID(int=n * 100 + 98)),
+                        "dataRow": row,
+                        "name": "weather",
+                        "answer": {"name": "sunny" if "day" in sub else "cloudy"},
+                    }
+                )
+                + "\n"
+            )
+    return {"assets": assets, "ontology": ontology, "labels": labels}
 
 
 def run_demo(folder: Path, url: str | None = None) -> dict[str, Any]:
@@ -77,10 +118,12 @@ def run_demo(folder: Path, url: str | None = None) -> dict[str, Any]:
         ws.create_ontology("streets-v1", paths["ontology"])
         ws.create_project("streets-gt", ontology="streets-v1", media_type="image")
         batch = ws.create_batch("streets-gt", "first", dataset="streets")
+        job = ws.import_labels("streets-gt", paths["labels"], format="ndjson")
         return {
             "workspace": url,
             "rows_added": added.added,
             "batch": batch.name,
+            "job": job,
             "project": ws.project("streets-gt"),
             "rows": ws.rows("streets"),
         }
