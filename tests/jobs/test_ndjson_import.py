@@ -344,3 +344,32 @@ def test_required_classification(ws: Workspace, tmp_path: Path) -> None:
     }
     job = ws.import_labels("p", write_ndjson(tmp_path / "x.ndjson", [line]), format="ndjson")
     assert sorted(i.code for i in ws.job_issues(job.id)) == ["missing_required_classification"] * 2
+
+
+def test_every_line_has_an_outcome(proj: Workspace, tmp_path: Path) -> None:
+    lines = [
+        _with(uuid=uid(1)),
+        "{broken",
+        _with(uuid=uid(3)),
+        _with(uuid=uid(4), name="Car"),
+        _with(uuid=uid(5)),
+        _with(uuid=uid(6)),
+    ]
+    failed = proj.import_labels("p", write_ndjson(tmp_path / "a.ndjson", lines), format="ndjson")
+    assert [(x["first_line"], x["last_line"], x["outcome"]) for x in failed.lines] == [
+        (1, 1, "not_imported"),
+        (2, 2, "rejected"),
+        (3, 3, "not_imported"),
+        (4, 4, "rejected"),
+        (5, 6, "not_imported"),
+    ]
+    good = [_with(uuid=uid(i)) for i in range(1, 6)] + [_with(uuid=uid(9), dataRow={"globalKey": "img-2"})]
+    ok = proj.import_labels("p", write_ndjson(tmp_path / "b.ndjson", good), format="ndjson")
+    assert [(x["file"], x["first_line"], x["last_line"], x["outcome"]) for x in ok.lines] == [
+        ("b.ndjson", 1, 6, "imported")
+    ]
+    again = [_with(uuid=uid(20)), _with(uuid=uid(21), dataRow={"globalKey": "img-3"})]
+    skip = proj.import_labels(
+        "p", write_ndjson(tmp_path / "c.ndjson", again), format="ndjson", on_existing="skip"
+    )
+    assert [(x["first_line"], x["outcome"]) for x in skip.lines] == [(1, "skipped"), (2, "imported")]

@@ -55,3 +55,16 @@ def test_outdated_schema_is_refused(db_url: str) -> None:
 def test_unsupported_url() -> None:
     with pytest.raises(Exception, match="unsupported database URL"):
         Workspace("mysql://x/y")
+
+
+def test_older_workspace_is_refused_then_upgraded(db_url: str) -> None:
+    from alembic import command
+
+    engine = db.create_engine(db_url)
+    command.upgrade(db.alembic_config(engine), "0001")
+    engine.dispose()
+    with pytest.raises(SchemaError, match="revision 0001"):
+        Workspace(db_url)
+    result = Workspace.init(db_url)
+    assert result["upgraded"] and result["previous_revision"] == "0001"
+    Workspace(db_url).close()

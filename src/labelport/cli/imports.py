@@ -110,10 +110,19 @@ def _show(job: ImportJob, *, full: bool) -> None:
                 f"  [red]{job.error['code']}[/red]: {job.error['message']}"
                 + (f" ({job.error['hint']})" if job.error.get("hint") else "")
             )
+        if len(job.lines) > 1 or (job.lines and job.lines[0]["outcome"] != "imported"):
+            runs = [_run_text(r) for r in job.lines[:12]]
+            out.print("  lines: " + "; ".join(runs) + (" …" if len(job.lines) > 12 else ""))
         if job.issues:
             (_issue_list if full else _issue_summary)(job.issues)
 
     emit(job, render)
+
+
+def _run_text(r: dict[str, Any]) -> str:
+    a, b = r["first_line"], r["last_line"]
+    where = (r["file"] or "") if a is None else f"{a}" if a == b else f"{a}-{b}"
+    return f"{where} {r['outcome']}"
 
 
 def _issue_summary(issues: list[Issue]) -> None:

@@ -23,9 +23,10 @@ from labelport.formats import detect as detect_format
 from labelport.formats import get as get_format
 from labelport.formats import masks
 from labelport.formats.base import issue
+from labelport.jobs.lines import LineLog
 from labelport.jobs.spool import Spool
 from labelport.model.errors import LabelportError
-from labelport.model.issues import Issue, Location
+from labelport.model.issues import Issue, Location, Severity
 from labelport.model.jobs import COUNT_KEYS, JobState, Mode, OnExisting
 from labelport.model.records import Record, RowRef
 from labelport.store import imports as store
@@ -45,8 +46,11 @@ class _IssueWriter:
         self.engine, self.job_id = engine, job_id
         self.buffer: list[Issue] = []
         self.seq = 0
+        self.lines = LineLog()
 
     def __call__(self, item: Issue) -> None:
+        if item.severity is Severity.ERROR and (item.location.line is not None or item.location.file):
+            self.lines.reject(item.location.file, item.location.line)
         self.buffer.append(item)
         if len(self.buffer) >= 1000:
             self.flush()
@@ -87,9 +91,18 @@ def run_import(engine: sa.Engine, job_id: int, progress: Progress | None = None)
         raise
 
 
-def _finish(engine: sa.Engine, job_id: int, state: JobState, counts: dict[str, int], **values: Any) -> None:
+def _finish(
+    engine: sa.Engine,
+    job_id: int,
+    state: JobState,
+    counts: dict[str, int],
+    lines: list[list[Any]] | None = None,
+    **values: Any,
+) -> None:
     with transaction(engine) as conn:
         _count_issues(conn, job_id, counts)
+        if lines is not None:
+            store.set_lines(conn, job_id, lines)
         store.update_job(conn, job_id, state=state, counts=counts, finished_at=now(), **values)
 
 
@@ -158,6 +171,7 @@ def _run(
             fetcher.resolve(record, validator)
             for acc in validator.check(record):
                 spool.add(_row(acc))
+            writer.lines.add(record.location.file, record.location.line, validator.last_outcome)
             if progress is not None and n % 1000 == 0:
                 progress("validating", n, None)
             if time.monotonic() - last > 1.0:
@@ -169,7 +183,13 @@ def _run(
         c = validator.counts
         counts.update(lines=c.lines, annotations=c.annotations, data_rows=c.data_rows)
         if c.errors:
-            _finish(engine, job.id, JobState.FAILED, counts)
+            _finish(
+                engine,
+                job.id,
+                JobState.FAILED,
+                counts,
+                lines=writer.lines.final(succeeded=False, dry_run=job.dry_run),
+            )
             return
         _state(engine, job.id, JobState.COMMITTING)
         if progress is not None:
@@ -195,13 +215,20 @@ def _run(
                     tx.rollback()
                 else:
                     _count_issues(conn, job.id, counts)
+                    store.set_lines(conn, job.id, writer.lines.final(succeeded=True, dry_run=False))
                     store.update_job(conn, job.id, state=JobState.SUCCEEDED, counts=counts, finished_at=now())
                     tx.commit()
             except BaseException:
                 tx.rollback()
                 raise
         if job.dry_run:
-            _finish(engine, job.id, JobState.SUCCEEDED, counts)
+            _finish(
+                engine,
+                job.id,
+                JobState.SUCCEEDED,
+                counts,
+                lines=writer.lines.final(succeeded=True, dry_run=True),
+            )
     finally:
         spool.close()
 

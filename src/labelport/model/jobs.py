@@ -76,4 +76,6 @@ class ImportJob(msgspec.Struct, kw_only=True):
     finished_at: datetime | None = None
     undone_at: datetime | None = None
     issues: list[Issue] = msgspec.field(default_factory=list)
+    # what became of every input line or file: runs {file, first_line, last_line, outcome}
+    lines: list[dict[str, Any]] = msgspec.field(default_factory=list)
     issues_by_code: dict[str, int] = msgspec.field(default_factory=dict)

@@ -29,6 +29,7 @@ from labelport.store.schema import (
     features,
     import_jobs,
     job_issues,
+    job_lines,
     job_rows,
     labels,
     projects,
@@ -135,7 +136,9 @@ def job_record(conn: sa.Connection, job_id: int) -> Any:
     return r
 
 
-def to_job(conn: sa.Connection, r: Any, *, issues_limit: int | None = 0) -> ImportJob:
+def to_job(
+    conn: sa.Connection, r: Any, *, issues_limit: int | None = 0, with_lines: bool = True
+) -> ImportJob:
     by_code = {
         code: n
         for code, n in conn.execute(
@@ -166,6 +169,7 @@ def to_job(conn: sa.Connection, r: Any, *, issues_limit: int | None = 0) -> Impo
         started_at=_opt(r.started_at),
         finished_at=_opt(r.finished_at),
         undone_at=_opt(r.undone_at),
+        lines=get_lines(conn, r.id) if with_lines else [],
         issues=items,
         issues_by_code=by_code,
     )
@@ -252,6 +256,26 @@ def iter_issues(
                 value=orjson.loads(r.value) if r.value is not None else None,
                 hint=r.hint,
             )
+
+
+def set_lines(conn: sa.Connection, job_id: int, runs: Sequence[Sequence[Any]]) -> None:
+    conn.execute(sa.delete(job_lines).where(job_lines.c.job_id == job_id))
+    if runs:
+        conn.execute(
+            sa.insert(job_lines),
+            [
+                {"job_id": job_id, "file": f, "first_line": a, "last_line": b, "outcome": o}
+                for f, a, b, o in runs
+            ],
+        )
+
+
+def get_lines(conn: sa.Connection, job_id: int) -> list[dict[str, Any]]:
+    q = sa.select(job_lines).where(job_lines.c.job_id == job_id).order_by(job_lines.c.id)
+    return [
+        {"file": r.file, "first_line": r.first_line, "last_line": r.last_line, "outcome": r.outcome}
+        for r in conn.execute(q)
+    ]
 
 
 # --- the snapshot -------------------------------------------------------------------------------

@@ -211,3 +211,18 @@ job_rows = sa.Table(
     sa.Column("label_created", sa.Boolean, nullable=False),
     sa.Column("prev_task", sa.Text),  # JSON {status, stage, last_workers, last_modifier}
 )
+
+# What became of every input line (or file): runs of consecutive lines with one outcome, so a
+# clean import of a million lines is one row and only the exceptions cost space.
+job_lines = sa.Table(
+    "job_lines",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("job_id", sa.Integer, sa.ForeignKey("import_jobs.id"), nullable=False, index=True),
+    sa.Column("file", sa.Text),
+    sa.Column("first_line", sa.Integer),
+    sa.Column("last_line", sa.Integer),
+    sa.Column(
+        "outcome", sa.Text, nullable=False
+    ),  # imported | would_import | not_imported | rejected | skipped
+)

@@ -113,6 +113,7 @@ class Validator:
         self._sink = sink
         self.plans: dict[int, RowPlan] = {}
         self.counts = Counts()
+        self.last_outcome = "accepted"  # of the last record checked: accepted | rejected | skipped
         self._relationships: list[tuple[int, Annotation, Location]] = []
         self._tracks: dict[tuple[int, int | None, str], int | None] = {}
         self._track_class: dict[tuple[int, str], str] = {}
@@ -239,11 +240,14 @@ class Validator:
     def check(self, record: Record) -> list[Accepted]:
         self.counts.lines += record.lines
         self.counts.annotations += len(record.annotations)
+        errors = self.counts.errors
+        self.last_outcome = "rejected"
         row = self.resolve_row(record.row, record.location)
         if row is None:
             return []
         plan = self._plan(row, record)
         if plan.outcome == "skip":
+            self.last_outcome = "skipped"
             return []
         out = []
         for ann in record.annotations:
@@ -251,6 +255,9 @@ class Validator:
             if acc is not None and plan.outcome != "rejected":
                 out.append(acc)
         self.counts.accepted += len(out)
+        self.last_outcome = (
+            "rejected" if self.counts.errors > errors or plan.outcome == "rejected" else "accepted"
+        )
         return out
 
     def _annotation(self, ann: Annotation, row: RowInfo, plan: RowPlan, rloc: Location) -> Accepted | None:

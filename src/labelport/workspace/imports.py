@@ -148,7 +148,7 @@ class ImportsMixin:
     def jobs(self, project: str) -> list[ImportJob]:
         with self.engine.connect() as conn:
             proj = project_record(conn, project)
-            return [store.to_job(conn, r) for r in store.list_jobs(conn, proj.id)]
+            return [store.to_job(conn, r, with_lines=False) for r in store.list_jobs(conn, proj.id)]
 
     def job_issues(
         self,
