@@ -304,21 +304,7 @@ def load_snapshot(conn: sa.Connection, project: Any, source: str) -> Snapshot:
         .outerjoin(lab, lab.c.data_row_id == data_rows.c.id)
         .where(tasks.c.project_id == project.id)
     )
-    rows = [
-        RowInfo(
-            pk=r.id,
-            uid=r.uid,
-            global_key=r.global_key,
-            media_type=r.media_type,
-            metadata=orjson.loads(r.metadata),
-            parent_path=r.parent_path,
-            filename=r.filename,
-            external_id=r.external_id,
-            task_status=r.status,
-            label_id=r.label_id,
-        )
-        for r in conn.execute(q)
-    ]
+    rows = [_row_info(r) for r in conn.execute(q)]
     pks = feature_pks(conn, project.ontology_id)
     top = {p: pk for p, pk in pks.items() if "/" not in p and "=" not in p}
     return Snapshot(
@@ -327,6 +313,22 @@ def load_snapshot(conn: sa.Connection, project: Any, source: str) -> Snapshot:
         ontology=load_ontology(conn, project.ontology_id),
         top_level_pk=top,
         rows=rows,
+    )
+
+
+def _row_info(r: Any) -> RowInfo:
+    """A data row joined with its task and label, as queried by the snapshot and the exporter."""
+    return RowInfo(
+        pk=r.id,
+        uid=r.uid,
+        global_key=r.global_key,
+        media_type=r.media_type,
+        metadata=orjson.loads(r.metadata),
+        parent_path=r.parent_path,
+        filename=r.filename,
+        external_id=r.external_id,
+        task_status=r.status,
+        label_id=r.label_id,
     )
 
 
@@ -671,18 +673,7 @@ def iter_labels(
         for a in conn.execute(aq):
             by_label[a.label_id].append(_annotation(a))
         for r in chunk:
-            info = RowInfo(
-                pk=r.id,
-                uid=r.uid,
-                global_key=r.global_key,
-                media_type=r.media_type,
-                metadata=orjson.loads(r.metadata),
-                parent_path=r.parent_path,
-                filename=r.filename,
-                external_id=r.external_id,
-                task_status=r.status,
-                label_id=r.label_id,
-            )
+            info = _row_info(r)
             fields = LabelFields(last_modifier=r.last_modifier, last_workers=orjson.loads(r.last_workers))
             yield info, fields, by_label[r.label_id]
 
