@@ -152,10 +152,9 @@ def _run(
         raise LabelportError(f"format {fmt!r} cannot be imported", code="unknown_format")
     with engine.connect() as conn:
         snap = store.load_snapshot(conn, project, mode.source)
-    lookup_engine = engine
 
     def exists_elsewhere(ref: RowRef) -> bool:
-        with lookup_engine.connect() as c:
+        with engine.connect() as c:
             return store.row_exists(c, ref)
 
     snap.exists_elsewhere = exists_elsewhere

@@ -59,7 +59,7 @@ class Answer(msgspec.Struct, kw_only=True):
 
 
 class Annotation(msgspec.Struct, kw_only=True):
-    kind: str  # one of GEOMETRY_KINDS or CLASSIFICATION_KINDS
+    kind: str  # GEOMETRY_KINDS, CLASSIFICATION_KINDS, or "classification" (type from the ontology)
     uid: str | None = None  # the annotation's id as the payload gave it
     name: str | None = None  # class name
     schema_id: str | None = None  # or feature id

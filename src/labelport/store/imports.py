@@ -281,39 +281,18 @@ def get_lines(conn: sa.Connection, job_id: int) -> list[dict[str, Any]]:
 # --- the snapshot -------------------------------------------------------------------------------
 
 
-def load_snapshot(conn: sa.Connection, project: Any, source: str) -> Snapshot:
-    lab = (
-        sa.select(labels.c.data_row_id, labels.c.id)
-        .where(labels.c.project_id == project.id, labels.c.source == source)
-        .subquery()
-    )
-    q = (
-        sa.select(
-            data_rows.c.id,
-            data_rows.c.uid,
-            data_rows.c.global_key,
-            data_rows.c.media_type,
-            data_rows.c.metadata,
-            data_rows.c.parent_path,
-            data_rows.c.filename,
-            data_rows.c.external_id,
-            tasks.c.status,
-            lab.c.id.label("label_id"),
-        )
-        .join(tasks, tasks.c.data_row_id == data_rows.c.id)
-        .outerjoin(lab, lab.c.data_row_id == data_rows.c.id)
-        .where(tasks.c.project_id == project.id)
-    )
-    rows = [_row_info(r) for r in conn.execute(q)]
-    pks = feature_pks(conn, project.ontology_id)
-    top = {p: pk for p, pk in pks.items() if "/" not in p and "=" not in p}
-    return Snapshot(
-        project_id=project.id,
-        media_type=project.media_type,
-        ontology=load_ontology(conn, project.ontology_id),
-        top_level_pk=top,
-        rows=rows,
-    )
+# What `_row_info` reads: a data row joined with its task in the project.
+_ROW_INFO_COLUMNS = (
+    data_rows.c.id,
+    data_rows.c.uid,
+    data_rows.c.global_key,
+    data_rows.c.media_type,
+    data_rows.c.metadata,
+    data_rows.c.parent_path,
+    data_rows.c.filename,
+    data_rows.c.external_id,
+    tasks.c.status,
+)
 
 
 def _row_info(r: Any) -> RowInfo:
@@ -329,6 +308,33 @@ def _row_info(r: Any) -> RowInfo:
         external_id=r.external_id,
         task_status=r.status,
         label_id=r.label_id,
+    )
+
+
+def load_snapshot(conn: sa.Connection, project: Any, source: str) -> Snapshot:
+    lab = (
+        sa.select(labels.c.data_row_id, labels.c.id)
+        .where(labels.c.project_id == project.id, labels.c.source == source)
+        .subquery()
+    )
+    q = (
+        sa.select(
+            *_ROW_INFO_COLUMNS,
+            lab.c.id.label("label_id"),
+        )
+        .join(tasks, tasks.c.data_row_id == data_rows.c.id)
+        .outerjoin(lab, lab.c.data_row_id == data_rows.c.id)
+        .where(tasks.c.project_id == project.id)
+    )
+    rows = [_row_info(r) for r in conn.execute(q)]
+    pks = feature_pks(conn, project.ontology_id)
+    top = {p: pk for p, pk in pks.items() if "/" not in p and "=" not in p}
+    return Snapshot(
+        project_id=project.id,
+        media_type=project.media_type,
+        ontology=load_ontology(conn, project.ontology_id),
+        top_level_pk=top,
+        rows=rows,
     )
 
 
@@ -409,31 +415,29 @@ def commit(
             c.label_id = ids[c.row_pk]
     prev = _task_states(conn, project_id, [c.row_pk for c in touched])
     created = {c.row_pk for c in new_labels}
-    conn.execute(
-        sa.insert(job_rows),
-        [
-            {
-                "job_id": job_id,
-                "data_row_id": c.row_pk,
-                "outcome": "created" if c.row_pk in created else "updated",
-                "label_id": c.label_id,
-                "label_created": c.row_pk in created,
-                "prev_task": prev.get(c.row_pk),
-            }
-            for c in touched
-        ]
-        + [
-            {
-                "job_id": job_id,
-                "data_row_id": c.row_pk,
-                "outcome": "skipped",
-                "label_id": None,
-                "label_created": False,
-                "prev_task": None,
-            }
-            for c in skipped
-        ],
-    ) if touched or skipped else None
+    journal = [
+        {
+            "job_id": job_id,
+            "data_row_id": c.row_pk,
+            "outcome": "created" if c.row_pk in created else "updated",
+            "label_id": c.label_id,
+            "label_created": c.row_pk in created,
+            "prev_task": prev.get(c.row_pk),
+        }
+        for c in touched
+    ] + [
+        {
+            "job_id": job_id,
+            "data_row_id": c.row_pk,
+            "outcome": "skipped",
+            "label_id": None,
+            "label_created": False,
+            "prev_task": None,
+        }
+        for c in skipped
+    ]
+    if journal:
+        conn.execute(sa.insert(job_rows), journal)
     label_of = {c.row_pk: c.label_id for c in touched}
     replaced = 0
     replace_rows = {c.row_pk for c in touched if c.outcome == "replace" and c.row_pk not in created}
@@ -638,15 +642,7 @@ def iter_labels(
     q = (
         sa.select(
             labels.c.id.label("label_id"),
-            data_rows.c.id,
-            data_rows.c.uid,
-            data_rows.c.global_key,
-            data_rows.c.media_type,
-            data_rows.c.metadata,
-            data_rows.c.parent_path,
-            data_rows.c.filename,
-            data_rows.c.external_id,
-            tasks.c.status,
+            *_ROW_INFO_COLUMNS,
             tasks.c.last_workers,
             tasks.c.last_modifier,
         )

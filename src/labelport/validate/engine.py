@@ -9,6 +9,7 @@ form); problems go to the sink as issues with their location.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -119,6 +120,8 @@ class Validator:
         self._track_class: dict[tuple[int, str], str] = {}
         self._no_dims: set[int] = set()
         self._top_names = [*self.snap.tools, *self.snap.classes]
+        # near-miss candidates for unknown rows, taken once: difflib over every key per miss is too slow
+        self._key_sample = list(itertools.islice(self.snap.by_key, 5000))
 
     # --- reporting -------------------------------------------------------------------------
 
@@ -179,7 +182,7 @@ class Validator:
                     f"no data row {str(ref)!r}",
                     loc,
                     str(ref),
-                    hint_for(str(ref), list(s.by_key)[:5000]),
+                    hint_for(str(ref), self._key_sample),
                 )
             return None
         if ref.file_id is not None and ref.file_id not in (row.uid, row.external_id):
