@@ -13,13 +13,16 @@ import orjson
 import pytest
 
 from labelport.formats import aimmo
-from labelport.formats.base import ExportRow
+from labelport.formats.base import ExportContext, ExportRow
 from labelport.model.issues import CODES, Issue, Location
+from labelport.model.ontology import Ontology
 from labelport.model.records import Annotation, Answer, Choice, LabelFields, Record, RowRef
 
 UID = "26-abd21cb9-cb89-4cf4-8de6-b0a6421024b3"
 PARENT = "/0000/3576612_0_2023-04-03_17-10-44_1683133844"
 FILENAME = "1020312_0_2023-05-03_17-10-44_1683133844_0001584.jpg"
+
+CTX = ExportContext(project="p", media_type="image", ontology=Ontology())
 
 
 def uid(n: int) -> str:
@@ -604,7 +607,7 @@ def test_round_trip_identical(tmp_path: Path) -> None:
     )
     first, issues = run(src)
     assert issues == [] and len(first) == 2
-    summary = aimmo.write(export_rows(first, metadata={"height": 1080, "width": 1920}), tmp_path / "out")
+    summary = aimmo.write(export_rows(first, metadata={"height": 1080, "width": 1920}), tmp_path / "out", CTX)
     assert summary.rows == 2 and summary.not_expressible == []
     assert summary.annotations == sum(len(r.annotations) for r in first)
     second, issues = run(tmp_path / "out")
@@ -626,7 +629,7 @@ def test_write_minimal_defaults_and_fixed_point(tmp_path: Path) -> None:
         gt([{"id": uid(1), "type": "box", "label": "car", "points": [[0, 0], [4, 3]]}]),
     )
     first, _ = run(tmp_path / "src")
-    aimmo.write(export_rows(first, media_type="point_cloud"), tmp_path / "o1")
+    aimmo.write(export_rows(first, media_type="point_cloud"), tmp_path / "o1", CTX)
     doc = orjson.loads((tmp_path / "o1/day/a.jpg.json").read_bytes())
     assert doc == {
         "annotations": [
@@ -641,7 +644,7 @@ def test_write_minimal_defaults_and_fixed_point(tmp_path: Path) -> None:
     }
     second, issues = run(tmp_path / "o1")
     assert issues == []
-    aimmo.write(export_rows(second, media_type="point_cloud"), tmp_path / "o2")
+    aimmo.write(export_rows(second, media_type="point_cloud"), tmp_path / "o2", CTX)
     third, _ = run(tmp_path / "o2")
     same(second[0], third[0])
     assert second[0].annotations == first[0].annotations
@@ -695,7 +698,7 @@ def test_write_from_other_formats(tmp_path: Path) -> None:
         ),
     ]
     row = ExportRow(ref=ref, media_type="image", metadata={"width": 640, "height": 480}, annotations=anns)
-    summary = aimmo.write([row], tmp_path / "out")
+    summary = aimmo.write([row], tmp_path / "out", CTX)
     doc = orjson.loads((tmp_path / "out/x/img.png.json").read_bytes())
     assert summary.rows == 1
     lost = {(i.location.annotation_id, i.code) for i in summary.not_expressible}
@@ -722,9 +725,9 @@ def test_write_refuses_non_empty_out(tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "x").write_text("x")
     with pytest.raises(FileExistsError):
-        aimmo.write([], tmp_path / "out")
+        aimmo.write([], tmp_path / "out", CTX)
     (tmp_path / "empty").mkdir()
-    assert aimmo.write([], tmp_path / "empty").rows == 0
+    assert aimmo.write([], tmp_path / "empty", CTX).rows == 0
 
 
 def test_write_refuses_escaping_paths(tmp_path: Path) -> None:
@@ -735,7 +738,7 @@ def test_write_refuses_escaping_paths(tmp_path: Path) -> None:
         annotations=[],
     )
     with pytest.raises(ValueError, match="safe"):
-        aimmo.write([row], tmp_path / "out")
+        aimmo.write([row], tmp_path / "out", CTX)
 
 
 # --- detect ----------------------------------------------------------------------------------------

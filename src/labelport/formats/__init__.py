@@ -15,6 +15,12 @@ from labelport.model.errors import InvalidInputError
 _MODULES = {
     "ndjson": "labelport.formats.ndjson",
     "aimmo": "labelport.formats.aimmo",
+    "coco": "labelport.formats.coco",
+    "yolo": "labelport.formats.yolo",
+    "voc": "labelport.formats.voc",
+    "cvat": "labelport.formats.cvat",
+    "labelstudio": "labelport.formats.labelstudio",
+    "labelme": "labelport.formats.labelme",
 }
 
 

@@ -62,7 +62,15 @@ from typing import Any
 
 import orjson
 
-from labelport.formats.base import Detection, ExportRow, ExportSummary, FormatSpec, IssueSink, issue
+from labelport.formats.base import (
+    Detection,
+    ExportContext,
+    ExportRow,
+    ExportSummary,
+    FormatSpec,
+    IssueSink,
+    issue,
+)
 from labelport.model.issues import Location
 from labelport.model.records import Annotation, Answer, Choice, LabelFields, Record, RowRef
 
@@ -830,7 +838,7 @@ class _Out:
         self.summary.not_expressible.append(issue("unsupported_annotation", message, loc))
 
 
-def write(rows: Iterable[ExportRow], out: Path) -> ExportSummary:
+def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSummary:
     """Write one ``<parent_path>/<filename>.json`` per row under ``out`` (a new or empty folder)."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise FileExistsError(f"{out} exists and is not an empty folder")

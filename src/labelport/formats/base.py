@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from labelport.model.issues import Issue, Location, Severity, info
+from labelport.model.ontology import Ontology
 from labelport.model.records import Annotation, Record, RowRef
 
 
@@ -68,12 +69,22 @@ class ExportSummary:
     not_expressible: list[Issue] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ExportContext:
+    """What a writer may need beyond the rows: formats with a class list (COCO categories, YOLO
+    names, CVAT labels) write every class of the ontology, in its order, used or not."""
+
+    project: str
+    media_type: str
+    ontology: Ontology
+
+
 class Reader(Protocol):
     def __call__(self, payload: Path, sink: IssueSink) -> Iterator[Record]: ...
 
 
 class Writer(Protocol):
-    def __call__(self, rows: Iterable[ExportRow], out: Path) -> ExportSummary: ...
+    def __call__(self, rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSummary: ...
 
 
 @dataclass(frozen=True)

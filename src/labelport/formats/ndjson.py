@@ -37,7 +37,15 @@ from typing import Any
 import orjson
 
 from labelport.formats import masks
-from labelport.formats.base import Detection, ExportRow, ExportSummary, FormatSpec, IssueSink, issue
+from labelport.formats.base import (
+    Detection,
+    ExportContext,
+    ExportRow,
+    ExportSummary,
+    FormatSpec,
+    IssueSink,
+    issue,
+)
 from labelport.model.issues import Location
 from labelport.model.records import Annotation, Answer, Choice, Record, RowRef
 
@@ -451,7 +459,7 @@ def annotation_to_line(ann: Annotation, data_row: dict[str, str]) -> dict[str, A
     return d
 
 
-def write(rows: Iterable[ExportRow], out: Path) -> ExportSummary:
+def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSummary:
     summary = ExportSummary()
     with out.open("wb") as fh:
         for row in rows:

@@ -99,6 +99,30 @@ CODES: dict[str, CodeInfo] = {
         "an NDJSON line with none of bbox/polygon/line/point/mask/answer",
         "Use one of the shapes in the format's documentation page.",
     ),
+    "invalid_xml": _c(
+        E,
+        "An XML file cannot be parsed, or uses a forbidden construct (entities, DTDs).",
+        "`<annotation><object>` never closed",
+        "Fix the XML at the line given; external entities are refused on purpose.",
+    ),
+    "invalid_value": _c(
+        E,
+        "A field has the right type but a value the format does not allow.",
+        "a YOLO line with 6 numbers for a detect dataset",
+        "Give a value the format's documentation page allows.",
+    ),
+    "unknown_category": _c(
+        E,
+        "A numeric class id is not among the names the payload itself declares.",
+        "COCO `category_id: 91` with no such entry in `categories`",
+        "Declare the category in the file (COCO `categories`, YOLO `names`).",
+    ),
+    "unknown_image": _c(
+        E,
+        "An annotation refers to an image the payload does not declare.",
+        "COCO `image_id: 7` with no such entry in `images`",
+        "Add the image to the payload's image list.",
+    ),
     "unreadable_payload": _c(
         E,
         "A payload file cannot be opened or decoded.",
@@ -204,6 +228,18 @@ CODES: dict[str, CodeInfo] = {
         "Give each option once.",
     ),
     # --- geometry ------------------------------------------------------------------------------
+    "image_size_mismatch": _c(
+        E,
+        "The payload says the image has another size than the data row's real one.",
+        "COCO says 640x480, the file is 1280x960 (a resized copy was labelled)",
+        "Label the same file, or rescale the payload before importing.",
+    ),
+    "attribute_not_in_ontology": _c(
+        W,
+        "A foreign format's attribute has no classification of that name on the tool; its values are kept beside the annotation and exported again.",
+        "VOC `truncated` on `car`, whose tool defines no `truncated`",
+        "Add the classification to the tool to validate it, or ignore the warning.",
+    ),
     "out_of_bounds": _c(
         E,
         "A coordinate lies outside the asset.",

@@ -8,6 +8,8 @@ snapshot of the project, so every format gets exactly the same checks.
 Canonical geometry (``Annotation.geometry``), in the units of ``../shared/DESIGN.md``::
 
     bbox       [x, y, w, h]                 pixels from the top-left; x, y the top-left corner
+               [x, y, w, h, r]              a rotated box: the box above turned r degrees clockwise
+                                            about its centre (CVAT's convention)
     polygon    [[x0, y0, x1, y1, ...], ...]  one flat list per ring (COCO multi-polygons: several)
     line       [x0, y0, x1, y1, ...]
     point      [x, y]
@@ -16,6 +18,11 @@ Canonical geometry (``Annotation.geometry``), in the units of ``../shared/DESIGN
     cuboid     [cx, cy, cz, length, width, height, yaw]   metres, yaw in radians
     entity     [start, end]                 character offsets, end EXCLUSIVE
     relationship {"source": uid, "target": uid, "type": "unidirectional" | "bidirectional"}
+
+Formats that write coordinates relative to the image (YOLO's fractions, Label Studio's percents)
+yield them as given with ``Annotation.units`` set; validation converts them with the data row's
+real width and height, since only it knows the row. Formats that state the image size they were
+drawn on set ``Record.image_size`` and validation refuses the record when the row differs.
 
 Classification answers (``Answer``) keep the shape the payload gave (one choice, a list of
 choices, or a string) so validation can say "a list for the radio `weather`" rather than guess.
@@ -71,7 +78,11 @@ class Annotation(msgspec.Struct, kw_only=True):
     page: int | None = None
     message_id: str | None = None
     track_id: str | None = None
-    extra: dict[str, Any] | None = None  # format attributes kept for round trips
+    # format fields kept for round trips; extra["attributes"]: a foreign format's attributes, typed
+    # as the file gave them; validation answers the tool's classifications of the same names from
+    # them and keeps the rest here
+    extra: dict[str, Any] | None = None
+    units: str | None = None  # None: canonical; "fraction" (0..1) or "percent" (0..100) of the row's size
     pointer: str = ""  # JSON pointer of this annotation inside its record's source
 
 
@@ -111,6 +122,45 @@ class Record(msgspec.Struct, kw_only=True):
     location: Location
     fields: LabelFields | None = None
     lines: int = 1  # input lines or files this record stands for
+    image_size: tuple[float, float] | None = None  # (width, height) the payload says the row has
+
+
+# --- foreign formats' attributes ----------------------------------------------------------------
+
+
+def attribute_text(value: Any) -> str:
+    """An attribute value as an option name or text answer: ``true``/``false``, ``3``, ``0.5``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def attribute_answer(name: str, value: Any, pointer: str) -> Answer | None:
+    """A format attribute as a loose answer: a string names an option of a radio (or the one item
+    of a checklist) or is the text itself; a list names checklist options. None carries nothing."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return Answer(
+            name=name,
+            value=[Choice(name=attribute_text(v), pointer=pointer) for v in value],
+            loose=True,
+            pointer=pointer,
+        )
+    return Answer(name=name, value=attribute_text(value), loose=True, pointer=pointer)
+
+
+def answer_attribute(a: Answer) -> tuple[Any, bool]:
+    """The reverse, for writers of flat formats: an answer's value as an attribute value, and
+    whether that loses anything (answers nested under an option, or per-frame ranges)."""
+    v = a.value
+    if isinstance(v, list):
+        return [c.name for c in v], any(c.classifications or c.frames for c in v)
+    if isinstance(v, Choice):
+        return v.name, bool(v.classifications or v.frames)
+    return v, False
 
 
 # --- the stored form of answers -----------------------------------------------------------------

@@ -28,10 +28,11 @@ from labelport.model.records import (
     Record,
     RowRef,
     answer_to_json,
+    attribute_answer,
 )
 from labelport.model.snapshot import RowInfo, Snapshot
 from labelport.validate.answers import resolve_answer, resolve_answers
-from labelport.validate.geometry import check_image
+from labelport.validate.geometry import check_image, to_pixels
 
 _C = set(CLASSIFICATION_KINDS) | {"classification"}
 MEDIA_KINDS: dict[str, set[str]] = {
@@ -119,6 +120,7 @@ class Validator:
         self._tracks: dict[tuple[int, int | None, str], int | None] = {}
         self._track_class: dict[tuple[int, str], str] = {}
         self._no_dims: set[int] = set()
+        self._kept_attributes: set[tuple[str, str]] = set()  # (tool, attribute) warned about
         self._top_names = [*self.snap.tools, *self.snap.classes]
         # near-miss candidates for unknown rows, taken once: difflib over every key per miss is too slow
         self._key_sample = list(itertools.islice(self.snap.by_key, 5000))
@@ -248,6 +250,8 @@ class Validator:
         row = self.resolve_row(record.row, record.location)
         if row is None:
             return []
+        if record.image_size is not None and not self._same_size(row, record):
+            return []
         plan = self._plan(row, record)
         if plan.outcome == "skip":
             self.last_outcome = "skipped"
@@ -263,6 +267,33 @@ class Validator:
         )
         return out
 
+    def _same_size(self, row: RowInfo, record: Record) -> bool:
+        assert record.image_size is not None
+        w, h = row.metadata.get("width"), row.metadata.get("height")
+        if w is None or h is None or (w, h) == tuple(record.image_size):
+            return True
+        pw, ph = record.image_size
+        self.report(
+            "image_size_mismatch",
+            f"the payload says {row.global_key!r} is {pw:g}x{ph:g}; the data row is {w}x{h}",
+            Location(file=record.location.file, line=record.location.line, data_row=row.global_key),
+            [pw, ph],
+            "label the same file, or rescale the payload's coordinates first",
+        )
+        return False
+
+    def _dims(self, row: RowInfo, loc: Location) -> tuple[float, float] | None:
+        """The row's width and height; a row without them is reported once and refuses each shape."""
+        w, h = row.metadata.get("width"), row.metadata.get("height")
+        if isinstance(w, int | float) and isinstance(h, int | float):
+            return w, h
+        if row.pk not in self._no_dims:
+            self._no_dims.add(row.pk)
+            self.report("missing_dimensions", f"data row {row.global_key!r} has no width/height", loc)
+        else:
+            self.counts.errors += 1  # still refuse this annotation, reported once per row
+        return None
+
     def _annotation(self, ann: Annotation, row: RowInfo, plan: RowPlan, rloc: Location) -> Accepted | None:
         loc = Location(
             file=rloc.file,
@@ -272,6 +303,12 @@ class Validator:
             data_row=row.global_key,
         )
         errors_before = self.counts.errors
+        if ann.units is not None:
+            dims = self._dims(row, loc)
+            if dims is None:
+                return None
+            ann.geometry = to_pixels(ann.kind, ann.geometry, dims[0], dims[1], ann.units)
+            ann.units = None
         media = self.snap.media_type
         if ann.kind not in MEDIA_KINDS.get(media, set()):
             self.report(
@@ -295,6 +332,8 @@ class Validator:
         if isinstance(node, Tool):
             self._geometry(ann, row, loc)
             scope = f"`{node.name}`"
+            if ann.extra is not None and "attributes" in ann.extra:
+                self._attributes(ann, node, loc)
             nested = resolve_answers(ann.classifications, node.classifications, scope, self._reporter(loc))
             stored = [answer_to_json(a) for a in nested] if nested is not None else None
             if ann.kind == "relationship":
@@ -326,6 +365,34 @@ class Validator:
             ann.track_id,
             ann.extra,
         )
+
+    def _attributes(self, ann: Annotation, tool: Tool, loc: Location) -> None:
+        """A foreign format's attributes (``extra["attributes"]``) become answers to the tool's
+        classifications of the same names. The rest stay beside the annotation, are stored and
+        exported again, with one warning per tool and attribute."""
+        assert ann.extra is not None
+        defined = {c.name for c in tool.classifications}
+        kept: dict[str, Any] = {}
+        for name, value in ann.extra["attributes"].items():
+            if name in defined:
+                answer = attribute_answer(name, value, ann.pointer)
+                if answer is not None:
+                    ann.classifications.append(answer)
+                continue
+            kept[name] = value
+            if (tool.name, name) not in self._kept_attributes:
+                self._kept_attributes.add((tool.name, name))
+                self.report(
+                    "attribute_not_in_ontology",
+                    f"`{tool.name}` defines no classification {name!r}; its values are kept as attributes",
+                    loc,
+                    name,
+                    hint_for(name, sorted(defined)),
+                )
+        extra = {k: v for k, v in ann.extra.items() if k != "attributes"}
+        if kept:
+            extra["attributes"] = kept
+        ann.extra = extra or None
 
     def _reporter(self, loc: Location) -> Callable[[str, str, str, object, str | None], None]:
         def report(code: str, message: str, pointer: str, value: object, hint: str | None) -> None:
@@ -413,14 +480,10 @@ class Validator:
     def _geometry(self, ann: Annotation, row: RowInfo, loc: Location) -> None:
         if self.snap.media_type not in _PIXEL_MEDIA or ann.kind == "relationship":
             return
-        w, h = row.metadata.get("width"), row.metadata.get("height")
-        if not isinstance(w, int | float) or not isinstance(h, int | float):
-            if row.pk not in self._no_dims:
-                self._no_dims.add(row.pk)
-                self.report("missing_dimensions", f"data row {row.global_key!r} has no width/height", loc)
-            else:
-                self.counts.errors += 1  # still refuse this annotation, reported once per row
+        dims = self._dims(row, loc)
+        if dims is None:
             return
+        w, h = dims
         if ann.kind == "mask":
             self._mask(ann, int(w), int(h), loc)
             return

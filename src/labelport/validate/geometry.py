@@ -37,6 +37,18 @@ def check_image(kind: str, g: Any, width: float, height: float) -> list[Problem]
         x, y, w, h = g[0], g[1], g[2], g[3]
         if w <= 0 or h <= 0:
             return [("degenerate_geometry", f"the box has no area (width {w}, height {h})", g)]
+        if len(g) == 5 and g[4] % 360:
+            # a turned box may hang over the edge by design (CVAT allows it): its centre must not
+            cx, cy = x + w / 2, y + h / 2
+            if _outside([(cx, cy)], width, height):
+                return [
+                    (
+                        "out_of_bounds",
+                        f"the rotated box's centre ({cx}, {cy}) leaves the {_size(width, height)} image",
+                        g,
+                    )
+                ]
+            return []
         if x < 0 or y < 0 or x + w > width or y + h > height:
             return [
                 (
@@ -92,6 +104,35 @@ def check_image(kind: str, g: Any, width: float, height: float) -> list[Problem]
             ]
         return []
     return []
+
+
+_SCALES = {"fraction": 1.0, "percent": 100.0}
+
+
+def to_pixels(kind: str, g: Any, width: float, height: float, units: str) -> Any:
+    """Relative coordinates (YOLO fractions, Label Studio percents) in the row's pixels.
+
+    Multiplying before dividing keeps exact inputs exact (0.5 of 640 is 320.0, 25% of 640 is 160.0);
+    nothing is rounded. A rotated box's angle and keypoint visibilities are not coordinates.
+    """
+    d = _SCALES[units]
+
+    def xy(flat: list[float], step: int = 2) -> list[float]:
+        out = list(flat)
+        for i in range(0, len(out) - 1, step):
+            out[i] = out[i] * width / d
+            out[i + 1] = out[i + 1] * height / d
+        return out
+
+    if kind == "bbox":
+        return [g[0] * width / d, g[1] * height / d, g[2] * width / d, g[3] * height / d, *g[4:]]
+    if kind == "polygon":
+        return [xy(ring) for ring in g]
+    if kind in ("line", "point"):
+        return xy(g)
+    if kind == "keypoints":
+        return xy(g, 3)
+    return g
 
 
 def _size(w: float, h: float) -> str:

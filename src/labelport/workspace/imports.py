@@ -12,7 +12,7 @@ import orjson
 import sqlalchemy as sa
 
 from labelport.formats import get as get_format
-from labelport.formats.base import ExportRow, ExportSummary
+from labelport.formats.base import ExportContext, ExportRow, ExportSummary
 from labelport.jobs.payload import digest, idempotency_key
 from labelport.jobs.pipeline import Progress, run_import
 from labelport.model.errors import InvalidInputError
@@ -21,6 +21,7 @@ from labelport.model.jobs import ImportJob, Mode, OnExisting
 from labelport.model.records import Annotation, RowRef
 from labelport.store import imports as store
 from labelport.store.db import transaction
+from labelport.store.ontologies import load_ontology
 from labelport.store.projects import project_record
 
 
@@ -204,7 +205,10 @@ class ImportsMixin:
                 )
                 for info, fields, anns in store.iter_labels(conn, proj.id, Mode(mode).source)
             )
-            return spec.write(rows, target)
+            ctx = ExportContext(
+                project=proj.name, media_type=proj.media_type, ontology=load_ontology(conn, proj.ontology_id)
+            )
+            return spec.write(rows, target, ctx)
 
 
 __all__ = ["ImportsMixin", "Progress", "read_class_map"]

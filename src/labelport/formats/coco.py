@@ -1,0 +1,14 @@
+"""COCO: being written this session (reader, writer and detection land together)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from labelport.formats.base import Detection, FormatSpec
+
+
+def detect(payload: Path) -> Detection:
+    return Detection(0.0, ["the coco reader is not built yet"])
+
+
+SPEC = FormatSpec(name="coco", title="COCO", carries="", read=None, write=None, detect=detect)

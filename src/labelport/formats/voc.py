@@ -1,0 +1,14 @@
+"""Pascal VOC: being written this session (reader, writer and detection land together)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from labelport.formats.base import Detection, FormatSpec
+
+
+def detect(payload: Path) -> Detection:
+    return Detection(0.0, ["the voc reader is not built yet"])
+
+
+SPEC = FormatSpec(name="voc", title="Pascal VOC", carries="", read=None, write=None, detect=detect)
