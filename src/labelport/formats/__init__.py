@@ -7,10 +7,12 @@ hide the others, and importing labelport stays fast.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from pathlib import Path
 
 from labelport.formats.base import Detection, FormatSpec
 from labelport.model.errors import InvalidInputError
+from labelport.model.names import hint_for
 
 _MODULES = {
     "ndjson": "labelport.formats.ndjson",
@@ -44,3 +46,15 @@ def detect(payload: Path) -> tuple[str | None, dict[str, Detection]]:
     best = max(r.confidence for r in results.values())
     winners = [n for n, r in results.items() if r.confidence == best and best >= 0.5]
     return (winners[0] if len(winners) == 1 else None), results
+
+
+def check_options(spec: FormatSpec, options: Mapping[str, str] | None) -> None:
+    """A format option the format does not know is refused before anything runs."""
+    for key in options or {}:
+        if key not in spec.options:
+            known = ", ".join(spec.options) or "none"
+            raise InvalidInputError(
+                f"format {spec.name!r} has no option {key!r} (it has: {known})",
+                code="unknown_option",
+                hint=hint_for(key, spec.options),
+            )

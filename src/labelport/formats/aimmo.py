@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -219,7 +219,7 @@ class _File:
         self.sink(issue(code, message, loc, value=value, hint=hint))
 
 
-def read(payload: Path, sink: IssueSink) -> Iterator[Record]:
+def read(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = None) -> Iterator[Record]:
     """Stream one Record per GT file of a folder (recursively) or of a single ``.json`` file."""
     if payload.is_dir():
         for path in _walk(payload):

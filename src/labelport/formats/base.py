@@ -9,7 +9,7 @@ the database (FiftyOne's importers only yield, and so do ours).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -77,10 +77,13 @@ class ExportContext:
     project: str
     media_type: str
     ontology: Ontology
+    options: Mapping[str, str] = field(default_factory=dict)  # the format's `--option key=value`
 
 
 class Reader(Protocol):
-    def __call__(self, payload: Path, sink: IssueSink) -> Iterator[Record]: ...
+    """``options`` are the format's own ``--option key=value`` pairs (``FormatSpec.options``)."""
+
+    def __call__(self, payload: Path, sink: IssueSink, options: Mapping[str, str]) -> Iterator[Record]: ...
 
 
 class Writer(Protocol):
@@ -96,3 +99,5 @@ class FormatSpec:
     write: Writer | None
     detect: Callable[[Path], Detection]
     media_types: tuple[str, ...] = ("image",)
+    # `--option` keys the reader and writer understand, each with a one-line explanation
+    options: dict[str, str] = field(default_factory=dict)

@@ -30,7 +30,7 @@ import binascii
 import json
 import re
 import uuid as uuidlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +87,7 @@ def valid_id(value: str) -> bool:
     return True
 
 
-def read(payload: Path, sink: IssueSink) -> Iterator[Record]:
+def read(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = None) -> Iterator[Record]:
     name = payload.name
     try:
         fh = payload.open("rb")

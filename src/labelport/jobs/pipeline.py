@@ -19,9 +19,9 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from labelport.formats import check_options, masks
 from labelport.formats import detect as detect_format
 from labelport.formats import get as get_format
-from labelport.formats import masks
 from labelport.formats.base import issue
 from labelport.jobs.lines import LineLog
 from labelport.jobs.spool import Spool
@@ -148,6 +148,7 @@ def _run(
         with transaction(engine) as conn:
             store.update_job(conn, job.id, format=fmt)
     spec = get_format(fmt)
+    check_options(spec, options.get("format_options"))
     if spec.read is None:
         raise LabelportError(f"format {fmt!r} cannot be imported", code="unknown_format")
     with engine.connect() as conn:
@@ -166,7 +167,7 @@ def _run(
     fetcher = _MaskFetcher(payload)
     try:
         last = time.monotonic()
-        for n, record in enumerate(spec.read(payload, validator.note), 1):
+        for n, record in enumerate(spec.read(payload, validator.note, options.get("format_options", {})), 1):
             fetcher.resolve(record, validator)
             for acc in validator.check(record):
                 spool.add(_row(acc))

@@ -13,6 +13,7 @@ Canonical geometry (``Annotation.geometry``), in the units of ``../shared/DESIGN
     polygon    [[x0, y0, x1, y1, ...], ...]  one flat list per ring (COCO multi-polygons: several)
     line       [x0, y0, x1, y1, ...]
     point      [x, y]
+    ellipse    [cx, cy, rx, ry] or [cx, cy, rx, ry, r]   centre, radii; r degrees clockwise
     keypoints  [x0, y0, v0, x1, y1, v1, ...] v = COCO visibility (0 absent, 1 hidden, 2 visible)
     mask       {"size": [h, w], "counts": "<COCO compressed RLE>"}
     cuboid     [cx, cy, cz, length, width, height, yaw]   metres, yaw in radians
@@ -36,7 +37,18 @@ import msgspec
 
 from labelport.model.issues import Location
 
-GEOMETRY_KINDS = ("bbox", "polygon", "line", "point", "keypoints", "mask", "cuboid", "entity", "relationship")
+GEOMETRY_KINDS = (
+    "bbox",
+    "polygon",
+    "line",
+    "point",
+    "ellipse",
+    "keypoints",
+    "mask",
+    "cuboid",
+    "entity",
+    "relationship",
+)
 CLASSIFICATION_KINDS = ("radio", "checklist", "text")
 
 
@@ -93,6 +105,7 @@ class RowRef(msgspec.Struct, kw_only=True, frozen=True):
     global_key: str | None = None
     parent_path: str | None = None  # AIMMO
     filename: str | None = None  # AIMMO, COCO file_name (a relative path or a basename)
+    stem: bool = False  # filename has no extension (YOLO label files): match rows by path minus suffix
     file_id: str | None = None  # AIMMO: must match the row when given
     scene_id: str | None = None
 

@@ -41,6 +41,7 @@ class Snapshot:
     by_uid: dict[str, RowInfo] = field(init=False)
     by_path: dict[tuple[str, str], RowInfo] = field(init=False)
     by_relpath: dict[str, RowInfo | None] = field(init=False)  # None: ambiguous basename
+    _by_relstem: dict[str, RowInfo | None] | None = field(init=False, default=None)
     tools: dict[str, Tool] = field(init=False)
     classes: dict[str, Classification] = field(init=False)
     by_feature_id: dict[str, Tool | Classification] = field(init=False)
@@ -59,6 +60,21 @@ class Snapshot:
         self.tools = {t.name: t for t in self.ontology.tools}
         self.classes = {c.name: c for c in self.ontology.classifications}
         self.by_feature_id = {n.feature_id: n for n in self.ontology.top_level()}
+
+    @property
+    def by_relstem(self) -> dict[str, RowInfo | None]:
+        """As ``by_relpath`` with the extension dropped (``train/0001``, ``0001``), built on first use;
+        None marks a stem several rows share (``a.jpg`` and ``a.png``)."""
+        if self._by_relstem is None:
+            out: dict[str, RowInfo | None] = {}
+            for key, row in self.by_relpath.items():
+                stem = key.rsplit(".", 1)[0] if "." in key.rsplit("/", 1)[-1] else key
+                if stem in out and (row is None or out[stem] is not row):
+                    out[stem] = None
+                else:
+                    out[stem] = row
+            self._by_relstem = out
+        return self._by_relstem
 
     def feature_pk(self, node: Tool | Classification) -> int:
         prefix = "tool:" if isinstance(node, Tool) else "cls:"

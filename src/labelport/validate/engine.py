@@ -36,7 +36,7 @@ from labelport.validate.geometry import check_image, to_pixels
 
 _C = set(CLASSIFICATION_KINDS) | {"classification"}
 MEDIA_KINDS: dict[str, set[str]] = {
-    "image": {"bbox", "polygon", "line", "point", "keypoints", "mask", "relationship"} | _C,
+    "image": {"bbox", "polygon", "line", "point", "ellipse", "keypoints", "mask", "relationship"} | _C,
     "image_sequence": {"bbox", "polygon", "line", "point", "keypoints", "mask"} | _C,
     "video": {"bbox", "point", "line", "mask"} | _C,
     "text": {"entity", "relationship"} | _C,
@@ -52,6 +52,7 @@ TOOLS_FOR_KIND: dict[str, set[ToolKind]] = {
     "polygon": {ToolKind.POLYGON, ToolKind.POLY_SEG},
     "line": {ToolKind.LINE},
     "point": {ToolKind.POINT},
+    "ellipse": {ToolKind.ELLIPSE},
     "keypoints": {ToolKind.SKELETON},
     "mask": {ToolKind.RASTER_SEGMENTATION},
     "cuboid": {ToolKind.CUBOID},
@@ -159,7 +160,8 @@ class Validator:
             row = s.by_path.get((parent, ref.filename))
         elif ref.filename is not None:
             rel = ref.filename.lstrip("/")
-            if rel in s.by_relpath and s.by_relpath[rel] is None:
+            index = s.by_relstem if ref.stem else s.by_relpath
+            if rel in index and index[rel] is None:
                 self.report(
                     "ambiguous_data_row",
                     f"file name {ref.filename!r} matches several data rows",
@@ -168,7 +170,7 @@ class Validator:
                     "use the path relative to the dataset root",
                 )
                 return None
-            row = s.by_relpath.get(rel)
+            row = index.get(rel)
         if row is None:
             if s.exists_elsewhere(ref):
                 self.report(

@@ -89,6 +89,20 @@ def check_image(kind: str, g: Any, width: float, height: float) -> list[Problem]
         if _outside([(g[0], g[1])], width, height):
             return [("out_of_bounds", f"point ({g[0]}, {g[1]}) leaves the {_size(width, height)} image", g)]
         return []
+    if kind == "ellipse":
+        if not _finite(g):
+            return [("non_finite_coordinate", "an ellipse coordinate is not finite", g)]
+        if g[2] <= 0 or g[3] <= 0:
+            return [("degenerate_geometry", f"the ellipse has no area (radii {g[2]}, {g[3]})", g)]
+        if _outside([(g[0], g[1])], width, height):
+            return [
+                (
+                    "out_of_bounds",
+                    f"the ellipse's centre ({g[0]}, {g[1]}) leaves the {_size(width, height)} image",
+                    g,
+                )
+            ]
+        return []
     if kind == "keypoints":
         if not _finite(g):
             return [("non_finite_coordinate", "a keypoint coordinate is not finite", g)]
@@ -130,6 +144,8 @@ def to_pixels(kind: str, g: Any, width: float, height: float, units: str) -> Any
         return [xy(ring) for ring in g]
     if kind in ("line", "point"):
         return xy(g)
+    if kind == "ellipse":
+        return [g[0] * width / d, g[1] * height / d, g[2] * width / d, g[3] * height / d, *g[4:]]
     if kind == "keypoints":
         return xy(g, 3)
     return g

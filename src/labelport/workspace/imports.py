@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 
+from labelport.formats import check_options
 from labelport.formats import get as get_format
 from labelport.formats.base import ExportContext, ExportRow, ExportSummary
 from labelport.jobs.payload import digest, idempotency_key
@@ -67,6 +68,7 @@ class ImportsMixin:
         class_map: str | Path | dict[str, str] | None = None,
         on_existing: OnExisting | str = OnExisting.FAIL,
         name: str | None = None,
+        options: Mapping[str, str] | None = None,
     ) -> int:
         """Record a queued import job and return its id. A list of labelport `Label` objects is
         written as an NDJSON payload first, so every input takes the same path."""
@@ -79,9 +81,11 @@ class ImportsMixin:
         if not path.exists():
             raise InvalidInputError(f"no such payload: {path}", code="path_not_found")
         if format != "auto":
-            get_format(format)
+            check_options(get_format(format), options)
         sha = digest(path)
         opts: dict[str, Any] = {"class_map": cmap} if cmap else {}
+        if options:
+            opts["format_options"] = dict(options)
         key = idempotency_key(
             sha, {"format": format, "mode": mode_v.value, "on_existing": policy.value, **opts}
         )
@@ -126,6 +130,7 @@ class ImportsMixin:
         class_map: str | Path | dict[str, str] | None = None,
         on_existing: OnExisting | str = OnExisting.FAIL,
         name: str | None = None,
+        options: Mapping[str, str] | None = None,
         progress: Progress | None = None,
     ) -> ImportJob:
         """Create an import job and run it here; the returned job says what happened."""
@@ -138,6 +143,7 @@ class ImportsMixin:
             class_map=class_map,
             on_existing=on_existing,
             name=name,
+            options=options,
         )
         return self.run_job(job_id, progress)
 
@@ -182,9 +188,16 @@ class ImportsMixin:
             }
 
     def export(
-        self, project: str, out: str | Path, *, format: str, mode: Mode | str = Mode.GROUND_TRUTH
+        self,
+        project: str,
+        out: str | Path,
+        *,
+        format: str,
+        mode: Mode | str = Mode.GROUND_TRUTH,
+        options: Mapping[str, str] | None = None,
     ) -> ExportSummary:
         spec = get_format(format)
+        check_options(spec, options)
         if spec.write is None:
             raise InvalidInputError(f"format {format!r} cannot be exported", code="unknown_format")
         target = Path(out)
@@ -206,7 +219,10 @@ class ImportsMixin:
                 for info, fields, anns in store.iter_labels(conn, proj.id, Mode(mode).source)
             )
             ctx = ExportContext(
-                project=proj.name, media_type=proj.media_type, ontology=load_ontology(conn, proj.ontology_id)
+                project=proj.name,
+                media_type=proj.media_type,
+                ontology=load_ontology(conn, proj.ontology_id),
+                options=dict(options or {}),
             )
             return spec.write(rows, target, ctx)
 
