@@ -373,3 +373,23 @@ def test_every_line_has_an_outcome(proj: Workspace, tmp_path: Path) -> None:
         "p", write_ndjson(tmp_path / "c.ndjson", again), format="ndjson", on_existing="skip"
     )
     assert [(x["first_line"], x["outcome"]) for x in skip.lines] == [(1, "skipped"), (2, "imported")]
+
+
+def test_identical_shapes_without_ids_are_both_imported_with_stable_ids(
+    proj: Workspace, tmp_path: Path
+) -> None:
+    line = {
+        "dataRow": {"globalKey": "img-1"},
+        "name": "lake",
+        "polygon": [{"x": 1, "y": 1}, {"x": 9, "y": 1}, {"x": 5, "y": 8}],
+    }
+    payload = write_ndjson(tmp_path / "twice.ndjson", [line, line, line])
+    job = proj.import_labels("p", payload, format="ndjson")
+    assert job.state is JobState.SUCCEEDED
+    codes = [i.code for i in proj.job_issues(job.id)]
+    assert codes.count("identical_annotations") == 2
+    first = sorted(a.uid or "" for a in proj.labels("p")["img-1"])
+    assert len(set(first)) == 3
+    again = proj.import_labels("p", payload, format="ndjson", on_existing="replace", name="again")
+    assert again.state is JobState.SUCCEEDED and again.counts["annotations_replaced"] == 3
+    assert sorted(a.uid or "" for a in proj.labels("p")["img-1"]) == first

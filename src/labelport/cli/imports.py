@@ -13,6 +13,8 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from labelport.cli.common import workspace
 from labelport.cli.output import EXIT_REFUSED, STATE, emit, err, out, table
+from labelport.formats import detect as detect_format
+from labelport.formats import explain
 from labelport.formats import get as get_format
 from labelport.formats import names as format_names
 from labelport.model.issues import CODES, Issue
@@ -60,6 +62,17 @@ def import_(
         str, typer.Option(help="Rows with labels or started tasks: fail, skip or replace.")
     ] = "fail",
     name: Annotated[str | None, typer.Option(help="A name for the job.")] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", help="A format option KEY=VALUE (see `labelport formats`); repeatable."),
+    ] = None,
+    suggest_class_map: Annotated[
+        bool,
+        typer.Option(
+            "--suggest-class-map",
+            help="Print the payload's class names against the ontology with a proposed map; import nothing.",
+        ),
+    ] = False,
 ) -> None:
     """Import a payload of labels into a project: validate everything, then commit atomically.
 
@@ -67,6 +80,10 @@ def import_(
 
     Example: labelport import streets-gt labels.ndjson --format ndjson --dry-run
     """
+    options = parse_options(option)
+    if suggest_class_map:
+        _suggest(project, payload, format, options)
+        return
     if mode not in ("ground-truth", "prelabel"):
         raise typer.BadParameter("--mode is ground-truth or prelabel")
     if on_existing not in ("fail", "skip", "replace"):
@@ -81,11 +98,52 @@ def import_(
             class_map=class_map,
             on_existing=on_existing,
             name=name,
+            options=options,
             progress=bar,
         )
     _show(workspace().job(job.id, issues=None), full=False)
     if job.state is not JobState.SUCCEEDED:
         raise SystemExit(EXIT_REFUSED)
+
+
+def parse_options(given: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in given or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"{item!r}: give --option KEY=VALUE")
+        out[key.strip()] = value
+    return out
+
+
+def _suggest(project: str, payload: Path, format: str, options: dict[str, str]) -> None:
+    s = workspace().suggest_class_map(project, payload, format=format, options=options)
+    data = {
+        "class_map": s.class_map,
+        "matched": s.matched,
+        "unmatched": s.unmatched,
+        "ambiguous": s.ambiguous,
+    }
+
+    def render() -> None:
+        if s.class_map:
+            out.print("Proposed class map (review it, save it as JSON, pass it with --class-map):")
+            out.print_json(data=s.class_map)
+        else:
+            out.print("No near misses to propose.")
+        if s.unmatched:
+            out.print(
+                "Not in the ontology, no near miss: "
+                + ", ".join(f"{k} ({v:,})" for k, v in s.unmatched.items())
+            )
+        if s.ambiguous:
+            out.print(
+                "Several ontology names fold alike: "
+                + "; ".join(f"{k} → {' / '.join(v)}" for k, v in s.ambiguous.items())
+            )
+        out.print(f"{len(s.matched)} names already match exactly.")
+
+    emit(data, render)
 
 
 def _show(job: ImportJob, *, full: bool) -> None:
@@ -224,12 +282,16 @@ def export(
     out_path: Annotated[Path, typer.Argument(metavar="OUT")],
     format: Annotated[str, typer.Option("--format", help="ndjson, aimmo, …")],
     mode: Annotated[str, typer.Option(help="ground-truth or prelabel labels.")] = "ground-truth",
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", help="A format option KEY=VALUE (see `labelport formats`); repeatable."),
+    ] = None,
 ) -> None:
     """Write a project's labels in a format; what the format cannot carry is reported, never dropped.
 
     Example: labelport export streets-gt --format ndjson out.ndjson
     """
-    summary = workspace().export(project, out_path, format=format, mode=mode)
+    summary = workspace().export(project, out_path, format=format, mode=mode, options=parse_options(option))
     data = {
         "rows": summary.rows,
         "annotations": summary.annotations,
@@ -250,6 +312,32 @@ def export(
         raise SystemExit(EXIT_REFUSED)
 
 
+def detect(payload: Path) -> None:
+    """Say which format a payload is and why, with every format's reasons (what `--format auto` does).
+
+    Exit 0 when exactly one format matches, 1 otherwise.
+
+    Example: labelport detect annotations/instances_val.json
+    """
+    found, results = detect_format(payload)
+    data = {
+        "format": found,
+        "formats": {n: {"confidence": d.confidence, "reasons": d.reasons} for n, d in results.items()},
+    }
+
+    def render() -> None:
+        out.print(f"[green]{found}[/green]" if found else f"[red]{explain(results)}[/red]")
+        table(
+            None,
+            ["format", "confidence", "reasons"],
+            [[n, f"{d.confidence:.2f}", "; ".join(d.reasons)] for n, d in results.items()],
+        )
+
+    emit(data, render)
+    if found is None:
+        raise SystemExit(EXIT_REFUSED)
+
+
 def formats_() -> None:
     """List the payload formats, with what each can carry."""
     specs = [get_format(n) for n in format_names()]
@@ -261,6 +349,7 @@ def formats_() -> None:
             "export": s.write is not None,
             "media_types": list(s.media_types),
             "carries": s.carries,
+            "options": s.options,
         }
         for s in specs
     ]
@@ -268,7 +357,7 @@ def formats_() -> None:
         data,
         lambda: table(
             None,
-            ["name", "title", "import", "export", "media types", "carries"],
+            ["name", "title", "import", "export", "media types", "carries", "options"],
             [
                 [
                     d["name"],
@@ -277,6 +366,7 @@ def formats_() -> None:
                     "yes" if d["export"] else "no",
                     ", ".join(d["media_types"]),
                     d["carries"],
+                    "\n".join(f"{k}: {v}" for k, v in d["options"].items()),
                 ]
                 for d in data
             ],

@@ -48,6 +48,7 @@ app.command("import")(imports.import_)
 app.add_typer(imports.job_app, name="job")
 app.command("export")(imports.export)
 app.command("formats")(imports.formats_)
+app.command("detect")(imports.detect)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -48,6 +48,15 @@ def detect(payload: Path) -> tuple[str | None, dict[str, Detection]]:
     return (winners[0] if len(winners) == 1 else None), results
 
 
+def explain(results: dict[str, Detection]) -> str:
+    """Why detection chose nothing: several formats tied, or none looked likely; each one's reasons."""
+    best = max(r.confidence for r in results.values())
+    tied = [n for n, r in results.items() if r.confidence == best and best >= 0.5]
+    head = f"several formats match equally ({', '.join(tied)})" if len(tied) > 1 else "no format matches"
+    why = "; ".join(f"{n}: {', '.join(d.reasons)}" for n, d in results.items())
+    return f"{head} ({why})"
+
+
 def check_options(spec: FormatSpec, options: Mapping[str, str] | None) -> None:
     """A format option the format does not know is refused before anything runs."""
     for key in options or {}:

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from labelport.formats import check_options, masks
+from labelport.formats import check_options, explain, masks
 from labelport.formats import detect as detect_format
 from labelport.formats import get as get_format
 from labelport.formats.base import issue
@@ -141,10 +141,18 @@ def _run(
     if fmt == "auto":
         fmt, results = detect_format(payload)
         if fmt is None:
-            why = "; ".join(f"{n}: {', '.join(d.reasons)}" for n, d in results.items())
             raise LabelportError(
-                f"cannot tell the payload's format ({why})", code="format_not_detected", hint="pass --format"
+                f"cannot tell the payload's format: {explain(results)}",
+                code="format_not_detected",
+                hint="pass --format",
             )
+        writer(
+            issue(
+                "format_detected",
+                f"the payload is {fmt}: {'; '.join(results[fmt].reasons)}",
+                Location(file=payload.name),
+            )
+        )
         with transaction(engine) as conn:
             store.update_job(conn, job.id, format=fmt)
     spec = get_format(fmt)

@@ -283,6 +283,12 @@ CODES: dict[str, CodeInfo] = {
         "uuid `…0001` on lines 3 and 9",
         "Give each annotation its own id.",
     ),
+    "identical_annotations": _c(
+        W,
+        "A payload without annotation ids has the same shape of the same class twice on one row; both are imported.",
+        "two COCO annotations with the same category and bbox on one image",
+        "Remove the copy from the source if it is a mistake.",
+    ),
     "duplicate_track_id": _c(
         E,
         "Two objects of one frame share a `track_id`.",
@@ -307,6 +313,12 @@ CODES: dict[str, CodeInfo] = {
         "The class map file cannot be used.",
         '`{"Car": 3}`',
         "Give a JSON object of source name to ontology name.",
+    ),
+    "format_detected": _c(
+        INFO,
+        "Which format `--format auto` chose for the payload, and why.",
+        "coco: a JSON object with `images`, `annotations` and `categories`",
+        "Nothing to fix; pass `--format` to choose another.",
     ),
     "format_not_detected": _c(
         E,

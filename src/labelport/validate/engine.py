@@ -89,6 +89,7 @@ class RowPlan:
     tags: list[str] | None = None
     top_level: set[str] = field(default_factory=set)  # top-level classifications answered
     uids: dict[str, int | None] = field(default_factory=dict)  # uid -> payload line
+    copies: dict[str, int] = field(default_factory=dict)  # derived uid -> identical shapes seen
 
 
 @dataclass
@@ -324,7 +325,17 @@ class Validator:
             return None
         uid = ann.uid or self._derived_uid(row, ann)
         first = plan.uids.get(uid, -1)
-        if first != -1:
+        if first != -1 and ann.uid is None:
+            # the same shape twice in a format without ids: both are imported, each with its own id
+            n = plan.copies[uid] = plan.copies.get(uid, 1) + 1
+            self.report(
+                "identical_annotations",
+                f"this {ann.kind} of `{ann.name or ann.schema_id}` is identical to one earlier on the row",
+                loc,
+                ann.geometry,
+            )
+            uid = self._derived_uid(row, ann, n)
+        elif first != -1:
             where = f"line {first}" if first is not None else "earlier in the payload"
             self.report(
                 "duplicate_annotation_id", f"annotation id {uid!r} is used again (first at {where})", loc, uid
@@ -527,7 +538,7 @@ class Validator:
             )
 
     @staticmethod
-    def _derived_uid(row: RowInfo, ann: Annotation) -> str:
+    def _derived_uid(row: RowInfo, ann: Annotation, occurrence: int = 1) -> str:
         """Annotations without an id (the SDK writes none for some video lines) get one derived from
         their content, so importing the same payload again names them the same."""
         body = msgspec.json.encode(
@@ -542,7 +553,8 @@ class Validator:
                 ann.message_id,
             ]
         )
-        return str(uuid.uuid5(_UID_NS, body.decode()))
+        text = body.decode() if occurrence == 1 else f"{body.decode()}#{occurrence}"
+        return str(uuid.uuid5(_UID_NS, text))
 
     # --- after the last record -------------------------------------------------------------
 

@@ -11,9 +11,11 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from labelport.formats import check_options
+from labelport.formats import check_options, explain
+from labelport.formats import detect as detect_format
 from labelport.formats import get as get_format
 from labelport.formats.base import ExportContext, ExportRow, ExportSummary
+from labelport.jobs.classmap import ClassMapSuggestion, suggest_class_map
 from labelport.jobs.payload import digest, idempotency_key
 from labelport.jobs.pipeline import Progress, run_import
 from labelport.model.errors import InvalidInputError
@@ -146,6 +148,33 @@ class ImportsMixin:
             options=options,
         )
         return self.run_job(job_id, progress)
+
+    def suggest_class_map(
+        self,
+        project: str,
+        payload: str | Path,
+        *,
+        format: str = "auto",
+        options: Mapping[str, str] | None = None,
+    ) -> ClassMapSuggestion:
+        """The payload's class names against the project's ontology, with a map to review; no job."""
+        path = Path(payload).expanduser().resolve()
+        if not path.exists():
+            raise InvalidInputError(f"no such payload: {path}", code="path_not_found")
+        if format == "auto":
+            found, results = detect_format(path)
+            if found is None:
+                raise InvalidInputError(
+                    f"cannot tell the payload's format: {explain(results)}", code="format_not_detected"
+                )
+            format = found
+        spec = get_format(format)
+        check_options(spec, options)
+        if spec.read is None:
+            raise InvalidInputError(f"format {format!r} cannot be imported", code="unknown_format")
+        with self.engine.connect() as conn:
+            ontology = load_ontology(conn, project_record(conn, project).ontology_id)
+        return suggest_class_map(spec, path, ontology, options)
 
     def job(self, job_id: int, *, issues: int | None = 0) -> ImportJob:
         """A job; ``issues`` is how many of its issues to include (None: all, 0: none)."""
