@@ -1014,6 +1014,8 @@ def _object_entry(ann: Annotation, o: _Out) -> dict[str, Any] | None:
     if points is None:
         return None
     extra = ann.extra or {}
+    if extra.get("attributes"):
+        o.lost(f"the format attributes {', '.join(extra['attributes'])} cannot be written in AIMMO", ann.uid)
     kind = _KIND_TO_TYPE[ann.kind]
     # The ontology's tool (or the type read from AIMMO) names the type, when it fits the geometry.
     for hinted in (_TOOL_TO_TYPE.get(str(extra.get("tool"))), extra.get("aimmo_type")):
@@ -1044,7 +1046,10 @@ def _points(ann: Annotation, o: _Out) -> Any:
     """Canonical geometry → AIMMO ``points``; None (reported) when AIMMO cannot carry it."""
     g = ann.geometry
     if ann.kind == "bbox":
-        x, y, w, h = g
+        if len(g) == 5 and g[4] % 360:
+            o.lost("a rotated box cannot be written in AIMMO", ann.uid)
+            return None
+        x, y, w, h = g[:4]
         return [[x, y], [x + w, y + h]]
     if ann.kind == "polygon":
         if len(g) != 1:

@@ -440,7 +440,7 @@ def annotation_to_line(ann: Annotation, data_row: dict[str, str]) -> dict[str, A
         return d
     g = ann.geometry
     d["classifications"] = [_answer_out(a) for a in ann.classifications]
-    if ann.kind == "bbox":
+    if ann.kind == "bbox" and (len(g) == 4 or not g[4] % 360):
         d["bbox"] = {"top": g[1], "left": g[0], "height": g[3], "width": g[2]}
     elif ann.kind == "polygon" and len(g) == 1:
         d["polygon"] = [{"x": g[0][i], "y": g[0][i + 1]} for i in range(0, len(g[0]), 2)]
@@ -459,6 +459,20 @@ def annotation_to_line(ann: Annotation, data_row: dict[str, str]) -> dict[str, A
     return d
 
 
+def _not_carried(ann: Annotation, line: dict[str, Any] | None) -> str:
+    """What of an annotation an NDJSON line loses: all of it (None line), or some of its fields."""
+    if line is None:
+        rotated = ann.kind == "bbox" and len(ann.geometry) == 5
+        return f"a {'rotated box' if rotated else ann.kind}"
+    lost = []
+    if ann.track_id is not None:
+        lost.append("a track id")
+    kept = (ann.extra or {}).get("attributes")
+    if kept:
+        lost.append(f"the format attributes {', '.join(kept)}")
+    return f"the {ann.kind}'s " + " and ".join(lost) if lost else ""
+
+
 def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSummary:
     summary = ExportSummary()
     with out.open("wb") as fh:
@@ -467,16 +481,17 @@ def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSum
             ref = {"globalKey": row.ref.global_key or ""}
             for ann in row.annotations:
                 line = annotation_to_line(ann, ref)
-                if line is None or ann.track_id is not None:
+                lost = _not_carried(ann, line)
+                if lost:
                     summary.not_expressible.append(
                         issue(
                             "unsupported_annotation",
-                            f"NDJSON cannot carry a {ann.kind}" + (" with a track id" if line else ""),
+                            f"NDJSON cannot carry {lost}",
                             Location(data_row=row.ref.global_key, annotation_id=ann.uid),
                         )
                     )
-                    if line is None:
-                        continue
+                if line is None:
+                    continue
                 fh.write(orjson.dumps(line) + b"\n")
                 summary.annotations += 1
     return summary
