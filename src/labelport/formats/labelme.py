@@ -343,9 +343,9 @@ def _image_size(doc: dict[str, Any], f: _File) -> tuple[int, int] | None:
             f.report("invalid_value", f"`{key}` must be a positive whole number", f"/{key}", value=v)
         else:
             values[key] = int(v)
-    if len(values) == 1:
-        missing = "imageHeight" if "imageWidth" in values else "imageWidth"
-        f.report("missing_field", f"`{missing}` is needed beside its pair", f"/{missing}")
+    missing = [k for k in ("imageWidth", "imageHeight") if doc.get(k) is None]
+    if len(missing) == 1:
+        f.report("missing_field", f"`{missing[0]}` is needed beside its pair", f"/{missing[0]}")
     if len(values) != 2:
         return None
     return values["imageWidth"], values["imageHeight"]
