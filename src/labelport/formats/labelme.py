@@ -36,6 +36,9 @@ Mapping to the canonical records (``labelport.model.records``)::
     imagePath                                  RowRef(filename=...): see below
     version, imageData                         checked for type, otherwise ignored
 
+Coordinates are kept as parsed and never rounded; a computed box size or radius that is a whole
+number is an int (``40``, not ``40.0``), as integral coordinates are.
+
 ``imagePath`` (backslashes read as ``/``) is resolved against the JSON file's folder, ``..``
 normalised, and expressed relative to the payload root (the folder given, or a single file's
 folder), or to ``<payload>/<image_root>`` with the ``image_root`` option. Validation matches that
@@ -517,7 +520,7 @@ def _geometry(
             return None
         (cx, cy), (px, py) = points
         r = math.hypot(px - cx, py - cy)
-        return "ellipse", [cx, cy, r, r]
+        return "ellipse", [cx, cy, plain(r), plain(r)]
     if shape_type == "rectangle":
         if not _count(shape_type, points, (2, 4), pointer, f):
             return None
@@ -531,7 +534,8 @@ def _geometry(
             )
             return None
         x0, x1, y0, y1 = xs[0], xs[-1], ys[0], ys[-1]
-        return "bbox", [x0, y0, x1 - x0, y1 - y0]
+        # a computed size is an int when whole, as the coordinates it came from would be
+        return "bbox", [x0, y0, plain(x1 - x0), plain(y1 - y0)]
     return _mask(points, raw, pointer, f, size)
 
 
