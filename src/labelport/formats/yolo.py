@@ -63,7 +63,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, TextIO
+from typing import Any
 
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the project's deps
 
@@ -528,7 +528,7 @@ class _LineReader:
     def file(self, label: _LabelFile) -> Iterator[Record]:
         data_row = str(label.ref)
         try:
-            fh: TextIO = label.path.open(encoding="utf-8-sig")
+            fh = label.path.open("rb")
         except OSError as exc:
             self.sink(
                 issue(
@@ -540,33 +540,26 @@ class _LineReader:
             return
         size: list[tuple[int, int] | None] = []  # the image's size, read once when an OBB needs it
         objects = 0
-        lineno = 0
         with fh:
-            try:
-                for lineno, text in enumerate(fh, 1):
-                    tokens = text.split()
-                    if not tokens:
-                        continue
+            for lineno, raw in enumerate(fh, 1):
+                loc = Location(file=label.name, line=lineno, data_row=data_row)
+                try:
+                    text = (raw.removeprefix(b"\xef\xbb\xbf") if lineno == 1 else raw).decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    self.sink(issue("unreadable_payload", f"the line is not UTF-8 text: {exc.reason}", loc))
                     objects += 1
-                    loc = Location(file=label.name, line=lineno, data_row=data_row)
-                    try:
-                        ann, image_size = self.line(tokens, lambda: _image_size(label.image, size))
-                    except _Bad as bad:
-                        at = Location(file=label.name, line=lineno, pointer=bad.pointer, data_row=data_row)
-                        self.sink(
-                            issue(bad.code, bad.message, at, value=bad.value, hint=_HINTS.get(bad.code))
-                        )
-                        continue
-                    yield Record(row=label.ref, annotations=[ann], location=loc, image_size=image_size)
-            except UnicodeDecodeError as exc:
-                self.sink(
-                    issue(
-                        "unreadable_payload",
-                        f"{label.name} is not UTF-8 text: {exc.reason}",
-                        Location(file=label.name, line=lineno + 1),
-                    )
-                )
-                return
+                    continue
+                tokens = text.split()
+                if not tokens:
+                    continue
+                objects += 1
+                try:
+                    ann, image_size = self.line(tokens, lambda: _image_size(label.image, size))
+                except _Bad as bad:
+                    at = Location(file=label.name, line=lineno, pointer=bad.pointer, data_row=data_row)
+                    self.sink(issue(bad.code, bad.message, at, value=bad.value, hint=_HINTS.get(bad.code)))
+                    continue
+                yield Record(row=label.ref, annotations=[ann], location=loc, image_size=image_size)
         if not objects:
             yield Record(row=label.ref, annotations=[], location=Location(file=label.name, data_row=data_row))
 
@@ -942,28 +935,29 @@ class _RowWriter:
         if box is None:
             self.lost(f"a skeleton of `{ann.name}` with no box and no labelled point", row, ann)
             return None
-        x, y, bw, bh = box
-        out = [x + bw / 2, y + bh / 2, bw, bh]
+        out = list(box)
         for i in range(0, len(g), 3):
             out += [g[i] / w, g[i + 1] / h, g[i + 2]]
         return out
 
 
 def _pose_box(ann: Annotation, w: float, h: float) -> list[float] | None:
-    """A pose line's box as fractions ``[x, y, w, h]``: the one read from YOLO, else a pixel box
+    """A pose line's box as fractions ``[cx, cy, w, h]``: the one read from YOLO, else a pixel box
     another format kept, else the tight box of the labelled points."""
     extra = ann.extra or {}
     box = extra.get("bbox")
     if isinstance(box, list) and len(box) == 4 and all(isinstance(v, int | float) for v in box):
+        x, y, bw, bh = box
         if extra.get("bbox_units") == "fraction":
-            return [float(v) for v in box]
-        return [box[0] / w, box[1] / h, box[2] / w, box[3] / h]
+            return [x + bw / 2, y + bh / 2, bw, bh]
+        return [(x + bw / 2) / w, (y + bh / 2) / h, bw / w, bh / h]
     g = ann.geometry
     pts = [(g[i], g[i + 1]) for i in range(0, len(g), 3) if g[i + 2] > 0]
     if not pts:
         return None
-    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-    return [min(xs) / w, min(ys) / h, (max(xs) - min(xs)) / w, (max(ys) - min(ys)) / h]
+    x0, x1 = min(p[0] for p in pts), max(p[0] for p in pts)
+    y0, y1 = min(p[1] for p in pts), max(p[1] for p in pts)
+    return [(x0 + x1) / 2 / w, (y0 + y1) / 2 / h, (x1 - x0) / w, (y1 - y0) / h]
 
 
 # --------------------------------------------------------------------------------------------------
