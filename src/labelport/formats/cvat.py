@@ -929,7 +929,7 @@ def _skeleton_points(ann: Annotation, names: tuple[str, ...]) -> list[_Elem]:
 
 
 def _tag_elem(ann: Annotation, o: _Row) -> _Elem | None:
-    if ann.kind != "radio":
+    if ann.kind not in ("radio", "classification"):
         o.lost(f"the {ann.kind} classification `{ann.name}` (a CVAT tag is one label)", ann)
         return None
     value = ann.answer.value if ann.answer is not None else None
