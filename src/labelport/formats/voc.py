@@ -765,7 +765,8 @@ def _attribute_items(name: str, value: Any, ann: Annotation, o: _Out) -> list[st
         if isinstance(item, str | int | float):
             out.append(attribute_text(item))
         else:
-            o.lost(f"the attribute `{name}` (a {type(item).__name__} value)", ann)
+            what = "no value" if item is None else f"a {type(item).__name__} value"
+            o.lost(f"the attribute `{name}` ({what})", ann)
             return []
     return out
 
