@@ -95,6 +95,11 @@ _CATEGORY_TOOLS = (
 )
 _SNIFF_BYTES = 1 << 20
 _PARSE_FOR_DETECTION = 16 << 20  # files up to this size are parsed whole (as raw slices) to detect
+_MARKS = {
+    "images": (b'"images"', b'"file_name"'),
+    "annotations": (b'"annotations"', b'"category_id"'),
+    "categories": (b'"categories"', b'"supercategory"'),
+}
 
 # --------------------------------------------------------------------------------------------------
 # the file, typed loosely enough that every element of the right shape decodes
@@ -161,7 +166,6 @@ _TYPE_WORDS = {
     "object": "an object",
     "null": "null",
     "bool": "true or false",
-    "int | str": "an integer or a string",
 }
 
 
@@ -325,8 +329,9 @@ def _expected(message: str) -> tuple[str, str]:
     m = re.match(r"Expected `([^`]+)`, got `([^`]+)`", message)
     if not m:
         return "", "something else"
-    exp, got = m.group(1), m.group(2)
-    return _TYPE_WORDS.get(exp, f"`{exp}`"), _TYPE_WORDS.get(got, f"`{got}`")
+    options = [t for t in m.group(1).split(" | ") if t != "null"] or ["null"]
+    got = m.group(2)
+    return " or ".join(_TYPE_WORDS.get(t, f"`{t}`") for t in options), _TYPE_WORDS.get(got, f"`{got}`")
 
 
 def _element_error(message: str, prefix: str, report: _Reporter) -> None:
@@ -662,7 +667,8 @@ def _annotation_out(
     elif kind == "mask":
         d["segmentation"] = {"size": g["size"], "counts": g["counts"]}
     else:
-        d["segmentation"] = extra.get("segmentation", [])
+        kept = extra.get("segmentation", [])
+        d["segmentation"] = [_numbers(ring) for ring in kept] if isinstance(kept, list) else kept
     area = extra.get("area")
     d["area"] = plain(area if area is not None else _area(kind, g, box))
     d["bbox"] = _numbers(box)
@@ -700,7 +706,7 @@ def _sniff(path: Path) -> tuple[float, list[str]]:
             else:
                 data = b""
                 head = fh.read(_SNIFF_BYTES)
-                fh.seek(size - _SNIFF_BYTES)
+                fh.seek(max(size - _SNIFF_BYTES, 0))
                 tail = fh.read()
     except OSError as exc:
         return 0.0, [f"cannot be read: {exc.strerror or exc}"]
@@ -708,28 +714,32 @@ def _sniff(path: Path) -> tuple[float, list[str]]:
     if not head.startswith(b"{"):
         shape = "a JSON array (a COCO results file names no images)" if head.startswith(b"[") else "not JSON"
         return 0.0, [f"{shape}, not a JSON object"]
-    if data:
-        try:
-            top = _TOP.decode(data.removeprefix(b"\xef\xbb\xbf"))
-        except (msgspec.ValidationError, msgspec.DecodeError):
-            return 0.0, ["not valid JSON"]
-        keys = [k for k in ("images", "annotations", "categories") if k in top]
-        sizes = []
-        for k in keys:
-            try:
-                sizes.append(f"{len(_RAW_LIST.decode(top[k]))} {k}")
-            except msgspec.ValidationError:
-                return 0.0, [f"`{k}` is not an array"]
-    else:
+    if not data:  # too big to parse here: the keys, or the fields of their elements, show at an end
         text = head + tail
-        keys = [k for k in ("images", "annotations", "categories") if b'"' + k.encode() + b'"' in text]
-        sizes = [f"`{k}`" for k in keys]
+        seen = [k for k, marks in _MARKS.items() if any(m in text for m in marks)]
+        if "images" in seen and "annotations" in seen:
+            return 0.9, [f"too big to parse for detection; its first and last MiB show {', '.join(seen)}"]
+        return 0.0, [f"its first and last MiB show no sign of {' or '.join(_missing(seen))}"]
+    try:
+        top = _TOP.decode(data.removeprefix(b"\xef\xbb\xbf"))
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return 0.0, ["not valid JSON"]
+    keys: list[str] = [k for k in ("images", "annotations", "categories") if k in top]
+    sizes = []
+    for k in keys:
+        try:
+            sizes.append(f"{len(_RAW_LIST.decode(top[k]))} {k}")
+        except msgspec.ValidationError:
+            return 0.0, [f"`{k}` is not an array"]
     if "images" not in keys or "annotations" not in keys:
-        missing = " and ".join(f"`{k}`" for k in ("images", "annotations") if k not in keys)
-        return 0.0, [f"a JSON object without {missing}"]
+        return 0.0, [f"a JSON object without {' and '.join(_missing(keys))}"]
     if "categories" not in keys:
         return 0.6, ["has `images` and `annotations` but no `categories`"]
-    return (1.0 if data else 0.9), ["a JSON object with " + ", ".join(sizes)]
+    return 1.0, ["a JSON object with " + ", ".join(sizes)]
+
+
+def _missing(keys: list[str]) -> list[str]:
+    return [f"`{k}`" for k in ("images", "annotations") if k not in keys]
 
 
 SPEC = FormatSpec(
