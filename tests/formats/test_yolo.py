@@ -582,3 +582,13 @@ def test_detect(tmp_path: Path) -> None:
 def test_spec() -> None:
     assert yolo.SPEC.name == "yolo" and yolo.SPEC.read is not None and yolo.SPEC.write is not None
     assert set(yolo.SPEC.options) == {"task", "layout"}
+
+
+def test_a_label_file_is_not_a_payload(tmp_path: Path) -> None:
+    data_yaml(tmp_path)
+    label = put(tmp_path, "labels/a.txt", "0 0.5 0.5 0.5 0.5\n")
+    records, issues = run(label)
+    assert records == [] and codes(issues) == ["unreadable_payload"] and issues[0].hint
+    put(tmp_path, "obj.names", "car\n")
+    records, issues = run(tmp_path / "obj.names")
+    assert issues == [] and [r.row for r in records] == [RowRef(filename="a", stem=True)]

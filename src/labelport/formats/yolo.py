@@ -89,6 +89,7 @@ LAYOUTS = ("ultralytics", "darknet")
 IMAGE_EXTS = frozenset({"bmp", "dng", "jpeg", "jpg", "mpo", "png", "tif", "tiff", "webp", "pfm", "heic"})
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _OBJ_DATA_DIR = re.compile(r"obj_.+_data")
+_CONFIG_SUFFIXES = (".yaml", ".yml", ".data", ".names")
 _RECT_TOLERANCE = 1e-3  # corners written with 6 digits still make a rectangle; a real quadrilateral not
 _TASK_TOOLS: dict[str, tuple[ToolKind, ...]] = {
     "detect": (ToolKind.RECTANGLE,),
@@ -434,7 +435,9 @@ def _pairs(root: Path, skip: set[Path]) -> tuple[list[_LabelFile], list[tuple[st
     """The label files with their rows, and the payload's images that have no label file
     (``(payload path, row path)``)."""
     texts, images = _scan(root)
-    texts = [t for t in texts if (root / t).resolve() not in skip]
+    top = root.resolve()
+    skipped = {p.relative_to(top).as_posix() for p in skip if p.is_relative_to(top)}
+    texts = [t for t in texts if t not in skipped]
     ultralytics = [(t, s) for t in texts if (s := _split_at(t, "labels")) is not None]
     keyed_images: dict[tuple[str, str], list[tuple[str, str]]] = {}
     keyed_labels: list[tuple[str, tuple[str, str]]] = []
@@ -497,6 +500,18 @@ def read(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = Non
         sink(issue("unreadable_payload", f"{payload} does not exist", Location(file=payload.name)))
         return
     root, given = (payload.parent, payload) if payload.is_file() else (payload, None)
+    if given is not None and not (
+        given.suffix.lower() in _CONFIG_SUFFIXES or given.name.lower() == "classes.txt"
+    ):
+        sink(
+            issue(
+                "unreadable_payload",
+                f"{payload.name} is not a YOLO dataset folder, data.yaml, obj.data or names file",
+                Location(file=payload.name),
+                hint="pass the dataset folder",
+            )
+        )
+        return
     cfg = _config(root, given, sink)
     if cfg.fatal or cfg.names is None:
         return
@@ -614,7 +629,8 @@ class _LineReader:
             return _polygon(name, values), None
         raise _Bad(
             "invalid_value",
-            f"{n} values after the class: neither a box (4) nor a polygon (an even number, at least 6)",
+            f"{n} values after the class: neither a box (4, +1 confidence) nor a polygon (an even "
+            "number, at least 6); with task=segment an odd count ends with a confidence",
             None,
             n,
         )
