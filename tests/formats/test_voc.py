@@ -218,12 +218,17 @@ def test_missing_filename_matches_by_stem(tmp_path: Path) -> None:
 def test_subset_list(tmp_path: Path) -> None:
     for name in ("a", "b", "c"):
         put(tmp_path, f"Annotations/{name}.xml", doc(filename=f"{name}.jpg"))
-    put(tmp_path, "ImageSets/Main/train.txt", "# ids\nc\n\na  1\nmissing\n../a\n")
+    put(tmp_path, "ImageSets/Main/train.txt", "# ids\nc\n\na  1\nsub/empty\n../a\n")
     records, issues = run(tmp_path, subset="train")
-    assert [r.row.filename for r in records] == ["c.jpg", "a.jpg"]
+    # a listed id without XML (Datumaro writes none for an image without objects): no objects
+    assert [(r.row, r.annotations, r.location.line) for r in records] == [
+        (RowRef(filename="c.jpg"), [], None),
+        (RowRef(filename="a.jpg"), [], None),
+        (RowRef(filename="sub/empty", stem=True), [], 5),
+    ]
+    assert records[2].location.file == "ImageSets/Main/train.txt"
     assert [(i.code, i.location.file, i.location.line) for i in issues] == [
-        ("unreadable_payload", "ImageSets/Main/train.txt", 5),
-        ("unreadable_payload", "ImageSets/Main/train.txt", 6),
+        ("invalid_value", "ImageSets/Main/train.txt", 6)
     ]
     records, issues = run(tmp_path, subset="val")
     assert records == [] and codes(issues) == ["unreadable_payload"]

@@ -5,6 +5,7 @@ Layouts read (the first that fits)::
     voc/                                  a VOC folder: only Annotations/ is read
     ├── Annotations/2007_000027.xml       (subfolders mirror the image paths)
     ├── ImageSets/Main/trainval.txt       optional; ``--option subset=trainval`` reads only its ids
+    │                                     (an id without XML: an image without objects)
     └── JPEGImages/ ...                   optional, never opened
     labels/ a.xml sub/b.xml               a plain folder of .xml files (LabelImg, globox), recursively
     a.xml                                 one file
@@ -302,6 +303,9 @@ def read(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = Non
     base = payload / "Annotations" if voc else payload
     prefix = "Annotations/" if voc else ""
     for path in _files(payload, base, opts.subset, sink):
+        if isinstance(path, Record):  # listed in the subset, no XML: an image without objects
+            yield path
+            continue
         rel = path.relative_to(base).as_posix()
         parent = rel.rsplit("/", 1)[0] if "/" in rel else ""
         record = _read_file(path, _File(sink, prefix + rel), parent, opts)
@@ -309,8 +313,10 @@ def read(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = Non
             yield record
 
 
-def _files(payload: Path, base: Path, subset: str | None, sink: IssueSink) -> Iterator[Path]:
-    """Every XML file under ``base``, or the ones ``ImageSets/Main/<subset>.txt`` lists."""
+def _files(payload: Path, base: Path, subset: str | None, sink: IssueSink) -> Iterator[Path | Record]:
+    """Every XML file under ``base``, or the ones ``ImageSets/Main/<subset>.txt`` lists. A listed
+    id without an XML file is an image without objects (Datumaro writes no file for those): its
+    empty record is yielded in its place, matched by path without extension."""
     if subset is None:
         yield from _walk(base)
         return
@@ -334,18 +340,23 @@ def _files(payload: Path, base: Path, subset: str | None, sink: IssueSink) -> It
                 continue
             item = words[0]
             path = base / f"{item}.xml"
-            parts = PurePosixPath(item).parts
-            if ".." in parts or item.startswith("/") or not path.is_file():
+            if ".." in PurePosixPath(item).parts or item.startswith("/") or "\\" in item:
                 sink(
                     issue(
-                        "unreadable_payload",
-                        f"{name} lists {item!r}, but Annotations/{item}.xml does not exist",
+                        "invalid_value",
+                        f"{name} lists {item!r}, which is not a path inside Annotations/",
                         Location(file=name, line=lineno),
                         value=item,
                     )
                 )
-                continue
-            yield path
+            elif path.is_file():
+                yield path
+            else:
+                yield Record(
+                    row=RowRef(filename=item, stem=True),
+                    annotations=[],
+                    location=Location(file=name, line=lineno, data_row=item),
+                )
 
 
 def _read_file(path: Path, f: _File, parent: str, opts: _Options) -> Record | None:
