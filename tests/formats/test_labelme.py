@@ -135,7 +135,14 @@ def test_labelme_5_file(tmp_path: Path) -> None:
         ("line", "road", [0.0, 99.0, 10.0, 90.0, 20.0, 95.5], {"group_id": 1}, "/shapes/3"),
         ("point", "eye", [3.5, 4.0], None, "/shapes/4"),
         ("ellipse", "ball", [100.0, 50.0, 5.0, 5.0], None, "/shapes/5"),
-        ("ellipse", "ball", [150.0, 50.0, math.sqrt(5), math.sqrt(5)], None, "/shapes/6"),
+        # 150 + sqrt(5) - 150 is not sqrt(5): the file's point is kept for the way back
+        (
+            "ellipse",
+            "ball",
+            [150.0, 50.0, math.sqrt(5), math.sqrt(5)],
+            {"circle_point": [151.0, 52.0]},
+            "/shapes/6",
+        ),
         ("mask", "seg", masks.encode(fixture_mask()), None, "/shapes/7"),
     ]
     [flag] = [a for a in rec.annotations if a.name is None]
@@ -510,6 +517,19 @@ def test_write_then_read_is_exact(tmp_path: Path) -> None:
     assert [(a.kind, a.name, a.geometry, a.extra) for a in rec.annotations] == [
         (a.kind, a.name, a.geometry, a.extra) for a in anns
     ]
+
+
+def test_circle_point_written_back_while_it_fits(tmp_path: Path) -> None:
+    kept = {"circle_point": [151, 52]}
+    anns = [
+        Annotation(kind="ellipse", name="ball", geometry=[150, 50, math.sqrt(5), math.sqrt(5)], extra=kept),
+        Annotation(kind="ellipse", name="ball", geometry=[150, 50, 3, 3], extra=kept),  # edited since
+    ]
+    labelme.write([row("a.jpg", anns)], tmp_path / "out", CTX)
+    doc = read_back(tmp_path / "out" / "a.json")
+    assert [s["points"] for s in doc["shapes"]] == [[[150, 50], [151, 52]], [[150, 50], [153, 50]]]
+    records, _ = run(tmp_path / "out")
+    assert [a.geometry for a in records[0].annotations] == [a.geometry for a in anns]
 
 
 def test_write_cannot_carry(tmp_path: Path) -> None:

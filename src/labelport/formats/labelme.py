@@ -449,6 +449,8 @@ def _shape(raw: Any, pointer: str, f: _File, size: tuple[int, int] | None) -> An
     kind, geometry = found
     if shape_type == "linestrip" and len(points) == 2:
         extra["shape_type"] = "linestrip"  # else it would come back as a `line`
+    if kind == "ellipse" and _radius(geometry[0], geometry[1], *_on_circle(geometry)) != geometry[2]:
+        extra["circle_point"] = list(points[1])  # the radius alone would not give it back exactly
     return Annotation(kind=kind, name=label, geometry=geometry, extra=extra or None, pointer=pointer)
 
 
@@ -519,8 +521,8 @@ def _geometry(
         if not _count(shape_type, points, (2,), pointer, f):
             return None
         (cx, cy), (px, py) = points
-        r = math.hypot(px - cx, py - cy)
-        return "ellipse", [cx, cy, plain(r), plain(r)]
+        r = _radius(cx, cy, px, py)
+        return "ellipse", [cx, cy, r, r]
     if shape_type == "rectangle":
         if not _count(shape_type, points, (2, 4), pointer, f):
             return None
@@ -537,6 +539,16 @@ def _geometry(
         # a computed size is an int when whole, as the coordinates it came from would be
         return "bbox", [x0, y0, plain(x1 - x0), plain(y1 - y0)]
     return _mask(points, raw, pointer, f, size)
+
+
+def _radius(cx: float, cy: float, px: float, py: float) -> float | int:
+    return plain(math.hypot(px - cx, py - cy))
+
+
+def _on_circle(g: list[Any]) -> list[Any]:
+    """The point a circle is written with, right of its centre. ``cx + r`` does not always read
+    back as exactly ``r``; a LabelMe file's own point is then kept in ``extra["circle_point"]``."""
+    return [g[0] + g[2], g[1]]
 
 
 def _mask(
@@ -807,8 +819,10 @@ def _points_out(ann: Annotation, o: _Out) -> tuple[str, list[list[float | int]],
         if g[2] != g[3] or (len(g) > 4 and g[4] % 360):
             o.lost("an ellipse that is not an unrotated circle", ann)
             return None
-        cx, cy, r = g[0], g[1], g[2]
-        return "circle", [_pt(cx, cy), _pt(cx + r, cy)], None
+        kept = (ann.extra or {}).get("circle_point")
+        if not (isinstance(kept, list) and len(kept) == 2 and _radius(g[0], g[1], *kept) == g[2]):
+            kept = _on_circle(g)
+        return "circle", [_pt(g[0], g[1]), _pt(*kept)], None
     if ann.kind == "mask":
         return _mask_out(ann, o)
     o.lost(f"`{ann.kind}` annotations", ann)
