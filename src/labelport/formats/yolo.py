@@ -854,16 +854,16 @@ def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSum
         summary.annotations += len(lines)
         listed.append(row_path(row))
     if layout == "ultralytics":
-        doc: dict[str, Any] = {"path": ".", "train": "images", "val": "images"}
+        head = "path: .\ntrain: images\nval: images\n"
         if task == "obb":
-            doc["task"] = "obb"
+            head += "task: obb\n"
         if task == "pose":
-            doc["kpt_shape"] = [k, 3]
-        doc["names"] = {i: t.name for i, t in enumerate(classes)}
-        (out / "data.yaml").write_text(
-            yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=None),
-            encoding="utf-8",
+            head += f"kpt_shape: [{k}, 3]\n"
+        names = {"names": {i: t.name for i, t in enumerate(classes)}}
+        body = (
+            yaml.safe_dump(names, allow_unicode=True, default_flow_style=False) if classes else "names: {}\n"
         )
+        (out / "data.yaml").write_text(head + body, encoding="utf-8")
     else:
         (out / "obj.names").write_text("".join(f"{t.name}\n" for t in classes), encoding="utf-8")
         (out / "obj.data").write_text(
