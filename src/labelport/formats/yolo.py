@@ -860,9 +860,7 @@ def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSum
         if task == "pose":
             head += f"kpt_shape: [{k}, 3]\n"
         names = {"names": {i: t.name for i, t in enumerate(classes)}}
-        body = (
-            yaml.safe_dump(names, allow_unicode=True, default_flow_style=False) if classes else "names: {}\n"
-        )
+        body = yaml.safe_dump(names, allow_unicode=True, default_flow_style=False)
         (out / "data.yaml").write_text(head + body, encoding="utf-8")
     else:
         (out / "obj.names").write_text("".join(f"{t.name}\n" for t in classes), encoding="utf-8")
