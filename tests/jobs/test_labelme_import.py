@@ -239,38 +239,52 @@ def _edit(root: Path, change: Any) -> Path:
     return root
 
 
-def test_broken_points_refused(lm: Workspace, tmp_path: Path) -> None:
-    root = _edit(payload(tmp_path), lambda d: d["shapes"][2].update(points="0,0 10,10"))
-    # another, good file in the same payload is not imported either
-    (root / "b.json").write_text(json.dumps({"shapes": [], "imagePath": "images/b.png"}), encoding="utf-8")
-    assert _refused(lm, root) == [("wrong_type", "ann/a.json", "/shapes/2/points")]
-
-
-def test_broken_json_refused(lm: Workspace, tmp_path: Path) -> None:
-    root = payload(tmp_path)
+def _truncate(root: Path) -> Path:
     path = root / "ann" / "a.json"
     path.write_bytes(path.read_bytes()[:-5])
-    assert _refused(lm, root) == [("invalid_json", "ann/a.json", None)]
+    return root
 
 
-def test_unknown_class_refused(lm: Workspace, tmp_path: Path) -> None:
-    root = _edit(payload(tmp_path), lambda d: d["shapes"][0].update(label="Car"))
-    assert _refused(lm, root) == [("unknown_class", "ann/a.json", "/shapes/0")]
+REFUSALS: list[tuple[str, Any, tuple[str, str, str | None]]] = [
+    (
+        "points not an array",
+        lambda d: d["shapes"][2].update(points="0,0 10,10"),
+        ("wrong_type", "ann/a.json", "/shapes/2/points"),
+    ),
+    (
+        "class spelled otherwise",
+        lambda d: d["shapes"][0].update(label="Car"),
+        ("unknown_class", "ann/a.json", "/shapes/0"),
+    ),
+    (
+        "labelled on a resized copy",
+        lambda d: d.update(imageWidth=640, imageHeight=480),
+        ("image_size_mismatch", "ann/a.json", None),
+    ),
+    (
+        "a flag no radio has",
+        lambda d: d["flags"].update(outdoor=False, night=True),
+        ("unknown_class", "ann/a.json", "/flags/night"),
+    ),
+    (
+        "no such image",
+        lambda d: d.update(imagePath="..\\images\\zzz.png"),
+        ("data_row_not_found", "ann/a.json", None),
+    ),
+    ("broken JSON", None, ("invalid_json", "ann/a.json", None)),
+]
 
 
-def test_wrong_image_size_refused(lm: Workspace, tmp_path: Path) -> None:
-    root = _edit(payload(tmp_path), lambda d: d.update(imageWidth=640, imageHeight=480))
-    assert _refused(lm, root) == [("image_size_mismatch", "ann/a.json", None)]
-
-
-def test_unknown_image_flag_refused(lm: Workspace, tmp_path: Path) -> None:
-    root = _edit(payload(tmp_path), lambda d: d["flags"].update(outdoor=False, night=True))
-    assert _refused(lm, root) == [("unknown_class", "ann/a.json", "/flags/night")]
-
-
-def test_missing_image_refused(lm: Workspace, tmp_path: Path) -> None:
-    root = _edit(payload(tmp_path), lambda d: d.update(imagePath="..\\images\\zzz.png"))
-    assert _refused(lm, root) == [("data_row_not_found", "ann/a.json", None)]
+def test_broken_copies_refused(lm: Workspace, tmp_path: Path) -> None:
+    """Each broken copy fails its job with the right code and location, and writes nothing: not
+    even the good file beside it."""
+    for i, (why, change, expected) in enumerate(REFUSALS):
+        root = payload(tmp_path, f"broken-{i}")
+        root = _truncate(root) if change is None else _edit(root, change)
+        (root / "b.json").write_text(
+            json.dumps({"shapes": [], "imagePath": "images/b.png"}), encoding="utf-8"
+        )
+        assert _refused(lm, root) == [expected], why
 
 
 # --- what export cannot carry --------------------------------------------------------------------
