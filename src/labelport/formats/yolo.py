@@ -31,9 +31,11 @@ line (values after the class id)         canonical                           not
 ``cx cy w h`` (detect)                   bbox ``[cx-w/2, cy-h/2, w, h]``     units ``fraction``
 ``x1 y1 ... xn yn`` n >= 3 (segment)     polygon ``[[x1, y1, ...]]``         units ``fraction``
 ``cx cy w h`` + K*(2|3) (pose)           keypoints ``[x, y, v, ...]``        units ``fraction``;
-                                                                             K*2: v = 2 for all;
-                                                                             the box in
-                                                                             ``extra["bbox"]``
+                                                                             v as given (0, 1, 2);
+                                                                             K*2: v = 2 for all
+                                         + ``extra["bbox"]`` = ``[x, y, w,   top-left, fractions,
+                                         h]``, ``extra["bbox_units"] =       as validation does not
+                                         "fraction"``                        convert ``extra``
 ``x1 y1 x2 y2 x3 y3 x4 y4`` (obb)        bbox ``[x, y, w, h, r]`` pixels     needs the image
 one more value at the end                ``extra["confidence"]``             predictions
 =======================================  ==================================  =======================
