@@ -1,0 +1,409 @@
+"""COCO end to end on both engines: files written by pycocotools, Datumaro and globox import with
+no false rejections and the exact geometry; import → export → import gives the same labels; a
+broken copy is refused whole; what COCO cannot carry is reported on export; rows are matched by
+relative path or unique basename."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from labelport import Workspace
+from labelport.formats import masks
+from labelport.model.jobs import JobState
+from labelport.model.records import Annotation, answer_to_json
+from tests.helpers import make_images
+from tests.jobs.conftest import uid, write_ndjson
+
+W, H = 200, 100
+ONTOLOGY = {
+    "tools": [
+        {
+            "name": "car",
+            "tool": "rectangle",
+            "classifications": [
+                {
+                    "name": "color",
+                    "type": "radio",
+                    "options": [
+                        {
+                            "value": "red",
+                            "options": [{"name": "shade", "type": "radio", "options": [{"value": "dark"}]}],
+                        },
+                        {"value": "blue"},
+                    ],
+                }
+            ],
+        },
+        {"name": "lake", "tool": "polygon"},
+        {"name": "seg", "tool": "raster-segmentation"},
+        {"name": "person", "tool": "skeleton", "keypoints": ["nose", "l", "r"], "edges": [[1, 2], [2, 3]]},
+        {"name": "road", "tool": "line"},
+    ],
+    "classifications": [{"name": "weather", "type": "radio", "options": [{"value": "sunny"}]}],
+}
+FILES = ["a.png", "train/b.png", "val/b.png", "val/c.png", "empty.png"]
+
+
+@pytest.fixture
+def coco(ws: Workspace, tmp_path: Path) -> Workspace:
+    make_images(tmp_path / "imgs", dict.fromkeys(FILES, (W, H)))
+    ws.create_dataset("d")
+    ws.add_rows("d", [tmp_path / "imgs"])
+    ws.create_ontology("o", ONTOLOGY)
+    for p in ("p", "p2"):
+        ws.create_project(p, ontology="o", media_type="image")
+        ws.create_batch(p, f"b-{p}", dataset="d")
+    return ws
+
+
+def box_mask() -> np.ndarray:
+    m = np.zeros((H, W), bool)
+    m[10:30, 20:60] = True
+    m[50:52, 0:3] = True
+    return m
+
+
+def uncompressed(mask: np.ndarray) -> dict[str, Any]:
+    """Uncompressed COCO RLE worked out here with numpy: column-major runs, zeros first."""
+    flat = mask.ravel(order="F").astype(np.int8)
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], flat, [1 - flat[-1]])))) if flat.size else []
+    counts = np.diff(np.concatenate(([0], edges))).tolist()
+    return {"size": [H, W], "counts": [int(c) for c in counts]}
+
+
+def save(path: Path, doc: Any) -> Path:
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def ok(ws: Workspace, payload: Path, project: str = "p", **kw: Any) -> dict[str, list[Annotation]]:
+    job = ws.import_labels(project, payload, **{"format": "coco", **kw})
+    errors = [
+        (i.code, i.message, str(i.location)) for i in ws.job_issues(job.id) if i.severity.value == "error"
+    ]
+    assert job.state is JobState.SUCCEEDED and errors == [], errors
+    assert job.format == "coco"
+    return ws.labels(project)
+
+
+def by_name(anns: list[Annotation]) -> dict[str, Annotation]:
+    return {a.name or "": a for a in anns}
+
+
+# --- files written by third-party tools ------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+def test_pycocotools_rle(coco: Workspace, tmp_path: Path) -> None:
+    from pycocotools import mask as pcm
+
+    mask = box_mask()
+    rle = pcm.encode(np.asfortranarray(mask.astype(np.uint8)))
+    counts = rle["counts"].decode("ascii")
+    doc = {
+        "images": [
+            {"id": 1, "file_name": "a.png", "width": W, "height": H},
+            {"id": 2, "file_name": "train/b.png", "width": W, "height": H},
+        ],
+        "categories": [{"id": 1, "name": "seg", "supercategory": "stuff"}],
+        "annotations": [
+            {
+                "id": 1,
+                "image_id": 1,
+                "category_id": 1,
+                "iscrowd": 1,
+                "segmentation": {"size": [H, W], "counts": counts},
+                "area": float(pcm.area(rle)),
+                "bbox": pcm.toBbox(rle).tolist(),
+            },
+            {
+                "id": 2,
+                "image_id": 2,
+                "category_id": 1,
+                "iscrowd": 1,
+                "segmentation": uncompressed(mask),
+                "area": float(pcm.area(rle)),
+                "bbox": pcm.toBbox(rle).tolist(),
+            },
+        ],
+    }
+    labels = ok(coco, save(tmp_path / "rle.json", doc))
+    for key in ("/a.png", "/train/b.png"):
+        (ann,) = labels[key]
+        assert ann.kind == "mask" and ann.name == "seg"
+        assert ann.geometry == {"size": [H, W], "counts": counts}  # pycocotools' own string
+        assert np.array_equal(pcm.decode({"size": [H, W], "counts": ann.geometry["counts"].encode()}), mask)
+    # the file's area and bbox are what the writer computes, so they are not kept apart
+    assert labels["/a.png"][0].extra == {
+        "id": 1,
+        "iscrowd": 1,
+        "supercategory": "stuff",
+        "tool": "raster-segmentation",
+    }
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_datumaro_instances_and_keypoints(coco: Workspace, tmp_path: Path) -> None:
+    import datumaro as dm
+    from datumaro.components.annotation import (
+        AnnotationType,
+        Bbox,
+        LabelCategories,
+        Mask,
+        Points,
+        PointsCategories,
+        Polygon,
+    )
+    from datumaro.components.media import Image as DmImage
+
+    labels_cat = LabelCategories.from_iterable(["car", "lake", "seg", "person"])
+    imgs = tmp_path / "imgs"
+
+    def item(name: str, anns: list[Any]) -> Any:
+        return dm.DatasetItem(
+            id=name, media=DmImage.from_file(path=str(imgs / f"{name}.png")), annotations=anns
+        )
+
+    instances = dm.Dataset.from_iterable(
+        [
+            item(
+                "a",
+                [
+                    Bbox(10.5, 20, 30.25, 40, label=0, id=1, attributes={"color": "red", "occluded": False}),
+                    Polygon([1, 1, 50, 1, 50, 50.5], label=1, id=2),
+                ],
+            ),
+            item("train/b", [Mask(box_mask().astype(np.uint8), label=2, id=3)]),
+        ],
+        categories={AnnotationType.label: labels_cat},
+    )
+    instances.export(str(tmp_path / "dm"), "coco_instances", save_media=False)
+    keypoints = dm.Dataset.from_iterable(
+        [item("val/c", [Points([10, 10, 20.5, 20, 30, 30], [2, 2, 1], label=3, id=4)])],
+        categories={
+            AnnotationType.label: labels_cat,
+            AnnotationType.points: PointsCategories.from_iterable(
+                [(3, ["nose", "l", "r"], [[1, 2], [2, 3]])]
+            ),
+        },
+    )
+    keypoints.export(str(tmp_path / "dmkp"), "coco_person_keypoints", save_media=False)
+
+    labels = ok(coco, tmp_path / "dm")  # the folder: its one annotations/*.json
+    a = by_name(labels["/a.png"])
+    assert a["car"].kind == "bbox" and a["car"].geometry == [10.5, 20, 30.25, 40]
+    assert [answer_to_json(x)["value"]["name"] for x in a["car"].classifications] == ["red"]
+    assert a["car"].extra is not None and a["car"].extra["attributes"] == {"occluded": False}
+    assert a["lake"].kind == "polygon" and a["lake"].geometry == [[1, 1, 50, 1, 50, 50.5]]
+    (seg,) = labels["/train/b.png"]
+    assert seg.kind == "mask" and seg.geometry == masks.encode(box_mask())
+    labels = ok(coco, tmp_path / "dmkp")
+    (person,) = labels["/val/c.png"]
+    assert person.kind == "keypoints" and person.name == "person"
+    assert person.geometry == [10, 10, 2, 20.5, 20, 2, 30, 30, 1]
+
+
+def test_globox_boxes(coco: Workspace, tmp_path: Path) -> None:
+    from globox import Annotation as GAnnotation
+    from globox import AnnotationSet, BoundingBox
+
+    boxes = AnnotationSet(
+        [
+            GAnnotation(
+                "a.png",
+                image_size=(W, H),
+                boxes=[
+                    BoundingBox(label="car", xmin=10.5, ymin=20.25, xmax=40.75, ymax=60.0),
+                    BoundingBox(label="car", xmin=0, ymin=0, xmax=W, ymax=H),
+                ],
+            ),
+            GAnnotation(
+                "val/c.png",
+                image_size=(W, H),
+                boxes=[BoundingBox(label="car", xmin=1, ymin=2, xmax=3, ymax=4)],
+            ),
+            GAnnotation("empty.png", image_size=(W, H), boxes=[]),
+        ]
+    )
+    boxes.save_coco(tmp_path / "globox.json", auto_ids=True)
+    labels = ok(coco, tmp_path / "globox.json")
+    assert sorted(a.geometry for a in labels["/a.png"]) == [[0, 0, W, H], [10.5, 20.25, 30.25, 39.75]]
+    assert [a.geometry for a in labels["/val/c.png"]] == [[1, 2, 2, 2]]
+    assert labels["/empty.png"] == []  # labelled, no objects
+    assert {a.extra["supercategory"] for a in labels["/a.png"] if a.extra} == {"none"}
+
+
+# --- round trip ------------------------------------------------------------------------------------
+
+
+def full_doc() -> dict[str, Any]:
+    rle = masks.encode(box_mask())
+    return {
+        "images": [
+            {"id": 7, "file_name": "a.png", "width": W, "height": H},
+            {"id": 8, "file_name": "train/b.png", "width": W, "height": H},
+            {"id": 9, "file_name": "c.png", "width": W, "height": H},  # a unique basename
+            {"id": 10, "file_name": "empty.png", "width": W, "height": H},
+        ],
+        "categories": [
+            {"id": 3, "name": "car", "supercategory": "vehicle"},
+            {"id": 4, "name": "lake"},
+            {"id": 5, "name": "seg"},
+            {"id": 6, "name": "person", "keypoints": ["nose", "l", "r"], "skeleton": [[1, 2], [2, 3]]},
+        ],
+        "annotations": [
+            {
+                "id": 100,
+                "image_id": 7,
+                "category_id": 3,
+                "bbox": [10.5, 20, 30.25, 40],
+                "attributes": {"color": "blue", "rotation": 12.5, "truncated": True},
+            },
+            {
+                "id": 101,
+                "image_id": 7,
+                "category_id": 4,
+                "segmentation": [[1, 1, 5, 1, 5, 5], [6.5, 6, 10, 6, 10, 10]],
+                "area": 30,
+                "bbox": [1, 1, 9, 9],
+            },
+            {"id": 102, "image_id": 8, "category_id": 5, "segmentation": rle, "iscrowd": 1},
+            {
+                "id": 103,
+                "image_id": 9,
+                "category_id": 6,
+                "keypoints": [10, 20, 2, 0, 0, 0, 30.25, 40, 1],
+                "num_keypoints": 2,
+                "bbox": [5, 5, 40, 40],
+            },
+        ],
+    }
+
+
+def snapshot(labels: dict[str, list[Annotation]]) -> dict[str, list[Any]]:
+    return {
+        key: sorted(
+            json.dumps(
+                [a.kind, a.name, a.geometry, [answer_to_json(x) for x in a.classifications]], sort_keys=True
+            )
+            for a in anns
+        )
+        for key, anns in labels.items()
+    }
+
+
+def test_round_trip(coco: Workspace, tmp_path: Path) -> None:
+    first = ok(coco, save(tmp_path / "in.json", full_doc()), format="auto")
+    assert set(first) == {"/a.png", "/train/b.png", "/val/c.png", "/empty.png"}
+    car = by_name(first["/a.png"])["car"]
+    assert car.geometry == [10.5, 20, 30.25, 40, 12.5]
+    out = tmp_path / "out.json"
+    summary = coco.export("p", out, format="coco")
+    assert summary.rows == 4 and summary.annotations == 4 and summary.not_expressible == []
+    written = json.loads(out.read_text())
+    assert [i["file_name"] for i in written["images"]] == ["a.png", "empty.png", "train/b.png", "val/c.png"]
+    assert [a["id"] for a in written["annotations"]] == [100, 101, 102, 103]
+    assert written["categories"][0] == {"id": 1, "name": "car", "supercategory": "vehicle"}
+    assert written["annotations"][0]["attributes"] == {"truncated": True, "color": "blue", "rotation": 12.5}
+    second = ok(coco, out, project="p2")
+    assert snapshot(second) == snapshot(first)
+    kept = {a.name: a.extra for anns in second.values() for a in anns}
+    assert kept["lake"] is not None and kept["lake"]["area"] == 30  # the file's own area survives
+    assert kept["person"] is not None and kept["person"]["bbox"] == [5, 5, 40, 40]
+
+
+# --- refusals --------------------------------------------------------------------------------------
+
+
+def _broken(change: str) -> Any:
+    doc = full_doc()
+    if change == "category":
+        doc["annotations"][1]["category_id"] = 99
+    elif change == "image":
+        doc["annotations"][2]["image_id"] = 99
+    elif change == "type":
+        doc["annotations"][0]["bbox"][2] = "30"
+    elif change == "size":
+        doc["images"][0]["width"] = 640
+    elif change == "class":
+        doc["categories"][0]["name"] = "Car"
+    elif change == "ambiguous":
+        doc["images"][1]["file_name"] = "b.png"
+    return doc
+
+
+BROKEN = [
+    ("category", "unknown_category", "/annotations/1/category_id"),
+    ("image", "unknown_image", "/annotations/2/image_id"),
+    ("type", "wrong_type", "/annotations/0/bbox/2"),
+    ("size", "image_size_mismatch", None),
+    ("class", "unknown_class", "/annotations/0/bbox"),
+    ("ambiguous", "ambiguous_data_row", "/images/1"),
+]
+
+
+def test_a_broken_copy_changes_nothing(coco: Workspace, tmp_path: Path) -> None:
+    for change, code, pointer in BROKEN:
+        job = coco.import_labels("p", save(tmp_path / "bad.json", _broken(change)), format="coco")
+        assert job.state is JobState.FAILED
+        assert coco.labels("p") == {}
+        assert {t.status.value for t in coco.tasks("p")} == {"not_started"}
+        errors = [i for i in coco.job_issues(job.id) if i.severity.value == "error"]
+        assert [(i.code, i.location.pointer) for i in errors] == [(code, pointer)], change
+        assert errors[0].location.file == "bad.json"
+    bad = tmp_path / "cut.json"
+    bad.write_text(json.dumps(full_doc(), indent=1)[:-10], encoding="utf-8")
+    job = coco.import_labels("p", bad, format="coco")
+    assert job.state is JobState.FAILED and coco.labels("p") == {}
+    assert [i.code for i in coco.job_issues(job.id)] == ["invalid_json"]
+
+
+# --- export ----------------------------------------------------------------------------------------
+
+
+def test_export_reports_what_coco_cannot_carry(coco: Workspace, tmp_path: Path) -> None:
+    row = {"globalKey": "/a.png"}
+    lines = [
+        {"uuid": uid(1), "dataRow": row, "name": "road", "line": [{"x": 0, "y": 0}, {"x": 5, "y": 5}]},
+        {"uuid": uid(2), "dataRow": row, "name": "weather", "answer": {"name": "sunny"}},
+        {
+            "uuid": uid(3),
+            "dataRow": row,
+            "name": "car",
+            "bbox": {"top": 1, "left": 2, "height": 3, "width": 4},
+            "classifications": [
+                {
+                    "name": "color",
+                    "answer": {
+                        "name": "red",
+                        "classifications": [{"name": "shade", "answer": {"name": "dark"}}],
+                    },
+                }
+            ],
+        },
+    ]
+    job = coco.import_labels("p", write_ndjson(tmp_path / "x.ndjson", lines), format="ndjson")
+    assert job.state is JobState.SUCCEEDED
+    out = tmp_path / "out.json"
+    summary = coco.export("p", out, format="coco")
+    assert sorted(i.message for i in summary.not_expressible) == [
+        "COCO cannot carry a line (`road`)",
+        "COCO cannot carry the answers nested under `color` of `car` (written flat)",
+        "COCO cannot carry the global classification `weather`",
+    ]
+    assert {i.location.data_row for i in summary.not_expressible} == {"/a.png"}
+    (car,) = json.loads(out.read_text())["annotations"]
+    assert car["bbox"] == [2, 1, 4, 3] and car["attributes"] == {"color": "red"}
+
+
+def test_rows_by_relative_path_and_unique_basename(coco: Workspace, tmp_path: Path) -> None:
+    doc = full_doc()
+    doc["images"][1]["file_name"] = "val/b.png"  # the relative path picks one of the two b.png
+    labels = ok(coco, save(tmp_path / "in.json", doc))
+    assert "/val/b.png" in labels and "/train/b.png" not in labels
+    assert "/val/c.png" in labels  # `c.png` is a unique basename
