@@ -76,7 +76,11 @@ def shape(label: str, points: Any, shape_type: str | None = "polygon", **more: A
 
 def run(payload: Path, **options: str) -> tuple[list[Record], list[Issue]]:
     issues: list[Issue] = []
-    records = list(labelme.read(payload, issues.append, options))
+
+    def sink(issue: Issue) -> None:
+        issues.append(issue)
+
+    records = list(labelme.read(payload, sink, options))
     return records, issues
 
 
@@ -349,7 +353,7 @@ def test_field_issues(tmp_path: Path, more: dict[str, Any], code: str, pointer: 
         (shape("eye", [[1, 1, 1]], "point"), "wrong_type", "/shapes/0/points/0"),
         (shape("eye", [[1, "1"]], "point"), "wrong_type", "/shapes/0/points/0/1"),
         (shape("eye", [[1, True]], "point"), "wrong_type", "/shapes/0/points/0/1"),
-        (shape("eye", [[1, 1]], 4), "wrong_type", "/shapes/0/shape_type"),
+        (shape("eye", [[1, 1]], 4), "wrong_type", "/shapes/0/shape_type"),  # type: ignore[arg-type]
         (shape("eye", [[1, 1]], "point", group_id=1.5), "wrong_type", "/shapes/0/group_id"),
         (shape("eye", [[1, 1]], "point", description=1), "wrong_type", "/shapes/0/description"),
         (shape("eye", [[1, 1]], "point", flags=[]), "wrong_type", "/shapes/0/flags"),

@@ -19,6 +19,7 @@ import pytest
 
 from labelport import Workspace
 from labelport.formats import labelme, masks
+from labelport.formats.base import Detection
 from labelport.model.jobs import JobState
 from labelport.model.records import Annotation, Choice
 from tests.helpers import make_images
@@ -157,13 +158,13 @@ def test_datumaro_label_me_is_mit_xml_not_this_format(tmp_path: Path) -> None:
     )
     ds.export(str(tmp_path / "dm"), "label_me", save_media=True)
     assert (tmp_path / "dm" / "Annotations" / "default" / "a.xml").exists()
-    assert labelme.detect(tmp_path / "dm") == labelme.Detection(0.0, ["no .json files"])
+    assert labelme.detect(tmp_path / "dm") == Detection(0.0, ["no .json files"])
 
 
 def test_image_root_and_subfolders(lm: Workspace, tmp_path: Path) -> None:
     """JSON files in a tree of their own, naming images in a sibling tree, on Windows."""
     root = tmp_path / "labels"
-    doc = {
+    doc: dict[str, Any] = {
         "version": "4.5.6",
         "flags": {},
         "shapes": [
