@@ -35,6 +35,8 @@ Mapping to the canonical records (``labelport.model.records``)::
     imageWidth, imageHeight                    Record.image_size
     imagePath                                  RowRef(filename=...): see below
     version, imageData                         checked for type, otherwise ignored
+    lineColor, fillColor, line_color, ...      labelme 3.x colours: ignored; other keys are
+                                               reported (unknown_field, a warning) once a file
 
 Coordinates are kept as parsed and never rounded; a computed box size or radius that is a whole
 number is an int (``40``, not ``40.0``), as integral coordinates are.
@@ -92,6 +94,9 @@ NAME = "LabelMe"
 VERSION = "5.4.1"
 _TOP_KEYS = ("version", "flags", "shapes", "imagePath", "imageData", "imageHeight", "imageWidth")
 _SHAPE_KEYS = ("label", "points", "group_id", "description", "shape_type", "flags", "mask")
+# labelme 3.x wrote colours too; they are known and ignored without a warning
+_OLD_TOP_KEYS = ("lineColor", "fillColor")
+_OLD_SHAPE_KEYS = ("line_color", "fill_color")
 _SHAPE_TYPES = ("polygon", "rectangle", "line", "linestrip", "point", "circle", "mask")
 _DRIVE = re.compile(r"[A-Za-z]:/")
 _DETECT_FILES = 5
@@ -305,7 +310,7 @@ def _record(
         fatal = True
 
     for key in doc:
-        if key not in _TOP_KEYS:
+        if key not in _TOP_KEYS and key not in _OLD_TOP_KEYS:
             f.report("unknown_field", f"unknown field `{key}` is ignored", f"/{_esc(key)}")
     if doc.get("version") is not None and not isinstance(doc["version"], str):
         f.wrong("`version` must be a string", doc["version"], "/version")
@@ -410,7 +415,7 @@ def _shape(raw: Any, pointer: str, f: _File, size: tuple[int, int] | None) -> An
         f.wrong("a shape must be an object", raw, pointer)
         return None
     for key in raw:
-        if key not in _SHAPE_KEYS and key not in f.unknown:
+        if key not in _SHAPE_KEYS and key not in _OLD_SHAPE_KEYS and key not in f.unknown:
             f.unknown.add(key)  # once per file: a tool's own key is on every shape
             f.report("unknown_field", f"unknown shape field `{key}` is ignored", f"{pointer}/{_esc(key)}")
     ok = True
