@@ -666,8 +666,11 @@ def test_detect_plain_folder_and_file_with_origin_evidence(tmp_path: Path) -> No
             "a.xml: the root element is <annotations>, not <annotation> (CVAT for images XML?)",
         ),
         (
-            {"a.xml": "<annotation><imagesize/></annotation>"},
-            "a.xml: <annotation> has no <object>, <size> or <filename>",
+            {
+                "a.xml": "<annotation><filename>a.jpg</filename><imagesize/>"
+                "<object><polygon/></object></annotation>"
+            },
+            "a.xml: <annotation> has neither <size> nor <bndbox> (MIT LabelMe XML has <imagesize>)",
         ),
     ],
 )

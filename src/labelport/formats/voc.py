@@ -847,7 +847,7 @@ def _scan(fh: Any, name: str, found: dict[str, str]) -> str | None:
                 extra = " (CVAT for images XML?)" if elem.tag == "annotations" else ""
                 return f"{name}: the root element is <{elem.tag}>, not <annotation>{extra}"
             saw_root = True
-        if event == "start" and elem.tag in ("object", "size", "filename"):
+        if event == "start" and elem.tag in ("size", "bndbox"):
             voc_child = True
         if event == "end" and elem.tag in _CORNERS:
             d = _decimal(elem.text or "")
@@ -867,7 +867,7 @@ def _scan(fh: Any, name: str, found: dict[str, str]) -> str | None:
         if n >= _DETECT_EVENTS:
             break
     if not voc_child:
-        return f"{name}: <annotation> has no <object>, <size> or <filename>"
+        return f"{name}: <annotation> has neither <size> nor <bndbox> (MIT LabelMe XML has <imagesize>)"
     return None
 
 
