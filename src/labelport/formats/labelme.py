@@ -20,6 +20,8 @@ Mapping to the canonical records (``labelport.model.records``)::
                                                (a 2-point linestrip keeps extra["shape_type"])
     point                                      point    [x, y]
     circle  [centre, a point on the circle]    ellipse  [cx, cy, r, r], r the Euclidean distance
+                                               (the point is kept in extra["circle_point"] when
+                                               [cx + r, cy] would not read back as r exactly)
     mask    [top-left, bottom-right] pixels,   mask     COCO RLE of the whole image: the PNG is
             inclusive, + base64 PNG `mask`              placed at the top-left corner
     any other shape_type                       unsupported_annotation
@@ -43,9 +45,10 @@ number is an int (``40``, not ``40.0``), as integral coordinates are.
 
 ``imagePath`` (backslashes read as ``/``) is resolved against the JSON file's folder, ``..``
 normalised, and expressed relative to the payload root (the folder given, or a single file's
-folder), or to ``<payload>/<image_root>`` with the ``image_root`` option. Validation matches that
-path against the rows' paths relative to their dataset root, and accepts a bare basename when one
-row has it. A path that leaves that root (or an absolute one) is reduced to its basename.
+folder), or to ``<payload>/<image_root>`` with the ``image_root`` option (an absolute
+``image_root`` is compared with absolute ``imagePath`` values). Validation matches that path
+against the rows' paths relative to their dataset root, and accepts a bare basename when one row
+has it. A path outside that root is reduced to its basename.
 
 Export writes one file per labelled row at ``<row path with .json for its extension>`` (the
 subfolders mirrored; ``<name with extension>.json`` when two images share a stem), labelme
@@ -57,7 +60,8 @@ ontology order, true where answered. LabelMe cannot carry (each one is reported 
 ``ExportSummary.not_expressible``): ellipses that are not circles or are rotated, rotated boxes,
 polygons with several rings, keypoints, cuboids, entities, relationships, empty masks, answers on
 objects that are not true/false, nested answers, and top-level answers that are not flags (text,
-checklists, radios whose option another flag classification shares, answers under an option).
+checklists, radios whose option another flag classification shares, answers nested under an
+option).
 """
 
 from __future__ import annotations
