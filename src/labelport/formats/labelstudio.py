@@ -365,10 +365,17 @@ class _File:
     def _decode(self, raw: bytes | msgspec.Raw, pointer: str, line: int | None) -> Any:
         try:
             return msgspec.json.decode(raw)
+        except UnicodeDecodeError as exc:
+            self.report(
+                "unreadable_payload",
+                f"the task is not UTF-8 (byte {exc.start} of it)",
+                pointer or None,
+                hint="Save the file as UTF-8.",
+                line=line,
+            )
         except msgspec.DecodeError as exc:
-            code = "unreadable_payload" if "utf-8" in str(exc).lower() else "invalid_json"
-            self.report(code, f"task cannot be decoded: {exc}", pointer or None, line=line)
-            return None
+            self.report("invalid_json", f"the task cannot be decoded: {exc}", pointer or None, line=line)
+        return None
 
     # --- one task ---------------------------------------------------------------------------
 
@@ -1247,7 +1254,7 @@ def _detect_file(path: Path) -> Detection:
                 return Detection(0.0, ["an empty JSON list: no task to recognise"])
             first = msgspec.json.decode(raws[0])
             single = False
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
         return Detection(0.0, ["not a JSON list of objects or a JSON object"])
     return _detect_task(first, single)
 
