@@ -462,7 +462,7 @@ def test_what_cvat_cannot_carry_is_reported(tmp_path: Path) -> None:
             name="car",
             geometry=[1, 2, 3, 4],
             track_id="7",
-            extra={"iscrowd": 0},
+            extra={"iscrowd": 0, "z_order": "top"},
             classifications=[
                 Answer(
                     name="color", value=Choice(name="red", classifications=[Answer(name="shade", value="x")])
@@ -482,6 +482,7 @@ def test_what_cvat_cannot_carry_is_reported(tmp_path: Path) -> None:
         ("u1", "CVAT cannot carry a polygon with 2 rings (holes or parts)"),
         ("u2", "CVAT cannot carry the field `iscrowd`"),
         ("u2", "CVAT cannot carry track ids (CVAT video tracks are part of issue #5)"),
+        ("u2", "CVAT cannot carry `z_order` 'top' (CVAT's is an integer)"),
         ("u2", "CVAT cannot carry the answers nested under `color`"),
         ("u2", "CVAT cannot carry `parts` with 2 options chosen (a CVAT attribute holds one)"),
         ("u3", "CVAT cannot carry `cuboid` annotations"),

@@ -260,7 +260,9 @@ def _meta(el: Element) -> _Meta:
                 continue
             parent = (label.findtext("parent") or "").strip()
             if parent:
-                subs.setdefault(parent, []).append(name)
+                points = subs.setdefault(parent, [])
+                if name not in points:  # a project's meta may list its labels more than once
+                    points.append(name)
             else:
                 kinds[name] = (label.findtext("type") or "").strip()
     for name, kind in kinds.items():
@@ -824,11 +826,22 @@ def _common_attrs(ann: Annotation, o: _Row) -> dict[str, str]:
     return attrs
 
 
-def _tail_attrs(ann: Annotation, attrs: dict[str, str]) -> None:
-    extra = ann.extra or {}
-    attrs["z_order"] = str(int(extra.get("z_order") or 0))
-    if extra.get("group_id"):
-        attrs["group_id"] = str(int(extra["group_id"]))
+def _whole(ann: Annotation, key: str, o: _Row) -> str | None:
+    """``extra[key]`` as CVAT's integer text; None when absent or 0 (reported when not an integer)."""
+    value = (ann.extra or {}).get(key)
+    if value is None or value == 0:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        o.lost(f"`{key}` {value!r} (CVAT's is an integer)", ann)
+        return None
+    return str(value)
+
+
+def _tail_attrs(ann: Annotation, attrs: dict[str, str], o: _Row) -> None:
+    attrs["z_order"] = _whole(ann, "z_order", o) or "0"
+    group = _whole(ann, "group_id", o)
+    if group is not None:
+        attrs["group_id"] = group
 
 
 def _attribute_list(ann: Annotation, o: _Row) -> list[tuple[str, str]]:
@@ -907,7 +920,7 @@ def _shape_elem(group: list[Annotation], tools: Mapping[str, Tool], o: _Row) -> 
     attrs |= _common_attrs(ann, o)
     if tag == "skeleton":
         del attrs["occluded"]  # CVAT writes occlusion on the points only
-    _tail_attrs(ann, attrs)
+    _tail_attrs(ann, attrs, o)
     return _Elem(tag, attrs, _attribute_list(ann, o), children)
 
 
@@ -946,8 +959,9 @@ def _tag_elem(ann: Annotation, o: _Row) -> _Elem | None:
     attrs = {"label": label}
     if extra.get("source"):
         attrs["source"] = str(extra["source"])
-    if extra.get("group_id"):
-        attrs["group_id"] = str(int(extra["group_id"]))
+    group = _whole(ann, "group_id", o)
+    if group is not None:
+        attrs["group_id"] = group
     for key in sorted(set(extra) - {"attributes", "source", "group_id", "tool"}):
         o.lost(f"the field `{key}`", ann)
     attributes = [(k, attribute_text(v)) for k, v in (extra.get("attributes") or {}).items() if v is not None]
