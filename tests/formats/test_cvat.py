@@ -145,7 +145,7 @@ def test_every_shape_as_cvat_writes_it(tmp_path: Path) -> None:
     assert a[10] == Annotation(
         kind="classification",
         answer=Answer(value="sunny", loose=True, pointer=f"{img}/tag[1]"),
-        extra={"source": "manual"},
+        extra={"source": "manual", "attributes": {"confidence": "high"}},
         pointer=f"{img}/tag[1]",
     )
     assert len(a) == 11

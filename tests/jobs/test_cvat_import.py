@@ -102,6 +102,7 @@ def test_file_as_cvat_writes_it(cv: Workspace, tmp_path: Path) -> None:
     weather = got["weather"][0]
     assert weather.kind == "radio" and weather.answer is not None
     assert isinstance(weather.answer.value, Choice) and weather.answer.value.name == "sunny"
+    assert weather.extra == {"source": "manual", "attributes": {"confidence": "high"}}
 
 
 def _strip(labels: dict[str, list[Annotation]]) -> dict[str, list[Any]]:
