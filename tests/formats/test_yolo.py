@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml  # type: ignore[import-untyped]
+import yaml
 
 from labelport.formats import yolo
 from labelport.formats.base import ExportContext, ExportRow

@@ -67,7 +67,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the project's deps
+import yaml  # no types-PyYAML in the project's deps
 
 from labelport.formats.base import (
     Detection,

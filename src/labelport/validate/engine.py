@@ -311,6 +311,10 @@ class Validator:
             if dims is None:
                 return None
             ann.geometry = to_pixels(ann.kind, ann.geometry, dims[0], dims[1], ann.units)
+            if ann.extra is not None and ann.extra.get("bbox_units") == ann.units:
+                # a shape's own box beside it (a YOLO pose line's) follows the shape into pixels
+                box = to_pixels("bbox", ann.extra["bbox"], dims[0], dims[1], ann.units)
+                ann.extra = {k: v for k, v in ann.extra.items() if k != "bbox_units"} | {"bbox": box}
             ann.units = None
         media = self.snap.media_type
         if ann.kind not in MEDIA_KINDS.get(media, set()):
