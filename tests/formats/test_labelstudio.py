@@ -251,7 +251,7 @@ def test_which_annotation(tmp_path: Path) -> None:
     ]
     records, issues = run(tmp_path, [doc])
     assert records == [] and codes(issues) == [("invalid_value", "/0/annotations")]
-    assert "(id 10, id 11)" in issues[0].message
+    assert "(id 10, id 11)" in issues[0].message and issues[0].location.data_row == "a.jpg"
     assert issues[0].hint == "--option annotation=first|last|ground_truth"
     for option, expect in (("first", "one"), ("last", "two"), ("ground_truth", "two")):
         records, issues = run(tmp_path, [doc], annotation=option)

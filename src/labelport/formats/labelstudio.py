@@ -401,7 +401,21 @@ class _File:
         if not isinstance(data, dict):
             self.report("wrong_type", f"`data` must be an object, not {_jtype(data)}", f"{ptr}/data")
             return None
-        chosen = self._choose(task, ptr)
+        found, key = self._candidates(task, ptr)
+        if not found:
+            return None  # not labelled, or only cancelled annotations: nothing to import
+        to_names = {
+            r["to_name"]
+            for item, _ in found
+            if isinstance(item.get("result"), list)
+            for r in item["result"]
+            if isinstance(r, dict) and isinstance(r.get("to_name"), str) and r.get("type") != "relation"
+        }
+        filename = self._image(data, to_names, ptr)
+        if filename is None:
+            return None
+        self.data_row = filename
+        chosen = self._pick(found, key, ptr)
         if chosen is None:
             return None
         ann, aptr = chosen
@@ -412,10 +426,6 @@ class _File:
         if not isinstance(result, list):
             self.report("wrong_type", f"`result` must be an array, not {_jtype(result)}", f"{aptr}/result")
             return None
-        filename = self._image(data, result, ptr)
-        if filename is None:
-            return None
-        self.data_row = filename
         results = _Results(self, f"{aptr}/result")
         annotations = results.read(result)
         return Record(
@@ -425,17 +435,17 @@ class _File:
             image_size=results.size,
         )
 
-    def _choose(self, task: dict[str, Any], ptr: str) -> tuple[dict[str, Any], str] | None:
-        """The one annotation (or prediction) to import, with its pointer; None to skip the task."""
+    def _candidates(self, task: dict[str, Any], ptr: str) -> tuple[list[tuple[dict[str, Any], str]], str]:
+        """The task's annotations (or predictions) that are not cancelled, with their pointers."""
         key = self.opts.source
         if key == "annotations" and "annotations" not in task and "completions" in task:
             key = "completions"  # Label Studio before 1.0
         items = task.get(key)
         if items is None:
-            return None
+            return [], key
         if not isinstance(items, list):
             self.report("wrong_type", f"`{key}` must be an array, not {_jtype(items)}", f"{ptr}/{key}")
-            return None
+            return [], key
         found: list[tuple[dict[str, Any], str]] = []
         for k, item in enumerate(items):
             p = f"{ptr}/{key}/{k}"
@@ -445,8 +455,12 @@ class _File:
             if item.get("was_cancelled") is True:
                 continue
             found.append((item, p))
-        if not found:
-            return None
+        return found, key
+
+    def _pick(
+        self, found: list[tuple[dict[str, Any], str]], key: str, ptr: str
+    ) -> tuple[dict[str, Any], str] | None:
+        """The one annotation to import, as ``--option annotation`` says; None when it cannot tell."""
         mode = self.opts.annotation
         if mode == "first":
             return found[0]
@@ -476,14 +490,9 @@ class _File:
         )
         return None
 
-    def _image(self, data: dict[str, Any], result: list[Any], ptr: str) -> str | None:
+    def _image(self, data: dict[str, Any], to_names: set[str], ptr: str) -> str | None:
         key = self.opts.image_key
         if key is None:
-            to_names = {
-                r["to_name"]
-                for r in result
-                if isinstance(r, dict) and isinstance(r.get("to_name"), str) and r.get("type") != "relation"
-            }
             if len(to_names) == 1 and next(iter(to_names)) in data:
                 key = next(iter(to_names))
             elif "image" in data:
@@ -1077,7 +1086,7 @@ def _result_out(
     for name, v in attrs.items():
         cls = next((c for c in tool.classifications if c.name == name), None) if tool else None
         kind = _answer_kind(cls, v)
-        if kind == "textarea" and not isinstance(v, str):
+        if not all(isinstance(x, str) for x in ([v] if kind == "textarea" else _as_list(v))):
             lost(f"the {_jtype(v)} type of the attribute `{name}` of `{ann.name}` (written as text)")
         payload = {"text": [_text(v)]} if kind == "textarea" else {"choices": [_text(c) for c in _as_list(v)]}
         out.append(
