@@ -92,7 +92,7 @@ def _lines() -> list[dict[str, Any]]:
 def source(ws: Workspace, tmp_path: Path) -> Workspace:
     make_images(tmp_path / "imgs", SIZES)
     ws.create_dataset("d")
-    ws.add_rows("d", tmp_path / "imgs")
+    ws.add_rows("d", [tmp_path / "imgs"])
     ws.create_ontology("o", ONTOLOGY)
     ws.create_project("src", ontology="o", media_type="image")
     ws.create_batch("src", "b", dataset="d")

@@ -229,7 +229,7 @@ def test_round_trip_pose(ws: Workspace, tmp_path: Path) -> None:
     first = ok(ws, "p", payload)
     person = first["/val/c.jpg"][0]
     assert person.kind == "keypoints" and person.geometry == [320.0, 120.0, 2, 280.0, 336.0, 1]
-    assert person.extra == {"bbox": [240.0, 120.0, 160.0, 240.0], "tool": "skeleton"}  # in pixels, as COCO keeps it
+    assert person.extra == {"bbox": [240.0, 120.0, 160.0, 240.0], "tool": "skeleton"}  # pixels, as COCO
     out = tmp_path / "out"
     assert ws.export("p", out, format="yolo").not_expressible == []  # a skeleton: pose by default
     assert yaml.safe_load((out / "data.yaml").read_text())["kpt_shape"] == [2, 3]
