@@ -14,9 +14,10 @@ import pytest
 
 from labelport.formats import labelstudio as ls
 from labelport.formats import masks
-from labelport.formats.base import Detection
+from labelport.formats.base import Detection, ExportContext, ExportRow
 from labelport.model.issues import Issue
-from labelport.model.records import Choice, Record
+from labelport.model.ontology import parse_ontology
+from labelport.model.records import Annotation, Choice, Record, RowRef
 
 FIXTURE = Path(__file__).parent / "fixtures/labelstudio/project-1-at-2024-05-02-09-15-3f2a9b1c.json"
 SIZE: dict[str, Any] = {"original_width": 200, "original_height": 100, "image_rotation": 0}
@@ -144,15 +145,42 @@ def test_negative_sizes_are_normalised(tmp_path: Path) -> None:
 def test_each_shape_type(tmp_path: Path) -> None:
     base = {**SIZE, "to_name": "image", "origin": "manual"}
     result: list[Any] = [
-        {**base, "id": "p", "type": "polygonlabels", "from_name": "poly",
-         "value": {"points": [[0, 0], [50, 0], [50, 50]], "closed": True, "polygonlabels": ["lake"]}},
-        {**base, "id": "k", "type": "keypointlabels", "from_name": "kp",
-         "value": {"x": 50, "y": 50, "width": 0.75, "keypointlabels": ["eye"]}},
-        {**base, "id": "e", "type": "ellipselabels", "from_name": "el",
-         "value": {"x": 50, "y": 50, "radiusX": 10, "radiusY": 10, "rotation": 0, "ellipselabels": ["ring"]}},
-        {**base, "id": "plain", "type": "rectangle", "from_name": "box",
-         "value": {"x": 0, "y": 0, "width": 10, "height": 10, "rotation": 0}},
-    ]  # fmt: skip
+        {
+            **base,
+            "id": "p",
+            "type": "polygonlabels",
+            "from_name": "poly",
+            "value": {"points": [[0, 0], [50, 0], [50, 50]], "closed": True, "polygonlabels": ["lake"]},
+        },
+        {
+            **base,
+            "id": "k",
+            "type": "keypointlabels",
+            "from_name": "kp",
+            "value": {"x": 50, "y": 50, "width": 0.75, "keypointlabels": ["eye"]},
+        },
+        {
+            **base,
+            "id": "e",
+            "type": "ellipselabels",
+            "from_name": "el",
+            "value": {
+                "x": 50,
+                "y": 50,
+                "radiusX": 10,
+                "radiusY": 10,
+                "rotation": 0,
+                "ellipselabels": ["ring"],
+            },
+        },
+        {
+            **base,
+            "id": "plain",
+            "type": "rectangle",
+            "from_name": "box",
+            "value": {"x": 0, "y": 0, "width": 10, "height": 10, "rotation": 0},
+        },
+    ]
     anns, issues = one(tmp_path, result)
     assert issues == []
     assert [(a.kind, a.uid, a.name, a.geometry) for a in anns] == [
@@ -397,12 +425,23 @@ def test_result_issues_point_at_the_field_and_the_rest_goes_on(tmp_path: Path) -
 
 def test_unsupported_results(tmp_path: Path) -> None:
     result = [
-        {"id": "t1", "type": "labels", "from_name": "ner", "to_name": "text",
-         "value": {"start": 0, "end": 5, "text": "Hello", "labels": ["PER"]}},
+        {
+            "id": "t1",
+            "type": "labels",
+            "from_name": "ner",
+            "to_name": "text",
+            "value": {"start": 0, "end": 5, "text": "Hello", "labels": ["PER"]},
+        },
         {"id": "t2", "type": "rating", "from_name": "stars", "to_name": "image", "value": {"rating": 4}},
-        {**SIZE, "id": "t3", "type": "brushlabels", "from_name": "b", "to_name": "image",
-         "value": {"format": "png", "brushlabels": ["seg"]}},
-    ]  # fmt: skip
+        {
+            **SIZE,
+            "id": "t3",
+            "type": "brushlabels",
+            "from_name": "b",
+            "to_name": "image",
+            "value": {"format": "png", "brushlabels": ["seg"]},
+        },
+    ]
     anns, issues = one(tmp_path, result)
     assert anns == []
     assert [i.code for i in issues] == ["unsupported_annotation"] * 3
@@ -506,3 +545,78 @@ def test_top_left_and_centre_are_inverse() -> None:
         box = ls.top_left_to_centre(12.5, 40, 30, 10, rot)
         x, y = ls.centre_to_top_left(*box)
         assert math.isclose(x, 12.5, rel_tol=1e-12) and math.isclose(y, 40, rel_tol=1e-12)
+
+
+# --- writer -----------------------------------------------------------------------------------------
+
+
+def test_writer_reports_what_it_cannot_carry(tmp_path: Path) -> None:
+    onto = parse_ontology(
+        {
+            "tools": [
+                {"name": "car", "tool": "rectangle"},
+                {"name": "lake", "tool": "polygon"},
+                {"name": "seg", "tool": "raster-segmentation"},
+                {"name": "body", "tool": "skeleton", "keypoints": ["a", "b"], "edges": [[1, 2]]},
+            ]
+        }
+    )
+    ctx = ExportContext(project="p", media_type="image", ontology=onto, options={"image_prefix": "s3://b/"})
+    ref = RowRef(id="r", global_key="/x/a b.jpg", parent_path="/x", filename="a b.jpg")
+    small = masks.encode(np.ones((2, 2), bool))
+    anns = [
+        Annotation(
+            kind="bbox",
+            uid="u1",
+            name="car",
+            geometry=[0, 0, 10, 10],
+            extra={"attributes": {"truncated": 0, "note": "ok"}, "iscrowd": 0, "tool": "rectangle"},
+        ),
+        Annotation(kind="polygon", uid="u2", name="lake", geometry=[[0, 0, 5, 0, 5, 5], [6, 6, 8, 6, 8, 8]]),
+        Annotation(kind="keypoints", uid="u3", name="body", geometry=[1, 1, 2, 3, 3, 2]),
+        Annotation(kind="mask", uid="u4", name="seg", geometry=small),
+    ]
+    rows = [
+        ExportRow(ref=ref, media_type="image", metadata={"width": 40, "height": 20}, annotations=anns),
+        ExportRow(
+            ref=RowRef(id="s", global_key="/y.jpg", parent_path="/", filename="y.jpg"),
+            media_type="image",
+            metadata={},
+            annotations=[Annotation(kind="bbox", uid="u5", name="car", geometry=[0, 0, 1, 1])],
+        ),
+    ]
+    summary = ls.write(rows, tmp_path / "out.json", ctx)
+    lost = [
+        (i.location.annotation_id, i.message.removeprefix("labelstudio cannot carry "))
+        for i in summary.not_expressible
+    ]
+    assert lost == [
+        ("u1", "the field `iscrowd` of bbox `car`"),
+        ("u1", "the number type of the attribute `truncated` of `car` (written as text)"),
+        ("u2", "a polygon with several rings (`lake`)"),
+        ("u3", "a keypoints (`body`)"),
+        ("u4", "a mask (`seg`) whose mask does not fit the image"),
+        ("u5", "a bbox on a row without width/height"),
+    ]
+    assert (summary.rows, summary.annotations) == (2, 1)
+    t1, t2 = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert t1["data"]["image"] == "s3://b/x/a b.jpg" and t2["annotations"][0]["result"] == []
+    box, truncated, note = t1["annotations"][0]["result"]
+    assert box["value"] == {
+        "x": 0,
+        "y": 0,
+        "width": 25,
+        "height": 50,
+        "rotation": 0,
+        "rectanglelabels": ["car"],
+    }
+    assert (truncated["type"], truncated["value"]["text"]) == ("textarea", ["0"])
+    assert (note["id"], note["from_name"], note["value"]["text"]) == ("u1", "note", ["ok"])
+    assert note["value"]["x"] == 0  # per-region results repeat the region's geometry, as Label Studio does
+    http = ExportContext(
+        project="p", media_type="image", ontology=onto, options={"image_prefix": "https://h/img/"}
+    )
+    ls.write(rows[:1], tmp_path / "h.json", http)
+    (t,) = json.loads((tmp_path / "h.json").read_text(encoding="utf-8"))
+    assert t["data"]["image"] == "https://h/img/x/a%20b.jpg"
+    assert ls.image_path(t["data"]["image"]) == "img/x/a b.jpg"

@@ -319,3 +319,39 @@ def test_ellipse_and_brush_round_trip(lsp: Workspace, tmp_path: Path) -> None:
     job = lsp.import_labels("ls2", tmp_path / "out", format="labelstudio")
     assert job.state is JobState.SUCCEEDED
     assert _same(lsp.labels("ls2"), lsp.labels("ls"))
+
+
+def test_ocr_regions_keep_their_text(lsp: Workspace, tmp_path: Path) -> None:
+    """Labels + Rectangle + a per-region TextArea the ontology does not define: the text is kept
+    beside the box (one warning), exported as a per-region textarea and read back the same."""
+    geo = {"x": 10, "y": 20, "width": 30, "height": 40, "rotation": 0}
+    base = {"original_width": W, "original_height": H, "image_rotation": 0, "id": "ocr1", "to_name": "image"}
+    result = [
+        {**base, "type": "rectangle", "from_name": "bbox", "value": dict(geo), "origin": "manual"},
+        {
+            **base,
+            "type": "labels",
+            "from_name": "label",
+            "value": {**geo, "labels": ["car"]},
+            "origin": "manual",
+        },
+        {**base, "type": "textarea", "from_name": "transcription", "value": {**geo, "text": ["AB 123"]}},
+    ]
+    doc = [
+        {
+            "id": 1,
+            "data": {"ocr": "/data/local-files/?d=photos/img-1.png"},
+            "annotations": [{"id": 1, "result": result}],
+        }
+    ]
+    job = lsp.import_labels("ls", write(tmp_path / "ocr.json", doc), format="labelstudio")
+    assert job.state is JobState.SUCCEEDED
+    assert [i.code for i in lsp.job_issues(job.id)] == ["attribute_not_in_ontology"]
+    (car,) = lsp.labels("ls")[K1]
+    assert car.extra is not None and car.extra["attributes"] == {"transcription": "AB 123"}
+    assert car.geometry == [20, 20, 60, 40]
+    summary = lsp.export("ls", tmp_path / "out", format="labelstudio")
+    assert summary.not_expressible == []
+    job = lsp.import_labels("ls2", tmp_path / "out", format="labelstudio")
+    assert job.state is JobState.SUCCEEDED
+    assert _same(lsp.labels("ls2"), lsp.labels("ls"))

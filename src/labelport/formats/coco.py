@@ -489,9 +489,13 @@ def _convert(ann: _Ann, p: str, cat: _Category) -> Annotation:
                 geometry.append(rotation)
     else:
         raise _Bad("missing_field", "an annotation needs `bbox`, `segmentation` or `keypoints`", p)
-    if kind != "bbox" and ann.bbox is not None and ann.bbox != _extent(kind, geometry):
-        extra["bbox"] = ann.bbox
-    box = ann.bbox if kind == "keypoints" and ann.bbox is not None else _extent(kind, geometry)
+    box = geometry  # what the writer's area of a keypoints annotation starts from, below
+    if kind != "bbox" and ann.bbox is not None:
+        box = ann.bbox
+        if ann.bbox != _extent(kind, geometry):
+            extra["bbox"] = ann.bbox
+    elif kind == "keypoints" and ann.area is not None:
+        box = _extent(kind, geometry)
     if ann.area is not None and ann.area != _area(kind, geometry, box):
         extra["area"] = ann.area
     if attrs:
@@ -538,15 +542,16 @@ def _extent(kind: str, g: Any) -> list[float]:
 
 
 def _area(kind: str, g: Any, box: Sequence[float]) -> float:
-    """The COCO ``area`` the writer gives a shape: box w*h, polygon shoelace, mask pixels."""
+    """The COCO ``area`` the writer gives a shape: box w*h, polygon shoelace, mask pixels; for
+    keypoints the w*h of ``box``, the bbox written beside them."""
     if kind == "mask":
         return float(masks.area(g))
     if kind == "polygon":
         total = 0.0
         for ring in g:
             xs, ys = ring[0::2], ring[1::2]
-            n = len(xs)
-            total += abs(sum(xs[j] * ys[(j + 1) % n] - xs[(j + 1) % n] * ys[j] for j in range(n))) / 2
+            nx, ny = xs[1:] + xs[:1], ys[1:] + ys[:1]
+            total += abs(sum(map(lambda a, b, c, d: a * d - c * b, xs, ys, nx, ny))) / 2
         return total
     return float(box[2] * box[3])
 

@@ -96,6 +96,7 @@ class Annotation(msgspec.Struct, kw_only=True):
     extra: dict[str, Any] | None = None
     units: str | None = None  # None: canonical; "fraction" (0..1) or "percent" (0..100) of the row's size
     pointer: str = ""  # JSON pointer of this annotation inside its record's source
+    line: int | None = None  # its own line when the record spans several (an XML object's element)
 
 
 class RowRef(msgspec.Struct, kw_only=True, frozen=True):

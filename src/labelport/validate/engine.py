@@ -300,7 +300,7 @@ class Validator:
     def _annotation(self, ann: Annotation, row: RowInfo, plan: RowPlan, rloc: Location) -> Accepted | None:
         loc = Location(
             file=rloc.file,
-            line=rloc.line,
+            line=ann.line if ann.line is not None else rloc.line,
             pointer=ann.pointer or rloc.pointer,
             annotation_id=ann.uid,
             data_row=row.global_key,
