@@ -296,6 +296,24 @@ def test_invalid_json_gives_the_line(tmp_path: Path) -> None:
     _, issues = run(put(tmp_path, b'{"images": [\n  {"id": 1,\n  "file_name": "a.jpg",,}]}'))
     assert where(issues) == [("invalid_json", None)]
     assert issues[0].location.line == 3
+    _, issues = run(put(tmp_path, b'{"images": [], "annotations": [{"bbox": [NaN, 1, 2, 3]}]}'))
+    assert (
+        issues[0].code == "invalid_json" and issues[0].hint == "NaN and Infinity are not JSON; write numbers"
+    )
+
+
+def test_empty_and_non_utf8_files(tmp_path: Path) -> None:
+    _, issues = run(put(tmp_path, b"  \n", "empty.json"))
+    assert [(i.code, i.message) for i in issues] == [("invalid_json", "the file is empty")]
+    latin1 = b'{"images": [{"id": 1,\n "file_name": "\xe9.jpg"}], "annotations": [], "categories": []}'
+    _, issues = run(put(tmp_path, latin1, "latin1.json"))
+    assert [(i.code, i.location.line, i.message) for i in issues] == [
+        ("unreadable_payload", 2, "the file is not UTF-8 (byte 37)")
+    ]
+    # a type error before the bad byte: found while decoding element by element
+    both = latin1.replace(b'[{"id": 1,', b'[{"id": 1.5, "file_name": "a.jpg"}, {"id": 2,')
+    _, issues = run(put(tmp_path, both, "both.json"))
+    assert where(issues) == [("wrong_type", "/images/0/id"), ("unreadable_payload", "/images/1")]
 
 
 def test_a_results_file_is_refused(tmp_path: Path) -> None:

@@ -263,6 +263,9 @@ def read(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = Non
 
 
 def _parse(data: bytes, report: _Reporter) -> _Parsed | None:
+    if not data.strip():
+        report("invalid_json", "the file is empty", None)
+        return None
     try:
         doc = _FILE.decode(data)
     except msgspec.ValidationError:
@@ -270,7 +273,21 @@ def _parse(data: bytes, report: _Reporter) -> _Parsed | None:
     except msgspec.DecodeError as exc:
         _invalid_json(data, exc, report)
         return None
+    except UnicodeDecodeError:
+        _not_utf8(data, report)
+        return None
     return _Parsed(doc.images, doc.annotations, doc.categories)
+
+
+def _not_utf8(data: bytes, report: _Reporter, pointer: str | None = None) -> None:
+    line: int | None = None
+    message = "the file is not UTF-8"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        message += f" (byte {exc.start})"
+    report("unreadable_payload", message, pointer, line=line, hint="save the file as UTF-8")
 
 
 def _invalid_json(data: bytes, exc: msgspec.DecodeError, report: _Reporter) -> None:
@@ -313,6 +330,9 @@ def _parse_carefully(data: bytes, report: _Reporter) -> _Parsed | None:
         for i, raw in enumerate(raws):
             try:
                 out.append(decoder.decode(raw))
+            except UnicodeDecodeError:
+                _not_utf8(data, report, f"/{key}/{i}")
+                return None
             except msgspec.ValidationError as exc:
                 out.append(None)
                 _element_error(str(exc), f"/{key}/{i}", report)
@@ -727,7 +747,7 @@ def _sniff(path: Path) -> tuple[float, list[str]]:
         return 0.0, [f"its first and last MiB show no sign of {' or '.join(_missing(seen))}"]
     try:
         top = _TOP.decode(data.removeprefix(b"\xef\xbb\xbf"))
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
         return 0.0, ["not valid JSON"]
     keys: list[str] = [k for k in ("images", "annotations", "categories") if k in top]
     sizes = []
