@@ -101,6 +101,8 @@ def test_fixture_reads_every_shape() -> None:
         ("classification", "caption"),
     ]
     car = records[0].annotations[0]
+    text = FIXTURE.read_text(encoding="utf-8").splitlines()
+    assert car.line == text.index('        "result": [') + 2 and text[car.line - 1].strip() == "{"
     assert car.units is None and car.extra == {"attributes": {"color": "blue", "occluded": ["front", "back"]}}
     assert car.pointer == "/0/annotations/0/result/0"
     mask = masks.decode(records[0].annotations[4].geometry)
@@ -419,7 +421,12 @@ def test_result_issues_point_at_the_field_and_the_rest_goes_on(tmp_path: Path) -
         ("missing_field", f"{p}/8/value"),
     ]
     assert [i.location.annotation_id for i in issues[2:]] == ["bx", "ny", "e", "rot", "ir", "iw", "nv"]
-    assert all(i.location.data_row == "a.jpg" and i.location.line == 2 for i in issues[1:])
+    assert all(i.location.data_row == "a.jpg" for i in issues[1:])
+    # each result's issues name the line the result starts on
+    text = (tmp_path / "export.json").read_text(encoding="utf-8").splitlines()
+    assert text[issues[0].location.line - 1].strip() == '"oops",'  # type: ignore[operator]
+    lines = [i.location.line or 0 for i in issues]
+    assert lines == sorted(set(lines)) and all(text[n - 1].strip() == "{" for n in lines[1:])
     assert [a.uid for a in anns] == ["ok"]
 
 

@@ -173,10 +173,20 @@ def test_exact_where_exact(lsp: Workspace, tmp_path: Path) -> None:
 def test_broken_copy_is_refused_and_changes_nothing(lsp: Workspace, tmp_path: Path) -> None:
     doc = tasks()
     doc[0]["annotations"][0]["result"][3]["value"]["points"][1] = [50, "10"]
+    doc[0]["annotations"][0]["result"][4]["value"]["x"] = 120  # an eye right of the image
     doc[1]["annotations"].append(copy.deepcopy(doc[1]["annotations"][1]))  # two live annotations
     job = lsp.import_labels("ls", write(tmp_path / "broken.json", doc), format="labelstudio")
     assert job.state is JobState.FAILED
     issues = {i.code: i for i in lsp.job_issues(job.id)}
+    text = (tmp_path / "broken.json").read_text(encoding="utf-8").splitlines()
+    eye = next(n for n, t in enumerate(text, 1) if '"id": "e1QwErTy01"' in t)
+    start = max(n for n in range(1, eye) if text[n - 1].strip() == "{")
+    bounds = issues["out_of_bounds"].location
+    assert (bounds.line, bounds.pointer, bounds.annotation_id) == (
+        start,
+        "/0/annotations/0/result/4",
+        "e1QwErTy01",
+    )
     assert issues["wrong_type"].location.pointer == "/0/annotations/0/result/3/value/points/1"
     assert issues["invalid_value"].hint == "--option annotation=first|last|ground_truth"
     assert "id 4" in issues["invalid_value"].message

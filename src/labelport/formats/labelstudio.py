@@ -269,6 +269,9 @@ class _File:
         self.sink, self.file, self.opts = sink, file, opts
         self.line: int | None = None
         self.data_row: str | None = None
+        self.buf = b""  # the file, to count the lines up to a result
+        self.base: int | None = None  # the buffer's address
+        self.task_at = 0  # the current task's offset in the buffer
 
     def report(
         self,
@@ -325,7 +328,8 @@ class _File:
         except msgspec.DecodeError as exc:
             self._syntax(buf, exc)
             return
-        base = _address(buf)
+        base = self.base = _address(buf)
+        self.buf = buf
         offset, line = 0, 1
         for i, raw in enumerate(raws):
             at = _address(raw)
@@ -339,8 +343,8 @@ class _File:
             task = self._decode(raw, f"/{i}", task_line)
             if task is None:
                 continue
-            self.line = task_line
-            record = self._task(task, f"/{i}")
+            self.line, self.task_at = task_line, offset
+            record = self._task(task, f"/{i}", raw if task_line is not None else None)
             if record is not None:
                 yield record
         del raws
@@ -379,7 +383,7 @@ class _File:
 
     # --- one task ---------------------------------------------------------------------------
 
-    def _task(self, task: Any, ptr: str) -> Record | None:
+    def _task(self, task: Any, ptr: str, raw: msgspec.Raw | None = None) -> Record | None:
         self.data_row = None
         if not isinstance(task, dict):
             self.report(
@@ -406,7 +410,7 @@ class _File:
             return None  # not labelled, or only cancelled annotations: nothing to import
         to_names = {
             r["to_name"]
-            for item, _ in found
+            for item, _, _ in found
             if isinstance(item.get("result"), list)
             for r in item["result"]
             if isinstance(r, dict) and isinstance(r.get("to_name"), str) and r.get("type") != "relation"
@@ -418,7 +422,7 @@ class _File:
         chosen = self._pick(found, key, ptr)
         if chosen is None:
             return None
-        ann, aptr = chosen
+        ann, aptr, index = chosen
         result = ann.get("result")
         if "result" not in ann:
             self.report("missing_field", "an annotation needs `result`", f"{aptr}/result")
@@ -426,7 +430,8 @@ class _File:
         if not isinstance(result, list):
             self.report("wrong_type", f"`result` must be an array, not {_jtype(result)}", f"{aptr}/result")
             return None
-        results = _Results(self, f"{aptr}/result")
+        lines = self._result_lines(raw, key, index) if raw is not None else None
+        results = _Results(self, f"{aptr}/result", lines)
         annotations = results.read(result)
         return Record(
             row=RowRef(filename=filename),
@@ -435,7 +440,9 @@ class _File:
             image_size=results.size,
         )
 
-    def _candidates(self, task: dict[str, Any], ptr: str) -> tuple[list[tuple[dict[str, Any], str]], str]:
+    def _candidates(
+        self, task: dict[str, Any], ptr: str
+    ) -> tuple[list[tuple[dict[str, Any], str, int]], str]:
         """The task's annotations (or predictions) that are not cancelled, with their pointers."""
         key = self.opts.source
         if key == "annotations" and "annotations" not in task and "completions" in task:
@@ -446,7 +453,7 @@ class _File:
         if not isinstance(items, list):
             self.report("wrong_type", f"`{key}` must be an array, not {_jtype(items)}", f"{ptr}/{key}")
             return [], key
-        found: list[tuple[dict[str, Any], str]] = []
+        found: list[tuple[dict[str, Any], str, int]] = []
         for k, item in enumerate(items):
             p = f"{ptr}/{key}/{k}"
             if not isinstance(item, dict):
@@ -454,19 +461,19 @@ class _File:
                 continue
             if item.get("was_cancelled") is True:
                 continue
-            found.append((item, p))
+            found.append((item, p, k))
         return found, key
 
     def _pick(
-        self, found: list[tuple[dict[str, Any], str]], key: str, ptr: str
-    ) -> tuple[dict[str, Any], str] | None:
+        self, found: list[tuple[dict[str, Any], str, int]], key: str, ptr: str
+    ) -> tuple[dict[str, Any], str, int] | None:
         """The one annotation to import, as ``--option annotation`` says; None when it cannot tell."""
         mode = self.opts.annotation
         if mode == "first":
             return found[0]
         if mode == "last":
             return found[-1]
-        ids = ", ".join(_label(item, p) for item, p in found)
+        ids = ", ".join(_label(item, p) for item, p, _ in found)
         if mode == "ground_truth":
             flagged = [f for f in found if f[0].get("ground_truth") is True]
             if len(flagged) == 1:
@@ -489,6 +496,26 @@ class _File:
             hint="--option annotation=first|last|ground_truth",
         )
         return None
+
+    def _result_lines(self, raw: msgspec.Raw, key: str, index: int) -> list[int | None] | None:
+        """The line each result of the chosen annotation starts on: the task is decoded once more
+        into slices of the same buffer, and newlines are counted from the task's start."""
+        try:
+            chosen = getattr(msgspec.json.decode(raw, type=_RawTask), key)[index]
+            results = msgspec.json.decode(chosen, type=_RawAnnotation).result
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, IndexError, TypeError):
+            return None
+        lines: list[int | None] = []
+        line, offset = self.line or 1, self.task_at
+        for r in results:
+            at = _address(r)
+            where = at - self.base if at is not None and self.base is not None else -1
+            if where < offset or where > len(self.buf):
+                return None
+            line += self.buf.count(b"\n", offset, where)
+            offset = where
+            lines.append(line)
+        return lines
 
     def _image(self, data: dict[str, Any], to_names: set[str], ptr: str) -> str | None:
         key = self.opts.image_key
@@ -530,6 +557,16 @@ class _File:
             self.report("invalid_value", f"`data.{key}` names no file", pointer, value=_shown(value))
             return None
         return name
+
+
+class _RawAnnotation(msgspec.Struct):
+    result: list[msgspec.Raw] = []
+
+
+class _RawTask(msgspec.Struct):
+    annotations: list[msgspec.Raw] = []
+    predictions: list[msgspec.Raw] = []
+    completions: list[msgspec.Raw] = []
 
 
 def _label(item: dict[str, Any], pointer: str) -> str:
@@ -579,34 +616,46 @@ def image_path(value: str, strip_upload_prefix: bool = False) -> str:
 class _Results:
     """One annotation's result list: regions grouped by id, then turned into canonical annotations."""
 
-    def __init__(self, f: _File, pointer: str) -> None:
-        self.f, self.pointer = f, pointer
+    def __init__(self, f: _File, pointer: str, lines: list[int | None] | None) -> None:
+        self.f, self.pointer, self.lines = f, pointer, lines
         self.size: tuple[float, float] | None = None  # (width, height) the results state
         self._rid_now: str | None = None  # the region id issues name
+        self._line_now: int | None = None  # the line of the result being read
+
+    def _at(self, j: int, rid: str | None) -> None:
+        self._rid_now = rid
+        self._line_now = self.lines[j] if self.lines is not None and j < len(self.lines) else None
+
+    def _report(
+        self, code: str, message: str, pointer: str, value: Any = None, hint: str | None = None
+    ) -> None:
+        self.f.report(
+            code, message, pointer, value=value, hint=hint, annotation_id=self._rid_now, line=self._line_now
+        )
 
     def read(self, result: list[Any]) -> list[Annotation]:
         items: list[tuple[int, dict[str, Any], str]] = []
         shapes: dict[str, int] = {}  # region id -> index of its shape result
         for j, item in enumerate(result):
             p = f"{self.pointer}/{j}"
+            self._at(j, None)
             if not isinstance(item, dict):
-                self.f.report("wrong_type", f"a result must be an object, not {_jtype(item)}", p)
+                self._report("wrong_type", f"a result must be an object, not {_jtype(item)}", p)
                 continue
-            rtype = item.get("type")
+            rtype, rid = item.get("type"), _rid(item)
+            self._at(j, rid)
             if not isinstance(rtype, str):
                 code = "missing_field" if rtype is None else "wrong_type"
-                self.f.report(code, "a result needs `type` (a string)", f"{p}/type", value=_shown(rtype))
+                self._report(code, "a result needs `type` (a string)", f"{p}/type", _shown(rtype))
                 continue
-            rid = _rid(item)
             if rtype in _SHAPES and rid is not None:
                 if rid in shapes:
-                    self.f.report(
+                    self._report(
                         "invalid_value",
                         f"two shapes share the region id {rid!r}",
                         f"{p}/id",
-                        value=rid,
-                        annotation_id=rid,
-                        hint="Give each region its own id.",
+                        rid,
+                        "Give each region its own id.",
                     )
                     continue
                 shapes[rid] = j
@@ -614,12 +663,11 @@ class _Results:
         # what belongs to a region: its Labels classes and per-region answers
         labels: dict[str, list[str]] = {}
         attributes: dict[str, dict[str, Any]] = {}
-        out: list[Annotation] = []
-        for _, item, p in items:
+        for j, item, p in items:
             rtype, rid = item["type"], _rid(item)
             if rid is None or rid not in shapes or rtype in _SHAPES:
                 continue
-            self._rid_now = rid
+            self._at(j, rid)
             try:
                 if rtype == "labels":
                     labels.setdefault(rid, []).extend(self._names(item, "labels", p))
@@ -627,20 +675,17 @@ class _Results:
                     name = self._from_name(item, p)
                     answers = attributes.setdefault(rid, {})
                     if name in answers:
-                        self.f.report(
-                            "duplicate_answer",
-                            f"`{name}` is answered twice for region {rid!r}",
-                            p,
-                            value=name,
-                            annotation_id=rid,
+                        self._report(
+                            "duplicate_answer", f"`{name}` is answered twice for region {rid!r}", p, name
                         )
                         continue
                     answers[name] = self._answer_value(item, rtype, p)
             except _Skip:
                 continue
-        for _j, item, p in items:
+        out: list[Annotation] = []
+        for j, item, p in items:
             rtype, rid = item["type"], _rid(item)
-            self._rid_now = rid
+            self._at(j, rid)
             try:
                 if rtype in _SHAPES:
                     out.extend(self._shape(item, p, labels.get(rid or ""), attributes.get(rid or "")))
@@ -652,26 +697,22 @@ class _Results:
                     out.extend(self._relation(item, p))
                 elif rtype == "labels":
                     text = isinstance(item.get("value"), dict) and "start" in item["value"]
-                    self.f.report(
+                    self._report(
                         "unsupported_annotation",
                         "a text span (`labels` with start/end) cannot be imported into an image project"
                         if text
                         else "a `labels` result without a shape result of the same id",
                         p,
-                        value=rtype,
-                        annotation_id=rid,
-                        hint=None
-                        if text
-                        else "Give the region's shape result (Rectangle, Polygon, ...) too.",
+                        rtype,
+                        None if text else "Give the region's shape result (Rectangle, Polygon, ...) too.",
                     )
                 else:
-                    self.f.report(
+                    self._report(
                         "unsupported_annotation",
                         f"result type `{rtype}` is not supported for images",
                         f"{p}/type",
-                        value=rtype,
-                        annotation_id=rid,
-                        hint=f"Supported: {_SUPPORTED}.",
+                        rtype,
+                        f"Supported: {_SUPPORTED}.",
                     )
             except _Skip:
                 continue
@@ -682,7 +723,7 @@ class _Results:
     def _bad(
         self, code: str, message: str, pointer: str, value: Any = None, hint: str | None = None
     ) -> _Skip:
-        self.f.report(code, message, pointer, value=_shown(value), hint=hint, annotation_id=self._rid_now)
+        self._report(code, message, pointer, _shown(value), hint)
         return _Skip()
 
     def _value(self, item: dict[str, Any], p: str) -> dict[str, Any]:
@@ -790,6 +831,7 @@ class _Results:
                     units=units,
                     extra={"attributes": dict(attrs)} if attrs else None,
                     pointer=p,
+                    line=self._line_now,
                 )
             )
         return out
@@ -916,6 +958,7 @@ class _Results:
             name=name,
             answer=Answer(name=name, value=value, loose=True, pointer=p),
             pointer=p,
+            line=self._line_now,
         )
 
     def _relation(self, item: dict[str, Any], p: str) -> list[Annotation]:
@@ -941,6 +984,7 @@ class _Results:
                 name=name,
                 geometry={"source": source, "target": target, "type": rtype},
                 pointer=p,
+                line=self._line_now,
             )
             for name in (dict.fromkeys(names) or ["relation"])
         ]
