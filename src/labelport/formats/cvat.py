@@ -341,9 +341,10 @@ def _shape(
                 answer=Answer(value=label, loose=True, pointer=ptr),
                 extra=extra or None,
                 pointer=ptr,
+                line=_line(el),
             )
         ]
-    common: dict[str, Any] = {"name": label, "pointer": ptr}
+    common: dict[str, Any] = {"name": label, "pointer": ptr, "line": _line(el)}
     if tag == "box":
         xtl, ytl = _num(el, "xtl", ptr), _num(el, "ytl", ptr)
         xbr, ybr = _num(el, "xbr", ptr), _num(el, "ybr", ptr)

@@ -495,6 +495,7 @@ def _object(obj: ET.Element, pointer: str, f: _File, opts: _Options) -> Annotati
         geometry=box,
         extra={"attributes": attributes} if attributes else None,
         pointer=pointer,
+        line=f.lines.get(obj),
     )
 
 
