@@ -58,6 +58,7 @@ answers nested under an option, or format fields of other formats; each is repor
 
 Streaming: the file is decoded once into a list of ``msgspec.Raw`` slices that point into the
 one buffer; each task is then decoded on its own, so a bad task is reported and the rest go on.
+A slice's place in the buffer gives the task's line and each result's (``Annotation.line``).
 """
 
 from __future__ import annotations
@@ -1276,7 +1277,7 @@ def detect(payload: Path) -> Detection:
             return Detection(0.0, ["a folder without .json files at its top level"])
         results = [(p.name, _detect_file(p)) for p in files[:3]]
         if all(r.confidence >= 0.5 for _, r in results):
-            conf = min(r.confidence for _, r in results) - 0.05
+            conf = round(min(r.confidence for _, r in results) - 0.05, 2)
             return Detection(conf, [f"{n}: {'; '.join(r.reasons)}" for n, r in results])
         return Detection(0.0, [f"{n}: {'; '.join(r.reasons)}" for n, r in results if r.confidence < 0.5])
     return _detect_file(payload)
