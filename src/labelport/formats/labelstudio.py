@@ -1098,6 +1098,8 @@ def _result_out(
     if ann.kind == "relationship":
         g = ann.geometry
         both = g.get("type") == "bidirectional"
+        if flat_attributes(ann)[0]:
+            lost(f"the answers of the relationship `{ann.name}`")
         return [
             {
                 "type": "relation",
