@@ -283,6 +283,12 @@ CODES: dict[str, CodeInfo] = {
         "uuid `…0001` on lines 3 and 9",
         "Give each annotation its own id.",
     ),
+    "skeleton_mismatch": _c(
+        E,
+        "A keypoints annotation's points are not the points of the ontology's skeleton.",
+        "COCO category keypoints nose, eye where the skeleton `person` has nose, left_eye, right_eye",
+        "Give every point of the skeleton, named as in the ontology (the order may differ).",
+    ),
     "identical_annotations": _c(
         W,
         "A payload without annotation ids has the same shape of the same class twice on one row; both are imported.",

@@ -351,6 +351,8 @@ class Validator:
             scope = f"`{node.name}`"
             if ann.extra is not None and "attributes" in ann.extra:
                 self._attributes(ann, node, loc)
+            if ann.kind == "keypoints" and node.keypoints:
+                self._skeleton(ann, node, loc)
             nested = resolve_answers(ann.classifications, node.classifications, scope, self._reporter(loc))
             stored = [answer_to_json(a) for a in nested] if nested is not None else None
             if ann.kind == "relationship":
@@ -410,6 +412,38 @@ class Validator:
         if kept:
             extra["attributes"] = kept
         ann.extra = extra or None
+
+    def _skeleton(self, ann: Annotation, tool: Tool, loc: Location) -> None:
+        """Points in the skeleton's order. A format that names its points
+        (``extra["keypoint_names"]``: COCO categories, CVAT skeletons) has them put in the ontology's
+        order; a different set of names, or a different count, is refused rather than misassigned."""
+        g = ann.geometry
+        names = (ann.extra or {}).get("keypoint_names")
+        want = list(tool.keypoints)
+        if names is not None:
+            assert ann.extra is not None
+            ann.extra = {k: v for k, v in ann.extra.items() if k != "keypoint_names"} or None
+            if sorted(names) != sorted(want) or len(set(names)) != len(names):
+                self.report(
+                    "skeleton_mismatch",
+                    f"the payload's points {', '.join(names)} are not the points of `{tool.name}` "
+                    f"({', '.join(want)})",
+                    loc,
+                    names,
+                )
+                return
+            if names != want and isinstance(g, list) and len(g) == 3 * len(names):
+                at = {n: i for i, n in enumerate(names)}
+                ann.geometry = [v for n in want for v in g[3 * at[n] : 3 * at[n] + 3]]
+                return
+        if not isinstance(g, list) or len(g) != 3 * len(want):
+            self.report(
+                "skeleton_mismatch",
+                f"`{tool.name}` has {len(want)} points; the annotation gives "
+                f"{len(g) / 3 if isinstance(g, list) else 0:g}",
+                loc,
+                len(g) if isinstance(g, list) else None,
+            )
 
     def _reporter(self, loc: Location) -> Callable[[str, str, str, object, str | None], None]:
         def report(code: str, message: str, pointer: str, value: object, hint: str | None) -> None:
