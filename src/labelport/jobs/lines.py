@@ -12,6 +12,7 @@ from collections import defaultdict
 from typing import Any
 
 Key = tuple[str, int]
+_RANK = {"skipped": 0, "accepted": 1, "rejected": 2}
 
 
 class LineLog:
@@ -21,6 +22,11 @@ class LineLog:
 
     def add(self, file: str | None, line: int | None, outcome: str) -> None:
         last = self.runs[-1] if self.runs else None
+        if last and last[0] == file and line is None and last[1] is None:
+            # several records of one file without lines (COCO's images): one outcome for the file,
+            # the most telling of theirs; the report's issues say which parts
+            last[3] = max(last[3], outcome, key=_RANK.__getitem__)
+            return
         if last and last[0] == file and last[3] == outcome and line is not None and last[2] is not None:
             last[2] = line
         else:

@@ -54,7 +54,10 @@ class Snapshot:
         for r in self.rows:
             full = f"{r.parent_path.strip('/')}/{r.filename}".lstrip("/")
             rel[full] = r
+        exact = set(rel)
         for r in self.rows:
+            if r.filename in exact:
+                continue  # a top-level `a.png` is that row, even when `train/a.png` exists too
             rel[r.filename] = None if r.filename in rel and rel[r.filename] is not r else r
         self.by_relpath = rel
         self.tools = {t.name: t for t in self.ontology.tools}
