@@ -157,6 +157,7 @@ def test_every_shape(tmp_path: Path) -> None:
         "iscrowd": 0,
         "segmentation": [[5, 5, 55, 5, 55, 55]],
         "bbox": [5, 5, 50, 50],
+        "keypoint_names": ["nose", "eye"],
     }
     assert records[2].annotations == []  # labelled, no objects
 

@@ -407,3 +407,35 @@ def test_rows_by_relative_path_and_unique_basename(coco: Workspace, tmp_path: Pa
     labels = ok(coco, save(tmp_path / "in.json", doc))
     assert "/val/b.png" in labels and "/train/b.png" not in labels
     assert "/val/c.png" in labels  # `c.png` is a unique basename
+
+
+def test_keypoints_are_put_in_the_skeletons_order_by_name(ws: Workspace, tmp_path: Path) -> None:
+    """A COCO category that lists the skeleton's points in another order is read by name, not by
+    position; a category with other points is refused, never misassigned."""
+    make_images(tmp_path / "imgs", {"a.png": (100, 100)})
+    ws.create_dataset("kd")
+    ws.add_rows("kd", [tmp_path / "imgs"])
+    ontology = {
+        "tools": [{"name": "person", "tool": "skeleton", "keypoints": ["nose", "eye"], "edges": [[1, 2]]}]
+    }
+    ws.create_ontology("ko", ontology)
+    ws.create_project("kp", ontology="ko", media_type="image")
+    ws.create_batch("kp", "b", dataset="kd")
+
+    def coco(names: list[str]) -> Path:
+        doc = {
+            "images": [{"id": 1, "file_name": "a.png", "width": 100, "height": 100}],
+            "categories": [{"id": 1, "name": "person", "keypoints": names, "skeleton": [[1, 2]]}],
+            "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "keypoints": [1, 2, 2, 3, 4, 1]}],
+        }
+        path = tmp_path / f"{'-'.join(names)}.json"
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        return path
+
+    bad = ws.import_labels("kp", coco(["eye", "mouth"]), format="coco")
+    assert bad.state is JobState.FAILED
+    assert [i.code for i in ws.job_issues(bad.id) if i.severity.value == "error"] == ["skeleton_mismatch"]
+    job = ws.import_labels("kp", coco(["eye", "nose"]), format="coco")
+    assert job.state is JobState.SUCCEEDED, list(ws.job_issues(job.id))
+    (person,) = ws.labels("kp")["/a.png"]
+    assert person.geometry == [3, 4, 1, 1, 2, 2]  # nose first, as the ontology orders them

@@ -480,6 +480,8 @@ def _convert(ann: _Ann, p: str, cat: _Category) -> Annotation:
             f"{p}/keypoints",
             _keypoints(ann.keypoints, cat, f"{p}/keypoints"),
         )
+        if cat.keypoints:
+            extra["keypoint_names"] = list(cat.keypoints)  # validation orders them as the skeleton
         if isinstance(seg, _Rle):
             extra["segmentation"] = {"size": seg.size, "counts": seg.counts}
         elif seg:
