@@ -145,7 +145,11 @@ def test_every_shape_as_cvat_writes_it(tmp_path: Path) -> None:
         kind="keypoints",
         name="person",
         geometry=[9.0, 9.0, 1.0, 0.0, 0.0, 0.0, 5.0, 5.0, 0.0],
-        extra={"source": "manual", "element_attributes": {"head": {"looking": "left"}}},
+        extra={
+            "source": "manual",
+            "element_attributes": {"head": {"looking": "left"}},
+            "keypoint_names": ["head", "hand", "foot"],
+        },
         pointer=f"{img}/skeleton[1]",
     )
     assert a[10] == Annotation(

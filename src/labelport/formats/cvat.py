@@ -383,6 +383,8 @@ def _shape(
     g, element_attributes = _skeleton(el, label, ptr, f)
     if element_attributes:
         extra["element_attributes"] = element_attributes
+    if f.meta is not None:  # validation puts the points in the ontology's order by these names
+        extra["keypoint_names"] = list(f.meta.skeletons[label])
     return [Annotation(kind="keypoints", geometry=g, extra=extra or None, **common)]
 
 
@@ -584,6 +586,7 @@ _WRITTEN_EXTRA = {
     "source",
     "cvat_points",
     "element_attributes",
+    "keypoint_names",  # written as the skeleton's points (the ontology's order after validation)
     "tool",
 }
 
