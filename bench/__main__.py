@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import ingest
+from bench import imports, ingest
 
 
 def main() -> None:
@@ -12,9 +12,16 @@ def main() -> None:
     sub = parser.add_subparsers(dest="what", required=True)
     p = sub.add_parser("ingest", help="rows add of a folder of small images")
     p.add_argument("--files", type=int, default=10_000)
+    p = sub.add_parser("import", help="import a synthetic payload end to end, against the floor")
+    p.add_argument("--format", choices=["coco", "ndjson"], default="coco")
+    p.add_argument("--images", type=int, default=10_000, help="about 10 annotations each")
+    p.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
+    p.add_argument("--invalid", type=int, default=0, help="plant this many invalid annotations")
     args = parser.parse_args()
     if args.what == "ingest":
         ingest.run(args.files)
+    elif args.what == "import":
+        imports.run(args.format, args.images, args.engine, args.invalid)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,233 @@
+"""Import throughput: labelport end to end (parse, full validation, commit) against the floor.
+
+The floor is "read it, check it, store it" with nothing but the fastest parts, measured in the
+same run on the same file: msgspec typed decoding, the checks a bare importer makes (category
+known, image known, box finite and inside the image), and one bulk write of every annotation
+(SQLite ``executemany`` in 10k-row batches in one transaction, or PostgreSQL binary ``COPY``),
+with the garbage collector off as bulk loaders run. Each step runs in a fresh process, so peak RSS
+is its own; rows are created beforehand in a separate process and not timed.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import sqlite3
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import orjson
+
+from bench import payloads
+from bench.measure import in_subprocess
+
+PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+# --- the floor ------------------------------------------------------------------------------------
+
+
+class _Img(msgspec.Struct):
+    id: int
+    file_name: str
+    width: float
+    height: float
+
+
+class _Cat(msgspec.Struct):
+    id: int
+    name: str
+
+
+class _Ann(msgspec.Struct):
+    id: int
+    image_id: int
+    category_id: int
+    bbox: tuple[float, float, float, float]
+    segmentation: list[list[float]] = []
+
+
+class _Coco(msgspec.Struct):
+    images: list[_Img]
+    categories: list[_Cat]
+    annotations: list[_Ann]
+
+
+class _Box(msgspec.Struct):
+    left: float
+    top: float
+    width: float
+    height: float
+
+
+class _Point(msgspec.Struct):
+    x: float
+    y: float
+
+
+class _Row(msgspec.Struct):
+    globalKey: str
+
+
+class _Line(msgspec.Struct):
+    dataRow: _Row
+    name: str
+    uuid: str
+    bbox: _Box | None = None
+    polygon: list[_Point] | None = None
+
+
+def _rows_coco(payload: str) -> list[tuple[Any, ...]]:
+    doc = msgspec.json.decode(Path(payload).read_bytes(), type=_Coco)
+    images = {i.id: i for i in doc.images}
+    cats = {c.id: c.name for c in doc.categories}
+    out = []
+    for a in doc.annotations:
+        img = images.get(a.image_id)
+        if img is None or a.category_id not in cats:
+            continue
+        x, y, w, h = a.bbox
+        if not (math.isfinite(x + y + w + h) and w > 0 and h > 0 and x >= 0 and y >= 0):
+            continue
+        if x + w > img.width or y + h > img.height:
+            continue
+        seg = orjson.dumps(a.segmentation).decode() if a.segmentation else None
+        out.append((a.id, a.image_id, a.category_id, x, y, w, h, seg))
+    return out
+
+
+def _rows_ndjson(payload: str) -> list[tuple[Any, ...]]:
+    dec = msgspec.json.Decoder(_Line)
+    keys: dict[str, int] = {}
+    out = []
+    with open(payload, "rb") as fh:
+        for n, raw in enumerate(fh):
+            line = dec.decode(raw)
+            row = keys.setdefault(line.dataRow.globalKey, len(keys) + 1)
+            if line.bbox is not None:
+                b = line.bbox
+                x, y, w, h = b.left, b.top, b.width, b.height
+                if not (math.isfinite(x + y + w + h) and w > 0 and h > 0 and x >= 0 and y >= 0):
+                    continue
+                if x + w > payloads.W or y + h > payloads.H:
+                    continue
+                out.append((n, row, line.name, x, y, w, h, None))
+            elif line.polygon is not None:
+                ring = [v for p in line.polygon for v in (p.x, p.y)]
+                out.append((n, row, line.name, 0.0, 0.0, 0.0, 0.0, orjson.dumps([ring]).decode()))
+    return out
+
+
+def floor(fmt: str, payload: str, engine: str, target: str) -> int:
+    gc.disable()
+    rows = _rows_coco(payload) if fmt == "coco" else _rows_ndjson(payload)
+    if engine == "sqlite":
+        con = sqlite3.connect(target)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute(
+            "CREATE TABLE a (id INTEGER PRIMARY KEY, image INT, cat, "
+            "x REAL, y REAL, w REAL, h REAL, seg TEXT)"
+        )
+        with con:
+            for i in range(0, len(rows), 10_000):
+                con.executemany("INSERT INTO a VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows[i : i + 10_000])
+        con.close()
+    else:
+        import psycopg
+
+        with psycopg.connect(target) as conn, conn.cursor() as cur:
+            cur.execute(
+                "CREATE TABLE a (id bigint PRIMARY KEY, image bigint, cat text, x float8, y float8, "
+                "w float8, h float8, seg text)"
+            )
+            with cur.copy("COPY a FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(["int8", "int8", "text", "float8", "float8", "float8", "float8", "text"])
+                for r in rows:
+                    copy.write_row((r[0], r[1], str(r[2]), *r[3:]))
+    return len(rows)
+
+
+# --- labelport ------------------------------------------------------------------------------------
+
+
+def setup(db: str, manifest: str) -> int:
+    from labelport import Workspace
+
+    Workspace.init(db)
+    with Workspace(db) as ws:
+        ws.create_dataset("bench")
+        added = ws.add_manifest("bench", manifest).added
+        ws.create_ontology("bench", payloads.ontology())
+        ws.create_project("bench", ontology="bench", media_type="image")
+        ws.create_batch("bench", "all", dataset="bench")
+    return added
+
+
+def labelport(db: str, payload: str, fmt: str) -> dict[str, Any]:
+    from labelport import Workspace
+
+    with Workspace(db) as ws:
+        job = ws.import_labels("bench", payload, format=fmt)
+        codes: dict[str, int] = {}
+        for issue in ws.job_issues(job.id):
+            codes[issue.code] = codes.get(issue.code, 0) + 1
+        return {"state": job.state.value, "imported": job.counts["annotations_imported"], "codes": codes}
+
+
+def _pg_schema() -> tuple[str, str]:
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    return schema, f"{PG}?options=-csearch_path%3D{schema}"
+
+
+def _drop(schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def run(fmt: str, images: int, engine: str, invalid: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        t = Path(tmp)
+        payload = t / f"payload.{'json' if fmt == 'coco' else 'ndjson'}"
+        writer = payloads.write_coco if fmt == "coco" else payloads.write_ndjson
+        total = writer(payload, images, invalid=invalid)
+        manifest = payloads.write_manifest(t / "rows.json", images)
+        size = payload.stat().st_size / 1e6
+        schemas: list[str] = []
+        if engine == "sqlite":
+            db, floor_target = str(t / "lp.db"), str(t / "floor.db")
+        else:
+            s1, db = _pg_schema()
+            s2, floor_target = _pg_schema()
+            schemas = [s1, s2]
+        try:
+            prep = in_subprocess("bench.imports", "setup", db, str(manifest))
+            base = in_subprocess("bench.imports", "floor", fmt, str(payload), engine, floor_target)
+            ours = in_subprocess("bench.imports", "labelport", db, str(payload), fmt)
+        finally:
+            for s in schemas:
+                _drop(s)
+    res = ours["result"]
+    print(
+        f"{fmt} import, {images:,} images, {total:,} annotations ({size:.0f} MB), {engine}"
+        + (f", {invalid} invalid" if invalid else "")
+    )
+    print(f"  rows created beforehand in {prep['seconds']:.1f} s (not timed below)")
+    print(f"{'':<12}{'seconds':>10}{'ann/s':>12}{'peak RSS MB':>14}{'x floor':>10}")
+    for name, r in (("floor", base), ("labelport", ours)):
+        print(
+            f"{name:<12}{r['seconds']:>10.2f}{total / r['seconds']:>12,.0f}{r['peak_rss_mb']:>14.0f}"
+            f"{r['seconds'] / base['seconds']:>10.2f}"
+        )
+    print(f"  labelport job: {res['state']}, {res['imported']:,} imported; issues by code: {res['codes']}")
+    if invalid:
+        reported = sum(v for k, v in res["codes"].items() if k in payloads.BREAKAGES)
+        print(f"  invalid annotations planted: {invalid}, reported: {reported}")
