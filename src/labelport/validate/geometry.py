@@ -8,13 +8,17 @@ Bounds are inclusive: 0 <= x <= width and 0 <= y <= height, so a box may touch t
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from typing import Any
 
 Problem = tuple[str, str, Any]
 
 
-def _finite(values: Iterable[Any]) -> bool:
+def _finite(values: list[Any]) -> bool:
+    try:
+        if math.isfinite(math.fsum(values)):  # one C call for the usual case
+            return True
+    except (OverflowError, TypeError):
+        pass
     return all(isinstance(v, int) or math.isfinite(v) for v in values)
 
 
