@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from labelport.formats.base import ExportContext, ExportRow, issue
-from labelport.model.issues import Issue, Location
+from labelport.model.issues import Issue, Location, Severity
 from labelport.model.ontology import Tool, ToolKind
 from labelport.model.records import Annotation, answer_attribute
 
@@ -59,10 +59,25 @@ def flat_attributes(ann: Annotation) -> tuple[dict[str, Any], list[str]]:
     return attrs, lost
 
 
-def cannot_carry(fmt: str, what: str, row: ExportRow, ann: Annotation | None = None) -> Issue:
-    """The export summary's entry for something a format cannot express; never dropped unsaid."""
+def cannot_carry(
+    fmt: str,
+    what: str,
+    row: ExportRow | None,
+    ann: Annotation | None = None,
+    *,
+    severity: Severity | None = None,
+) -> Issue:
+    """The export summary's entry for something a format cannot express; never dropped unsaid.
+
+    ``severity=Severity.INFO`` is for a source file's bookkeeping that is not a label (its own ids,
+    ``source``, ``area``): reported, but an export losing only that still succeeds (exit 0).
+    """
     return issue(
         "unsupported_annotation",
         f"{fmt} cannot carry {what}",
-        Location(data_row=row.ref.global_key, annotation_id=ann.uid if ann is not None else None),
+        Location(
+            data_row=row.ref.global_key if row is not None else None,
+            annotation_id=ann.uid if ann is not None else None,
+        ),
+        severity=severity,
     )
