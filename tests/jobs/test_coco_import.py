@@ -439,3 +439,42 @@ def test_keypoints_are_put_in_the_skeletons_order_by_name(ws: Workspace, tmp_pat
     assert job.state is JobState.SUCCEEDED, list(ws.job_issues(job.id))
     (person,) = ws.labels("kp")["/a.png"]
     assert person.geometry == [3, 4, 1, 1, 2, 2]  # nose first, as the ontology orders them
+
+
+def test_a_rectangle_class_takes_the_box_and_keeps_the_segmentation(ws: Workspace, tmp_path: Path) -> None:
+    """COCO instances carry a box and a polygon (val2017, pycocotools, Datumaro all write both): a
+    class whose tool is a rectangle takes the box, keeps the polygon aside, and COCO gets it back."""
+    make_images(tmp_path / "imgs", {"a.png": (100, 100)})
+    ws.create_dataset("sd")
+    ws.add_rows("sd", [tmp_path / "imgs"])
+    ws.create_ontology("so", {"tools": [{"name": "car", "tool": "rectangle"}]})
+    ws.create_project("sp", ontology="so", media_type="image")
+    ws.create_batch("sp", "b", dataset="sd")
+    ring = [10.0, 10.0, 50.0, 12.0, 30.0, 40.0]
+    doc = {
+        "images": [{"id": 1, "file_name": "a.png", "width": 100, "height": 100}],
+        "categories": [{"id": 3, "name": "car", "supercategory": "vehicle"}],
+        "annotations": [
+            {
+                "id": 7,
+                "image_id": 1,
+                "category_id": 3,
+                "bbox": [10, 10, 40, 30],
+                "area": 640.0,
+                "iscrowd": 0,
+                "segmentation": [ring],
+            },
+        ],
+    }
+    payload = tmp_path / "val.json"
+    payload.write_text(json.dumps(doc), encoding="utf-8")
+    job = ws.import_labels("sp", payload, format="coco")
+    assert job.state is JobState.SUCCEEDED, list(ws.job_issues(job.id))
+    assert [i.code for i in ws.job_issues(job.id)] == ["segmentation_kept"]
+    (car,) = ws.labels("sp")["/a.png"]
+    assert car.kind == "bbox" and car.geometry == [10, 10, 40, 30]
+    assert (car.extra or {})["segmentation"] == [ring]
+    out = tmp_path / "out.json"
+    ws.export("sp", out, format="coco")
+    (back,) = json.loads(out.read_text(encoding="utf-8"))["annotations"]
+    assert back["bbox"] == [10, 10, 40, 30] and back["segmentation"] == [ring]

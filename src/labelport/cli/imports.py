@@ -17,7 +17,7 @@ from labelport.formats import detect as detect_format
 from labelport.formats import explain
 from labelport.formats import get as get_format
 from labelport.formats import names as format_names
-from labelport.model.issues import CODES, Issue
+from labelport.model.issues import CODES, Issue, Severity
 from labelport.model.jobs import ImportJob, JobState
 from labelport.workspace.imports import Progress as ProgressFn
 
@@ -308,8 +308,8 @@ def export(
             _issue_list(summary.not_expressible[:50])
 
     emit(data, render)
-    if summary.not_expressible:
-        raise SystemExit(EXIT_REFUSED)
+    if any(i.severity is not Severity.INFO for i in summary.not_expressible):
+        raise SystemExit(EXIT_REFUSED)  # labels were left behind; bookkeeping alone (INFO) is not that
 
 
 def detect(payload: Path) -> None:

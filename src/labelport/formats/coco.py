@@ -522,7 +522,14 @@ def _convert(ann: _Ann, p: str, cat: _Category) -> Annotation:
         extra["area"] = ann.area
     if attrs:
         extra["attributes"] = attrs
-    return Annotation(kind=kind, name=cat.name, geometry=geometry, extra=extra or None, pointer=pointer)
+    return Annotation(
+        kind=kind,
+        name=cat.name,
+        geometry=geometry,
+        extra=extra or None,
+        pointer=pointer,
+        box=list(ann.bbox) if kind in ("polygon", "mask") and ann.bbox is not None else None,
+    )
 
 
 def _keypoints(values: list[float], cat: _Category, pointer: str) -> list[float]:

@@ -289,6 +289,12 @@ CODES: dict[str, CodeInfo] = {
         "COCO category keypoints nose, eye where the skeleton `person` has nose, left_eye, right_eye",
         "Give every point of the skeleton, named as in the ontology (the order may differ).",
     ),
+    "segmentation_kept": _c(
+        W,
+        "A class drawn with a rectangle tool got objects with a box and a segmentation (COCO); the box is imported, the segmentation kept beside it and exported again.",
+        "COCO val2017 `car` objects with polygons, imported into a project whose `car` is a rectangle",
+        "Make the class a polygon tool to import the outlines as shapes; otherwise nothing to do.",
+    ),
     "identical_annotations": _c(
         W,
         "A payload without annotation ids has the same shape of the same class twice on one row; both are imported.",

@@ -97,6 +97,9 @@ class Annotation(msgspec.Struct, kw_only=True):
     units: str | None = None  # None: canonical; "fraction" (0..1) or "percent" (0..100) of the row's size
     pointer: str = ""  # JSON pointer of this annotation inside its record's source
     line: int | None = None  # its own line when the record spans several (an XML object's element)
+    # the file's own box of a polygon or mask (COCO writes both): what a class whose tool is a
+    # rectangle takes, the segmentation then kept in extra["segmentation"]
+    box: list[float] | None = None
 
 
 class RowRef(msgspec.Struct, kw_only=True, frozen=True):

@@ -125,6 +125,7 @@ class Validator:
         self._track_class: dict[tuple[int, str], str] = {}
         self._no_dims: set[int] = set()
         self._kept_attributes: set[tuple[str, str]] = set()  # (tool, attribute) warned about
+        self._boxed: set[str] = set()  # rectangle classes whose segmentations were kept aside
         self._top_names = [*self.snap.tools, *self.snap.classes]
         # near-miss candidates for unknown rows, taken once: difflib over every key per miss is too slow
         self._key_sample = list(itertools.islice(self.snap.by_key, 5000))
@@ -490,6 +491,13 @@ class Validator:
             )
             self.report("tool_type_mismatch", f"`{found.name}` is {what}; got a {ann.kind}", loc, ann.kind)
             return None
+        if (
+            isinstance(found, Tool)
+            and found.kind is ToolKind.RECTANGLE
+            and ann.kind in ("polygon", "mask")
+            and ann.box is not None
+        ):
+            self._box_of_segmentation(ann, found, loc)
         if isinstance(found, Tool) and found.kind not in TOOLS_FOR_KIND.get(ann.kind, set()):
             self.report(
                 "tool_type_mismatch",
@@ -499,6 +507,27 @@ class Validator:
             )
             return None
         return found
+
+    def _box_of_segmentation(self, ann: Annotation, tool: Tool, loc: Location) -> None:
+        """A COCO object carries a box and a segmentation; a class drawn with a rectangle takes the
+        box, and the segmentation is kept beside it (exported again), said once per class."""
+        assert ann.box is not None
+        seg = (
+            ann.geometry
+            if ann.kind == "polygon"
+            else {"size": ann.geometry["size"], "counts": ann.geometry["counts"]}
+        )
+        extra = {k: v for k, v in (ann.extra or {}).items() if k != "bbox"}
+        ann.kind, ann.geometry, ann.extra = "bbox", list(ann.box), {**extra, "segmentation": seg}
+        if tool.name not in self._boxed:
+            self._boxed.add(tool.name)
+            self.report(
+                "segmentation_kept",
+                f"`{tool.name}` is a rectangle tool: the file's boxes are imported and their "
+                "segmentations kept beside them",
+                loc,
+                tool.name,
+            )
 
     def _label_class(self, ann: Annotation, loc: Location) -> Classification | None:
         """An AIMMO file `label`: the one top-level radio classification with that option."""
