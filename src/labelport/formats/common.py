@@ -5,17 +5,21 @@ Readers name a row by the image path the file gives (``RowRef(filename=...)``: a
 the dataset root, or a basename that validation accepts only when it is unique), put a format's
 per-object attributes, typed as the file gave them, in ``Annotation.extra["attributes"]``, and
 state the image size the file claims in ``Record.image_size``. Writers use the helpers below to
-name rows, spell numbers and flatten answers back into attributes, and report through
-:func:`cannot_carry` whatever their format cannot express.
+name rows, spell numbers and flatten answers back into attributes, report through
+:func:`cannot_carry` whatever their format cannot express, and claim their output path with
+:func:`prepare_output` (one policy for every writer: new or empty, never overwritten).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from typing import Any
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, Literal
 
 from labelport.formats.base import ExportContext, ExportRow, issue
+from labelport.model.errors import InvalidInputError
 from labelport.model.issues import Issue, Location, Severity
 from labelport.model.ontology import Tool, ToolKind
 from labelport.model.records import Annotation, answer_attribute
@@ -26,6 +30,117 @@ def row_path(row: ExportRow) -> str:
     parent = (row.ref.parent_path or "").strip("/")
     name = row.ref.filename or (row.ref.global_key or "").rsplit("/", 1)[-1]
     return f"{parent}/{name}" if parent else name
+
+
+def safe_rel(row: ExportRow) -> str:
+    """:func:`row_path`, refusing anything that would climb out of the export folder (``..``,
+    ``.``, empty parts, an absolute path)."""
+    rel = row_path(row)
+    if any(p in ("", ".", "..") for p in rel.split("/")):
+        raise ValueError(f"row {row.ref}: its path {rel!r} does not make a safe relative path")
+    return rel
+
+
+def safe_parts(row: ExportRow) -> list[str]:
+    """:func:`safe_rel` split into its folder names and file name."""
+    return safe_rel(row).split("/")
+
+
+_HINT_OUTPUT = "choose a new path or empty it"
+
+
+def prepare_output(out: Path, *, kind: Literal["dir", "file"]) -> Path:
+    """Claim the export target ``out`` before anything is written; returns ``out``.
+
+    ``kind="dir"``: a missing folder is created (with its parents), an existing empty folder is
+    used. ``kind="file"``: the file's folder is created. Anything already there (a non-empty
+    folder, a file, or a folder where a file goes) is refused with ``InvalidInputError``
+    (``output_exists``): an export never overwrites and never mixes with older files.
+    """
+    if out.is_dir() and kind == "dir":
+        try:
+            with os.scandir(out) as it:
+                empty = next(it, None) is None
+        except OSError as exc:
+            raise InvalidInputError(
+                f"cannot list the output folder {out}: {exc.strerror or exc}", code="output_unwritable"
+            ) from exc
+        if not empty:
+            raise InvalidInputError(
+                f"the output folder {out} is not empty", code="output_exists", hint=_HINT_OUTPUT
+            )
+        return out
+    if out.exists() or out.is_symlink():
+        what = "a folder" if out.is_dir() else "a file"
+        raise InvalidInputError(
+            f"{out} already exists and is {what}", code="output_exists", hint=_HINT_OUTPUT
+        )
+    folder = out if kind == "dir" else out.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise InvalidInputError(
+            f"cannot create {folder}: a file is in the way", code="output_exists", hint=_HINT_OUTPUT
+        ) from exc
+    except OSError as exc:
+        raise InvalidInputError(
+            f"cannot create {folder}: {exc.strerror or exc}", code="output_unwritable"
+        ) from exc
+    return out
+
+
+def walk(root: Path, suffix: str, *, ignore_case: bool = True) -> Iterator[Path]:
+    """Non-hidden files named ``*<suffix>`` under ``root``, in path order, listed lazily.
+
+    Sorting each directory's entries by name gives the same order as sorting the relative paths
+    component by component, without holding the whole tree. Symlinked directories are not
+    followed (a link cycle would never end). A folder that cannot be listed yields nothing.
+    """
+    try:
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            yield from walk(Path(entry.path), suffix, ignore_case=ignore_case)
+        elif (entry.name.lower() if ignore_case else entry.name).endswith(suffix) and entry.is_file():
+            yield Path(entry.path)
+
+
+def esc(token: str) -> str:
+    """One RFC 6901 reference token: names may hold ``/`` or ``~``."""
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def jtype(value: Any) -> str:
+    """The JSON name of a value's type, for messages a person reads next to their file."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def shown(value: Any) -> Any:
+    """What an issue carries as ``value``: scalars as given, never a whole (possibly huge) tree."""
+    if isinstance(value, str):
+        return value if len(value) <= 200 else value[:200] + "…"
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return jtype(value)
+
+
+def is_num(value: Any) -> bool:
+    """A JSON number (``True``/``False`` are not)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def number(v: float) -> str:
