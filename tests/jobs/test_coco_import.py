@@ -478,3 +478,40 @@ def test_a_rectangle_class_takes_the_box_and_keeps_the_segmentation(ws: Workspac
     ws.export("sp", out, format="coco")
     (back,) = json.loads(out.read_text(encoding="utf-8"))["annotations"]
     assert back["bbox"] == [10, 10, 40, 30] and back["segmentation"] == [ring]
+
+
+@pytest.mark.parametrize(
+    ("file_name", "matched"),
+    [
+        ("train/a.png", True),
+        ("./train/a.png", True),
+        ("train\\a.png", True),  # written on Windows
+        ("images/train/a.png", True),  # named from a higher folder
+        ("val/a.png", False),  # another folder: never the row at train/a.png
+    ],
+)
+def test_file_names_are_paths_whatever_their_spelling(
+    ws: Workspace, tmp_path: Path, file_name: str, matched: bool
+) -> None:
+    make_images(tmp_path / "imgs", {"train/a.png": (100, 100), "train/b.png": (100, 100)})
+    ws.create_dataset("fd")
+    ws.add_rows("fd", [tmp_path / "imgs"])
+    ws.create_ontology("fo", {"tools": [{"name": "car", "tool": "rectangle"}]})
+    ws.create_project("fp", ontology="fo", media_type="image")
+    ws.create_batch("fp", "b", dataset="fd")
+    doc = {
+        "images": [{"id": 1, "file_name": file_name, "width": 100, "height": 100}],
+        "categories": [{"id": 1, "name": "car"}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 5, 5]}],
+    }
+    payload = tmp_path / "c.json"
+    payload.write_text(json.dumps(doc), encoding="utf-8")
+    job = ws.import_labels("fp", payload, format="coco")
+    if matched:
+        assert job.state is JobState.SUCCEEDED, list(ws.job_issues(job.id))
+        assert list(ws.labels("fp")) == ["/train/a.png"]
+    else:
+        assert job.state is JobState.FAILED
+        assert [i.code for i in ws.job_issues(job.id) if i.severity.value == "error"] == [
+            "data_row_not_found"
+        ]

@@ -349,7 +349,14 @@ def row_exists(conn: sa.Connection, ref: RowRef) -> bool:
         parent = "/" + ref.parent_path.strip("/") if ref.parent_path.strip("/") else "/"
         cond = sa.and_(c.parent_path == parent, c.filename == ref.filename)
     elif ref.filename is not None:
-        cond = c.filename == ref.filename.rsplit("/", 1)[-1]
+        rel = ref.filename.strip("/")
+        if "/" in rel:  # a path: the row at that path, not any row of that basename
+            parent, name = rel.rsplit("/", 1)
+            cond = sa.and_(c.filename == name, c.parent_path.like(f"%/{parent}"))
+            if ref.stem:
+                cond = sa.and_(c.filename.like(f"{name}.%"), c.parent_path.like(f"%/{parent}"))
+        else:
+            cond = c.filename.like(f"{rel}.%") if ref.stem else c.filename == rel
     else:
         return False
     return conn.execute(sa.select(c.id).where(cond).limit(1)).first() is not None

@@ -163,7 +163,7 @@ class Validator:
             parent = "/" + ref.parent_path.strip("/") if ref.parent_path.strip("/") else "/"
             row = s.by_path.get((parent, ref.filename))
         elif ref.filename is not None:
-            rel = ref.filename.lstrip("/")
+            rel = _relative(ref.filename)
             index = s.by_relstem if ref.stem else s.by_relpath
             if rel in index and index[rel] is None:
                 self.report(
@@ -175,6 +175,8 @@ class Validator:
                 )
                 return None
             row = index.get(rel)
+            if row is None and rel not in index and "/" in rel and not ref.stem:
+                row = self._under_longer_root(rel)
         if row is None:
             if s.exists_elsewhere(ref):
                 self.report(
@@ -202,6 +204,19 @@ class Validator:
             )
             return None
         return row
+
+    def _under_longer_root(self, rel: str) -> RowInfo | None:
+        """A file that names its image from a higher folder (``images/train/a.png`` for the row
+        ``train/a.png``): the row whose whole relative path ends the given one, if exactly one does."""
+        parts = rel.split("/")
+        for i in range(1, len(parts)):
+            tail = "/".join(parts[i:])
+            row = self.snap.by_relpath.get(tail)
+            if row is not None and f"/{rel}".endswith(
+                f"/{row.parent_path.strip('/')}/{row.filename}".replace("//", "/")
+            ):
+                return row
+        return None
 
     def _plan(self, row: RowInfo, record: Record) -> RowPlan:
         plan = self.plans.get(row.pk)
@@ -656,6 +671,13 @@ class Validator:
                         Location(data_row=plan.row.global_key),
                         cls.name,
                     )
+
+
+def _relative(path: str) -> str:
+    """A file name as formats write it, as a path relative to the dataset root: Windows
+    separators and ``./`` segments are spelling, not meaning (``.\\train\\a.png`` is ``train/a.png``)."""
+    parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
+    return "/".join(parts)
 
 
 def _empty_rle(counts: str, n: int) -> bool:
