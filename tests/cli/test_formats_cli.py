@@ -79,3 +79,19 @@ def test_suggest_class_map_proposes_only_near_misses_and_imports_nothing(run: Ru
     (tmp_path / "map.json").write_text(json.dumps(doc["class_map"]), encoding="utf-8")
     code, job, _ = run("import", "p", str(payload), "--class-map", str(tmp_path / "map.json"), "--dry-run")
     assert [i["code"] for i in job["issues"] if i["severity"] == "error"] == ["unknown_class"]  # truck only
+
+
+def test_a_folder_holding_two_formats_is_not_guessed(run: Run, tmp_path: Path) -> None:
+    run("init")
+    both = tmp_path / "both"
+    both.mkdir()
+    coco = {"images": [], "annotations": [], "categories": []}
+    (both / "instances.json").write_text(json.dumps(coco), encoding="utf-8")
+    (both / "a.xml").write_text(
+        "<annotation><filename>a.png</filename><size><width>5</width><height>5</height></size>"
+        "<object><name>car</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>3</xmax><ymax>3</ymax>"
+        "</bndbox></object></annotation>",
+        encoding="utf-8",
+    )
+    code, doc, _ = run("detect", str(both))
+    assert code == 1 and doc["format"] is None, doc

@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 from labelport import Workspace
-from labelport.formats import get, names
+from labelport.formats import detect, get, names
 from labelport.model.jobs import JobState
 from labelport.model.records import Annotation, Choice
 from tests.helpers import make_images
@@ -142,8 +142,9 @@ def test_every_format_agrees(source: Workspace, tmp_path: Path, fmt: str) -> Non
         pytest.fail(f"{fmt} has no reader or writer")
     ws = source
     original = ws.labels("src")
-    out = tmp_path / f"out-{fmt}"
+    out = tmp_path / (f"out-{fmt}.json" if fmt == "coco" else f"out-{fmt}")  # COCO is one file
     summary = ws.export("src", out, format=fmt)
+    assert detect(out)[0] == fmt, detect(out)[1]  # what we write, `--format auto` recognises
     lost = {i.location.annotation_id for i in summary.not_expressible}
     assert None not in lost, summary.not_expressible  # every loss names its annotation
     ws.create_project(f"p-{fmt}", ontology="o", media_type="image")

@@ -43,16 +43,28 @@ def get(name: str) -> FormatSpec:
 def detect(payload: Path) -> tuple[str | None, dict[str, Detection]]:
     """Which format a payload is, with every format's reasons; None when none or several match."""
     results = {name: get(name).detect(payload) for name in _MODULES}
+    return (_winner(results)), results
+
+
+_MARGIN = 0.2  # a runner-up this close to the best is a real contender: say so, never pick
+
+
+def _contenders(results: dict[str, Detection]) -> list[str]:
     best = max(r.confidence for r in results.values())
-    winners = [n for n, r in results.items() if r.confidence == best and best >= 0.5]
-    return (winners[0] if len(winners) == 1 else None), results
+    if best < 0.5:
+        return []
+    return [n for n, r in results.items() if r.confidence >= 0.5 and best - r.confidence < _MARGIN]
+
+
+def _winner(results: dict[str, Detection]) -> str | None:
+    found = _contenders(results)
+    return found[0] if len(found) == 1 else None
 
 
 def explain(results: dict[str, Detection]) -> str:
     """Why detection chose nothing: several formats tied, or none looked likely; each one's reasons."""
-    best = max(r.confidence for r in results.values())
-    tied = [n for n, r in results.items() if r.confidence == best and best >= 0.5]
-    head = f"several formats match equally ({', '.join(tied)})" if len(tied) > 1 else "no format matches"
+    tied = _contenders(results)
+    head = f"several formats match ({', '.join(tied)})" if len(tied) > 1 else "no format matches"
     why = "; ".join(f"{n}: {', '.join(d.reasons)}" for n, d in results.items())
     return f"{head} ({why})"
 
