@@ -353,22 +353,14 @@ def formats_() -> None:
         }
         for s in specs
     ]
-    emit(
-        data,
-        lambda: table(
-            None,
-            ["name", "title", "import", "export", "media types", "carries", "options"],
-            [
-                [
-                    d["name"],
-                    d["title"],
-                    "yes" if d["import"] else "no",
-                    "yes" if d["export"] else "no",
-                    ", ".join(d["media_types"]),
-                    d["carries"],
-                    "\n".join(f"{k}: {v}" for k, v in d["options"].items()),
-                ]
-                for d in data
-            ],
-        ),
-    )
+    def render() -> None:
+        # one block a format: the descriptions are sentences, which a table column would cut
+        for d in data:
+            ways = "/".join(w for w in ("import", "export") if d[w]) or "neither"
+            out.print(f"[bold]{d['name']}[/bold] — {d['title']} ({ways}; {', '.join(d['media_types'])})")
+            out.print(f"  carries: {d['carries']}", highlight=False)
+            for k, v in d["options"].items():
+                out.print(f"  --option {k}=…  {v}", highlight=False)
+            out.print()
+
+    emit(data, render)
