@@ -413,6 +413,17 @@ def test_missing_payload() -> None:
     assert records == [] and codes(issues) == ["unreadable_payload"]
 
 
+def test_folder_without_json_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "lm" / "sub").mkdir(parents=True)
+    (tmp_path / "lm" / "a.xml").write_text("<annotation/>")
+    (tmp_path / "lm" / ".hidden.json").write_text("{}")
+    records, issues = run(tmp_path / "lm")
+    assert records == []
+    assert [(i.code, i.message, i.location.file) for i in issues] == [
+        ("unreadable_payload", "no LabelMe JSON files under lm", ".")
+    ]
+
+
 def test_every_code_is_catalogued() -> None:
     used = {
         "invalid_json",
@@ -648,8 +659,15 @@ def test_write_names_and_image_paths(tmp_path: Path) -> None:
 def test_write_refuses_a_used_folder_and_unsafe_paths(tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "x").write_text("")
-    with pytest.raises(FileExistsError):
+    with pytest.raises(InvalidInputError) as exc:
         labelme.write([], tmp_path / "out", CTX)
+    assert (exc.value.code, exc.value.hint) == ("output_exists", "choose a new path or empty it")
+    assert (tmp_path / "out" / "x").read_text() == ""
+    with pytest.raises(InvalidInputError) as exc:
+        labelme.write([], tmp_path / "out" / "x", CTX)  # a file where the folder goes
+    assert exc.value.code == "output_exists"
+    labelme.write([], tmp_path / "empty", CTX)
+    labelme.write([], tmp_path / "empty", CTX)  # an empty folder is fine
     with pytest.raises(ValueError):
         labelme.write([row("../a.jpg", [])], tmp_path / "out2", CTX)
 

@@ -252,6 +252,23 @@ def test_missing_payload(tmp_path: Path) -> None:
     assert records == [] and codes(issues) == ["unreadable_payload"]
 
 
+def test_folder_without_xml_is_reported(tmp_path: Path) -> None:
+    empty = tmp_path / "labels"
+    put(empty, "a.json", "{}")
+    put(empty, ".hidden.xml", doc())
+    records, issues = run(empty)
+    assert records == []
+    assert [(i.code, i.message, i.location.file) for i in issues] == [
+        ("unreadable_payload", "no VOC XML files under labels", ".")
+    ]
+    (tmp_path / "voc" / "Annotations").mkdir(parents=True)
+    records, issues = run(tmp_path / "voc")
+    assert records == []
+    assert [(i.code, i.message) for i in issues] == [
+        ("unreadable_payload", "no VOC XML files under voc/Annotations")
+    ]
+
+
 # --- structural errors: code and location, and the rest goes on ----------------------------------------
 
 
@@ -613,8 +630,14 @@ def test_write_options_and_refusals(tmp_path: Path) -> None:
     voc.write([row("a.jpg", [])], out, ctx)
     assert (out / "ImageSets/Main/trainval.txt").read_text() == "a\n"
     assert xml_of(out / "Annotations/a.xml").find("object") is None
-    with pytest.raises(FileExistsError):
-        voc.write([], out, CTX)
+    with pytest.raises(InvalidInputError) as exc:
+        voc.write([], out, CTX)  # a used folder: refused, nothing overwritten
+    assert (exc.value.code, exc.value.hint) == ("output_exists", "choose a new path or empty it")
+    (tmp_path / "file.xml").write_text("old")
+    with pytest.raises(InvalidInputError) as exc:
+        voc.write([], tmp_path / "file.xml", CTX)  # a file where the folder goes
+    assert exc.value.code == "output_exists"
+    assert (tmp_path / "file.xml").read_text() == "old"
     with pytest.raises(ValueError, match="safe relative path"):
         voc.write([row("a.jpg", [], parent="/../up")], tmp_path / "o2", CTX)
     with pytest.raises(InvalidInputError):
@@ -658,6 +681,36 @@ def test_detect_plain_folder_and_file_with_origin_evidence(tmp_path: Path) -> No
     assert d.reasons[2].startswith("b.xml has fractional coordinates")
     f = voc.detect(tmp_path / "a.xml")
     assert f.confidence == 0.9 and f.reasons[0] == "a.xml is a Pascal VOC <annotation>"
+
+
+def test_detect_signs_of_a_zero_based_writer(tmp_path: Path) -> None:
+    datumaro = "<source><database>Unknown</database><annotation>Unknown</annotation></source>"
+    attrs = "<attributes><attribute><name>c</name><value>red</value></attribute></attributes>"
+    put(tmp_path, "d/a.xml", doc(obj(more=attrs)).replace("<folder>", datumaro + "<folder>"))
+    put(tmp_path, "d/labelmap.txt", "# label:color_rgb:parts:actions\ndog:0,0,0::\n")
+    assert voc.detect(tmp_path / "d").reasons[1:] == [
+        "a.xml: <source> as Datumaro/CVAT write it (their default is 0-based: --option origin=0; keep "
+        "the default for coordinate_mode=voc-one-based)"
+    ]  # <attributes> and labelmap.txt say the same, more weakly: not repeated
+    put(tmp_path, "e/a.xml", doc(obj(more=attrs)))
+    put(tmp_path, "e/labelmap.txt", "")
+    assert voc.detect(tmp_path / "e").reasons[1:] == [
+        "a.xml: <attributes> in objects, as Datumaro/CVAT write (their default is 0-based: --option "
+        "origin=0)",
+        "a labelmap.txt, as Datumaro/CVAT write (their default is 0-based: --option origin=0; "
+        "labelport's export writes one too, under the origin it was given)",
+    ]
+    globox = "<annotation><filename>a.jpg</filename><size><width>9</width><height>9</height></size>"
+    globox += "<object><name>dog</name><bndbox><xmin>2.0</xmin><ymin>1.0</ymin><xmax>3.0</xmax>"
+    put(tmp_path, "g/a.xml", globox + "<ymax>4.0</ymax></bndbox></object></annotation>")
+    assert voc.detect(tmp_path / "g").reasons[1:] == [
+        "a.xml: whole corners written as floats (2.0), as globox does (0-based: --option origin=0)",
+        "a.xml: globox's layout (no <folder>, <segmented>, <depth>), 0-based: --option origin=0",
+    ]
+    # the devkit's and LabelImg's files say nothing of the kind
+    labelimg = "<source><database>Unknown</database></source>"
+    put(tmp_path, "v/a.xml", doc(obj()).replace("<folder>", labelimg + "<folder>"))
+    assert voc.detect(tmp_path / "v").reasons == ["a folder of Pascal VOC <annotation> files (1 checked)"]
 
 
 @pytest.mark.parametrize(

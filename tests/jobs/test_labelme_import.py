@@ -326,3 +326,24 @@ def test_export_reports_what_it_cannot_carry(lm: Workspace, tmp_path: Path) -> N
     doc = json.loads((tmp_path / "out" / "images" / "b.json").read_text(encoding="utf-8"))
     assert doc["flags"] == {"indoor": False, "outdoor": False, "blurry": False, "sharp": True}
     assert doc["shapes"][0]["label"] == "car" and doc["shapes"][0]["flags"] == {}
+
+
+def test_empty_folder_fails_and_a_used_output_is_refused(lm: Workspace, tmp_path: Path) -> None:
+    from labelport.model.errors import InvalidInputError
+
+    empty = tmp_path / "empty"
+    (empty / "sub").mkdir(parents=True)
+    job = lm.import_labels("p", empty, format="labelme")
+    assert job.state is JobState.FAILED and lm.labels("p") == {}
+    assert [(i.code, i.message) for i in lm.job_issues(job.id)] == [
+        ("unreadable_payload", "no LabelMe JSON files under empty")
+    ]
+    assert lm.import_labels("p", payload(tmp_path), format="labelme").state is JobState.SUCCEEDED
+    out = tmp_path / "out"
+    lm.export("p", out, format="labelme")
+    before = (out / "images" / "a.json").read_bytes()
+    for target in (out, out / "images" / "a.json"):
+        with pytest.raises(InvalidInputError) as exc:
+            lm.export("p", target, format="labelme")
+        assert (exc.value.code, exc.value.hint) == ("output_exists", "choose a new path or empty it")
+    assert (out / "images" / "a.json").read_bytes() == before

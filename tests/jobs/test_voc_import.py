@@ -26,6 +26,7 @@ import msgspec
 import pytest
 
 from labelport import Workspace
+from labelport.formats import voc
 from labelport.model.jobs import JobState
 from labelport.model.records import Annotation, Choice
 from tests.helpers import make_images
@@ -152,6 +153,8 @@ def test_datumaro_one_based(ws: Workspace, tmp_path: Path) -> None:
     out = datumaro_export(tmp_path, "voc_detection", "voc-one-based")
     b = (out / "Annotations/sub/b.xml").read_text()
     assert "<xmin>101</xmin>" in b and "<xmax>400</xmax>" in b  # 1-based: the box's first pixel is 101
+    # integers only, yet detection names the writer and its two conventions
+    assert voc.detect(out).reasons[-1].startswith("Annotations/a.xml: <source> as Datumaro/CVAT write it")
     setup(ws, make_images(tmp_path / "rows", IMAGES), "p")
     labels = ok(ws, "p", out)  # the default origin 1
     assert boxes_of(labels) == {k: sorted((c, snapped(g)) for c, g, _ in v) for k, v in BOXES.items() if v}
@@ -181,6 +184,7 @@ def test_globox(ws: Workspace, tmp_path: Path) -> None:
     out = tmp_path / "globox"
     (out / "sub").mkdir(parents=True)  # globox writes <image_id>.xml but makes no folders
     globox.AnnotationSet(annotations).save_pascal_voc(out)
+    assert "globox's layout" in voc.detect(out).reasons[-1]
     setup(ws, make_images(tmp_path / "rows", IMAGES), "p")
     labels = ok(ws, "p", out, origin="0")
     assert boxes_of(labels) == {k: sorted((c, g) for c, g, _ in v) for k, v in BOXES.items()}
@@ -291,3 +295,23 @@ def test_export_lists_what_voc_cannot_carry(ws: Workspace, tmp_path: Path) -> No
     ]
     assert {i.location.data_row for i in summary.not_expressible} == {"/a.jpg"}
     assert "<xmin>3</xmin>" in (out / "Annotations/a.xml").read_text()  # left 2, 1-based
+
+
+def test_empty_folder_fails_and_a_used_output_is_refused(ws: Workspace, tmp_path: Path) -> None:
+    from labelport.model.errors import InvalidInputError
+
+    setup(ws, make_images(tmp_path / "rows", IMAGES), "p")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    job = ws.import_labels("p", empty, format="voc")
+    assert job.state is JobState.FAILED and ws.labels("p") == {}
+    assert [(i.code, i.message) for i in ws.job_issues(job.id)] == [
+        ("unreadable_payload", "no VOC XML files under empty")
+    ]
+    out = tmp_path / "out"
+    ws.export("p", out, format="voc")
+    before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    with pytest.raises(InvalidInputError) as exc:
+        ws.export("p", out, format="voc")
+    assert exc.value.code == "output_exists"
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before

@@ -54,7 +54,6 @@ option with attributes of its own). The writer reports each of these in
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
@@ -71,6 +70,7 @@ from labelport.formats.base import (
     IssueSink,
     issue,
 )
+from labelport.formats.common import esc, is_num, jtype, shown, walk
 from labelport.model.issues import Location
 from labelport.model.records import Annotation, Answer, Choice, LabelFields, Record, RowRef
 
@@ -132,61 +132,8 @@ _DETECT_FILES = 5
 _DETECT_BYTES = 1 << 20
 
 
-def _esc(token: str) -> str:
-    """One RFC 6901 reference token: attribute names may hold ``/`` or ``~``."""
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def _jtype(value: Any) -> str:
-    """The JSON name of a value's type, for messages a person reads next to their file."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
-def _shown(value: Any) -> Any:
-    """What an issue carries as ``value``: scalars as given, never a whole (possibly huge) tree."""
-    if isinstance(value, str):
-        return value if len(value) <= 200 else value[:200] + "…"
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    return _jtype(value)
-
-
-def _is_num(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _walk(root: Path) -> Iterator[Path]:
-    """Non-hidden ``*.json`` files under ``root``, sorted by relative path, listed lazily.
-
-    Sorting each directory's entries by name gives the same order as sorting the relative paths
-    component by component, without holding the whole tree. Symlinked directories are not
-    followed (a link cycle would never end).
-    """
-    try:
-        entries = sorted(os.scandir(root), key=lambda e: e.name)
-    except OSError:
-        return
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            yield from _walk(Path(entry.path))
-        elif entry.name.endswith(".json") and entry.is_file():
-            yield Path(entry.path)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -222,7 +169,7 @@ class _File:
 def read(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = None) -> Iterator[Record]:
     """Stream one Record per GT file of a folder (recursively) or of a single ``.json`` file."""
     if payload.is_dir():
-        for path in _walk(payload):
+        for path in walk(payload, ".json", ignore_case=False):
             rel = path.relative_to(payload).as_posix()
             record = _read_file(path, _File(sink, rel), mirror=rel)
             if record is not None:
@@ -272,9 +219,7 @@ def _read_file(path: Path, f: _File, mirror: str | None) -> Record | None:
         return None
     del data
     if not isinstance(doc, dict):
-        f.report(
-            "wrong_type", f"the file must hold one JSON object, not {_jtype(doc)}", "", value=_shown(doc)
-        )
+        f.report("wrong_type", f"the file must hold one JSON object, not {jtype(doc)}", "", value=shown(doc))
         return None
     return _record(doc, f, mirror)
 
@@ -291,9 +236,7 @@ def _required_str(doc: dict[str, Any], key: str, f: _File) -> str | None:
         return None
     value = doc[key]
     if not isinstance(value, str):
-        f.report(
-            "wrong_type", f"`{key}` must be a string, not {_jtype(value)}", f"/{key}", value=_shown(value)
-        )
+        f.report("wrong_type", f"`{key}` must be a string, not {jtype(value)}", f"/{key}", value=shown(value))
         f.fatal = True
         return None
     return value
@@ -305,7 +248,7 @@ def _optional(doc: dict[str, Any], key: str, f: _File, kind: type, what: str) ->
     if value is None:
         return None
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        f.report("wrong_type", f"`{key}` must be {what}, not {_jtype(value)}", f"/{key}", value=_shown(value))
+        f.report("wrong_type", f"`{key}` must be {what}, not {jtype(value)}", f"/{key}", value=shown(value))
         return None
     return value
 
@@ -316,9 +259,9 @@ def _str_list(value: Any, pointer: str, key: str, f: _File) -> list[str] | None:
     if not isinstance(value, list):
         f.report(
             "wrong_type",
-            f"`{key}` must be an array of strings, not {_jtype(value)}",
+            f"`{key}` must be an array of strings, not {jtype(value)}",
             pointer,
-            value=_shown(value),
+            value=shown(value),
         )
         return None
     out: list[str] = []
@@ -328,9 +271,9 @@ def _str_list(value: Any, pointer: str, key: str, f: _File) -> list[str] | None:
         else:
             f.report(
                 "wrong_type",
-                f"`{key}` items must be strings, not {_jtype(item)}",
+                f"`{key}` items must be strings, not {jtype(item)}",
                 f"{pointer}/{j}",
-                value=_shown(item),
+                value=shown(item),
             )
     return out
 
@@ -354,15 +297,15 @@ def _record(doc: dict[str, Any], f: _File, mirror: str | None) -> Record | None:
     elif not isinstance(annotations_raw, list):
         f.report(
             "wrong_type",
-            f"`annotations` must be an array, not {_jtype(annotations_raw)}",
+            f"`annotations` must be an array, not {jtype(annotations_raw)}",
             "/annotations",
-            value=_shown(annotations_raw),
+            value=shown(annotations_raw),
         )
         f.fatal = True
 
     for key in doc:
         if key not in _TOP_KEYS:
-            f.report("unknown_field", f"unknown field `{key}` is ignored", f"/{_esc(key)}")
+            f.report("unknown_field", f"unknown field `{key}` is ignored", f"/{esc(key)}")
 
     file_id = _optional(doc, "file_id", f, str, "a string")
     scene_id = _optional(doc, "scene_id", f, str, "a string")
@@ -384,7 +327,7 @@ def _record(doc: dict[str, Any], f: _File, mirror: str | None) -> Record | None:
     attributes = _optional(doc, "attributes", f, dict, "an object")
     if attributes:
         for name, value in attributes.items():
-            pointer = f"/attributes/{_esc(name)}"
+            pointer = f"/attributes/{esc(name)}"
             answer = _answer(name, value, pointer, f, None)
             if answer is not None:
                 annotations.append(
@@ -440,14 +383,14 @@ def _last_workers(value: Any, f: _File) -> dict[str, str | None] | None:
     if not isinstance(value, dict):
         f.report(
             "wrong_type",
-            f"`last_workers` must be an object, not {_jtype(value)}",
+            f"`last_workers` must be an object, not {jtype(value)}",
             "/last_workers",
-            value=_shown(value),
+            value=shown(value),
         )
         return None
     out: dict[str, str | None] = {}
     for stage, worker in value.items():
-        pointer = f"/last_workers/{_esc(stage)}"
+        pointer = f"/last_workers/{esc(stage)}"
         if stage not in _STAGES:
             f.report(
                 "unknown_field",
@@ -460,9 +403,9 @@ def _last_workers(value: Any, f: _File) -> dict[str, str | None] | None:
         else:
             f.report(
                 "wrong_type",
-                f"the worker of `{stage}` must be a string or null, not {_jtype(worker)}",
+                f"the worker of `{stage}` must be a string or null, not {jtype(worker)}",
                 pointer,
-                value=_shown(worker),
+                value=shown(worker),
             )
     return out
 
@@ -499,19 +442,19 @@ def _answer(name: str, value: Any, pointer: str, f: _File, annotation_id: str | 
             else:
                 f.report(
                     "wrong_type",
-                    f"values of attribute `{name}` must be strings, not {_jtype(item)}",
+                    f"values of attribute `{name}` must be strings, not {jtype(item)}",
                     f"{pointer}/{j}",
                     annotation_id=annotation_id,
-                    value=_shown(item),
+                    value=shown(item),
                 )
                 ok = False
         return Answer(name=name, value=choices, loose=True, pointer=pointer) if ok else None
     f.report(
         "wrong_type",
-        f"attribute `{name}` must be a string or an array of strings, not {_jtype(value)}",
+        f"attribute `{name}` must be a string or an array of strings, not {jtype(value)}",
         pointer,
         annotation_id=annotation_id,
-        value=_shown(value),
+        value=shown(value),
     )
     return None
 
@@ -522,15 +465,15 @@ def _answers(raw: Any, pointer: str, f: _File, annotation_id: str | None) -> lis
     if not isinstance(raw, dict):
         f.report(
             "wrong_type",
-            f"`attributes` must be an object, not {_jtype(raw)}",
+            f"`attributes` must be an object, not {jtype(raw)}",
             pointer,
             annotation_id=annotation_id,
-            value=_shown(raw),
+            value=shown(raw),
         )
         return []
     out: list[Answer] = []
     for name, value in raw.items():
-        answer = _answer(name, value, f"{pointer}/{_esc(name)}", f, annotation_id)
+        answer = _answer(name, value, f"{pointer}/{esc(name)}", f, annotation_id)
         if answer is not None:
             out.append(answer)
     return out
@@ -540,7 +483,7 @@ def _annotation(raw: Any, pointer: str, f: _File) -> Annotation | None:
     """One entry of ``annotations``; None (after reporting) when it cannot be used at all."""
     if not isinstance(raw, dict):
         f.report(
-            "wrong_type", f"an annotation must be an object, not {_jtype(raw)}", pointer, value=_shown(raw)
+            "wrong_type", f"an annotation must be an object, not {jtype(raw)}", pointer, value=shown(raw)
         )
         return None
     uid: str | None = None
@@ -554,9 +497,9 @@ def _annotation(raw: Any, pointer: str, f: _File) -> Annotation | None:
     elif not isinstance(raw["id"], str):
         f.report(
             "wrong_type",
-            f"`id` must be a string, not {_jtype(raw['id'])}",
+            f"`id` must be a string, not {jtype(raw['id'])}",
             f"{pointer}/id",
-            value=_shown(raw["id"]),
+            value=shown(raw["id"]),
         )
     else:
         uid = raw["id"]
@@ -566,7 +509,7 @@ def _annotation(raw: Any, pointer: str, f: _File) -> Annotation | None:
                 f"annotation id `{uid}` is not `<number>-<uuid>`",
                 f"{pointer}/id",
                 annotation_id=uid,
-                value=_shown(uid),
+                value=shown(uid),
                 hint="e.g. `26-abd21cb9-cb89-4cf4-8de6-b0a6421024b3`.",
             )
     for key in raw:
@@ -574,7 +517,7 @@ def _annotation(raw: Any, pointer: str, f: _File) -> Annotation | None:
             f.report(
                 "unknown_field",
                 f"unknown annotation field `{key}` is ignored",
-                f"{pointer}/{_esc(key)}",
+                f"{pointer}/{esc(key)}",
                 annotation_id=uid,
             )
 
@@ -585,10 +528,10 @@ def _annotation(raw: Any, pointer: str, f: _File) -> Annotation | None:
     if not isinstance(kind, str):
         f.report(
             "wrong_type",
-            f"`type` must be a string, not {_jtype(kind)}",
+            f"`type` must be a string, not {jtype(kind)}",
             f"{pointer}/type",
             annotation_id=uid,
-            value=_shown(kind),
+            value=shown(kind),
         )
         return None
     if kind not in _OBJECT_TYPES and kind != "classification":
@@ -615,10 +558,10 @@ def _annotation(raw: Any, pointer: str, f: _File) -> Annotation | None:
     elif not isinstance(label, str):
         f.report(
             "wrong_type",
-            f"`label` must be a string, not {_jtype(label)}",
+            f"`label` must be a string, not {jtype(label)}",
             f"{pointer}/label",
             annotation_id=uid,
-            value=_shown(label),
+            value=shown(label),
         )
         ok = False
 
@@ -630,10 +573,10 @@ def _annotation(raw: Any, pointer: str, f: _File) -> Annotation | None:
         else:
             f.report(
                 "wrong_type",
-                f"`track_id` must be an integer or a string, not {_jtype(raw_track)}",
+                f"`track_id` must be an integer or a string, not {jtype(raw_track)}",
                 f"{pointer}/track_id",
                 annotation_id=uid,
-                value=_shown(raw_track),
+                value=shown(raw_track),
             )
     frame: int | None = None
     raw_frame = raw.get("frame_number")
@@ -643,10 +586,10 @@ def _annotation(raw: Any, pointer: str, f: _File) -> Annotation | None:
         else:
             f.report(
                 "wrong_type",
-                f"`frame_number` must be an integer, not {_jtype(raw_frame)}",
+                f"`frame_number` must be an integer, not {jtype(raw_frame)}",
                 f"{pointer}/frame_number",
                 annotation_id=uid,
-                value=_shown(raw_frame),
+                value=shown(raw_frame),
             )
 
     answers = _answers(raw.get("attributes"), f"{pointer}/attributes", f, uid)
@@ -693,32 +636,32 @@ def _pairs(points: Any, pointer: str, f: _File, uid: str | None) -> list[tuple[A
     if not isinstance(points, list):
         f.report(
             "wrong_type",
-            f"`points` must be an array of [x, y] pairs, not {_jtype(points)}",
+            f"`points` must be an array of [x, y] pairs, not {jtype(points)}",
             pointer,
             annotation_id=uid,
-            value=_shown(points),
+            value=shown(points),
         )
         return None
     out: list[tuple[Any, Any]] = []
     for j, pt in enumerate(points):
         if not isinstance(pt, list) or len(pt) != 2:
-            what = f"{len(pt)} numbers" if isinstance(pt, list) else _jtype(pt)
+            what = f"{len(pt)} numbers" if isinstance(pt, list) else jtype(pt)
             f.report(
                 "wrong_type",
                 f"point {j} must be [x, y], not {what}",
                 f"{pointer}/{j}",
                 annotation_id=uid,
-                value=_shown(pt),
+                value=shown(pt),
             )
             return None
         for k, v in enumerate(pt):
-            if not _is_num(v):
+            if not is_num(v):
                 f.report(
                     "wrong_type",
-                    f"coordinate must be a number, not {_jtype(v)}",
+                    f"coordinate must be a number, not {jtype(v)}",
                     f"{pointer}/{j}/{k}",
                     annotation_id=uid,
-                    value=_shown(v),
+                    value=shown(v),
                 )
                 return None
         out.append((pt[0], pt[1]))
@@ -733,7 +676,7 @@ def _geometry(kind: str, points: Any, pointer: str, f: _File, uid: str | None) -
     """AIMMO ``points`` of one type → (canonical kind, canonical geometry), exact numbers."""
     if kind == "cuboid":
         return _cuboid(points, pointer, f, uid)
-    if kind == "keypoint" and isinstance(points, list) and len(points) == 2 and all(map(_is_num, points)):
+    if kind == "keypoint" and isinstance(points, list) and len(points) == 2 and all(map(is_num, points)):
         return "point", [points[0], points[1]]
     pairs = _pairs(points, pointer, f, uid)
     if pairs is None:
@@ -781,42 +724,42 @@ def _cuboid(points: Any, pointer: str, f: _File, uid: str | None) -> tuple[str, 
                 f.report(
                     "unknown_field",
                     f"unknown cuboid field `{key}` is ignored",
-                    f"{pointer}/{_esc(key)}",
+                    f"{pointer}/{esc(key)}",
                     annotation_id=uid,
                 )
         for key in _CUBOID_KEYS:
             if key not in points:
                 f.report("missing_field", f"the cuboid has no `{key}`", f"{pointer}/{key}", annotation_id=uid)
                 return None
-            if not _is_num(points[key]):
+            if not is_num(points[key]):
                 f.report(
                     "wrong_type",
-                    f"cuboid `{key}` must be a number, not {_jtype(points[key])}",
+                    f"cuboid `{key}` must be a number, not {jtype(points[key])}",
                     f"{pointer}/{key}",
                     annotation_id=uid,
-                    value=_shown(points[key]),
+                    value=shown(points[key]),
                 )
                 return None
             values.append(points[key])
         return "cuboid", values
     if not isinstance(points, list) or len(points) != 7:
-        what = f"{len(points)} values" if isinstance(points, list) else _jtype(points)
+        what = f"{len(points)} values" if isinstance(points, list) else jtype(points)
         f.report(
             "wrong_type",
             f"a cuboid takes [cx, cy, cz, length, width, height, yaw], not {what}",
             pointer,
             annotation_id=uid,
-            value=_shown(points),
+            value=shown(points),
         )
         return None
     for j, v in enumerate(points):
-        if not _is_num(v):
+        if not is_num(v):
             f.report(
                 "wrong_type",
-                f"cuboid value must be a number, not {_jtype(v)}",
+                f"cuboid value must be a number, not {jtype(v)}",
                 f"{pointer}/{j}",
                 annotation_id=uid,
-                value=_shown(v),
+                value=shown(v),
             )
             return None
     return "cuboid", list(points)
@@ -1095,7 +1038,7 @@ def detect(payload: Path) -> Detection:
     if not payload.is_dir():
         return Detection(0.0, [f"{payload} does not exist"])
     seen = 0
-    for path in _walk(payload):
+    for path in walk(payload, ".json", ignore_case=False):
         problem = _detect_file(path, path.relative_to(payload).as_posix())
         if problem:
             return Detection(0.0, [problem])
@@ -1135,7 +1078,7 @@ def _detect_file(path: Path, name: str) -> str | None:
             return f"{name} holds one JSON object per line (NDJSON), not AIMMO"
         return f"{name} is not valid JSON"
     if not isinstance(doc, dict):
-        return f"{name} holds {_jtype(doc)}, not an object"
+        return f"{name} holds {jtype(doc)}, not an object"
     for key in _REQUIRED:
         if key not in doc:
             return f"{name} has no `{key}`"

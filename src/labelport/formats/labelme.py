@@ -88,7 +88,18 @@ from labelport.formats.base import (
     IssueSink,
     issue,
 )
-from labelport.formats.common import cannot_carry, flat_attributes, plain, row_path
+from labelport.formats.common import (
+    cannot_carry,
+    esc,
+    flat_attributes,
+    is_num,
+    jtype,
+    plain,
+    prepare_output,
+    safe_rel,
+    shown,
+    walk,
+)
 from labelport.model.errors import InvalidInputError
 from labelport.model.issues import Location
 from labelport.model.ontology import Classification, ClassificationType
@@ -106,54 +117,6 @@ _DRIVE = re.compile(r"[A-Za-z]:/")
 _DETECT_FILES = 5
 _DETECT_BYTES = 1 << 20
 _CLASSIFICATION_KINDS = frozenset({"classification", "radio", "checklist", "text"})
-
-
-def _esc(token: str) -> str:
-    """One RFC 6901 reference token."""
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def _jtype(value: Any) -> str:
-    """The JSON name of a value's type, for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
-def _shown(value: Any) -> Any:
-    """What an issue carries as ``value``: scalars as given, never a whole (possibly huge) tree."""
-    if isinstance(value, str):
-        return value if len(value) <= 200 else value[:200] + "…"
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    return _jtype(value)
-
-
-def _is_num(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _walk(root: Path) -> Iterator[Path]:
-    """Non-hidden ``*.json`` files under ``root`` in path order, listed lazily (no symlinked dirs)."""
-    try:
-        entries = sorted(os.scandir(root), key=lambda e: e.name)
-    except OSError:
-        return
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            yield from _walk(Path(entry.path))
-        elif entry.name.lower().endswith(".json") and entry.is_file():
-            yield Path(entry.path)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -212,7 +175,7 @@ class _File:
         self.sink(issue(code, message, loc, value=value, hint=hint))
 
     def wrong(self, what: str, value: Any, pointer: str) -> None:
-        self.report("wrong_type", f"{what}, not {_jtype(value)}", pointer, value=_shown(value))
+        self.report("wrong_type", f"{what}, not {jtype(value)}", pointer, value=shown(value))
 
 
 def read(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = None) -> Iterator[Record]:
@@ -221,11 +184,22 @@ def read(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = Non
     checklist = opts.get("flags_checklist") or None
     if payload.is_dir():
         paths = _Paths(payload, opts.get("image_root"))
-        for path in _walk(payload):
+        seen = False
+        for path in walk(payload, ".json"):
+            seen = True
             rel = path.relative_to(payload).as_posix()
             record = _read_file(path, _File(sink, rel), paths, checklist)
             if record is not None:
                 yield record
+        if not seen:
+            sink(
+                issue(
+                    "unreadable_payload",
+                    f"no LabelMe JSON files under {payload.name}",
+                    Location(file="."),
+                    hint="Give a folder holding LabelMe .json files (searched recursively), or one file.",
+                )
+            )
     elif payload.is_file():
         record = _read_file(
             payload, _File(sink, payload.name), _Paths(payload.parent, opts.get("image_root")), checklist
@@ -298,7 +272,7 @@ def _record(
                 "invalid_value",
                 f"`imagePath` {image_path!r} names no file",
                 "/imagePath",
-                value=_shown(image_path),
+                value=shown(image_path),
             )
             fatal = True
             row_name = None
@@ -315,7 +289,7 @@ def _record(
 
     for key in doc:
         if key not in _TOP_KEYS and key not in _OLD_TOP_KEYS:
-            f.report("unknown_field", f"unknown field `{key}` is ignored", f"/{_esc(key)}")
+            f.report("unknown_field", f"unknown field `{key}` is ignored", f"/{esc(key)}")
     if doc.get("version") is not None and not isinstance(doc["version"], str):
         f.wrong("`version` must be a string", doc["version"], "/version")
     image_data = doc.pop("imageData", None)  # its pixels are never used; free them now
@@ -349,7 +323,7 @@ def _image_size(doc: dict[str, Any], f: _File) -> tuple[int, int] | None:
         v = doc.get(key)
         if v is None:
             continue
-        if not _is_num(v):
+        if not is_num(v):
             f.wrong(f"`{key}` must be a number", v, f"/{key}")
         elif not math.isfinite(v) or v <= 0 or v != int(v):
             f.report("invalid_value", f"`{key}` must be a positive whole number", f"/{key}", value=v)
@@ -372,7 +346,7 @@ def _image_flags(raw: Any, f: _File, checklist: str | None) -> list[Annotation]:
         return []
     true: list[tuple[str, str]] = []
     for name, value in raw.items():
-        pointer = f"/flags/{_esc(name)}"
+        pointer = f"/flags/{esc(name)}"
         if not isinstance(value, bool):
             f.wrong(f"flag `{name}` must be true or false", value, pointer)
         elif value:
@@ -402,11 +376,11 @@ def _points(raw: Any, pointer: str, f: _File) -> list[tuple[Any, Any]] | None:
     out: list[tuple[Any, Any]] = []
     for j, p in enumerate(raw):
         if not isinstance(p, list) or len(p) != 2:
-            what = f"{len(p)} values" if isinstance(p, list) else _jtype(p)
-            f.report("wrong_type", f"a point must be [x, y], not {what}", f"{pointer}/{j}", value=_shown(p))
+            what = f"{len(p)} values" if isinstance(p, list) else jtype(p)
+            f.report("wrong_type", f"a point must be [x, y], not {what}", f"{pointer}/{j}", value=shown(p))
             return None
         for k, v in enumerate(p):
-            if not _is_num(v):
+            if not is_num(v):
                 f.wrong("a coordinate must be a number", v, f"{pointer}/{j}/{k}")
                 return None
         out.append((p[0], p[1]))
@@ -421,7 +395,7 @@ def _shape(raw: Any, pointer: str, f: _File, size: tuple[int, int] | None) -> An
     for key in raw:
         if key not in _SHAPE_KEYS and key not in _OLD_SHAPE_KEYS and key not in f.unknown:
             f.unknown.add(key)  # once per file: a tool's own key is on every shape
-            f.report("unknown_field", f"unknown shape field `{key}` is ignored", f"{pointer}/{_esc(key)}")
+            f.report("unknown_field", f"unknown shape field `{key}` is ignored", f"{pointer}/{esc(key)}")
     ok = True
     label = raw.get("label")
     if "label" not in raw:
@@ -441,7 +415,7 @@ def _shape(raw: Any, pointer: str, f: _File, size: tuple[int, int] | None) -> An
             "unsupported_annotation",
             f"shape_type `{shape_type}` is not one LabelMe import carries",
             f"{pointer}/shape_type",
-            value=_shown(shape_type),
+            value=shown(shape_type),
             hint="Use " + ", ".join(_SHAPE_TYPES) + ".",
         )
         return None
@@ -489,7 +463,7 @@ def _shape_extra(raw: dict[str, Any], pointer: str, f: _File) -> dict[str, Any] 
         else:
             for name, value in flags.items():
                 if not isinstance(value, bool):
-                    f.wrong(f"flag `{name}` must be true or false", value, f"{pointer}/flags/{_esc(name)}")
+                    f.wrong(f"flag `{name}` must be true or false", value, f"{pointer}/flags/{esc(name)}")
                     ok = False
             if flags:
                 extra["attributes"] = dict(flags)
@@ -691,13 +665,11 @@ def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSum
     """Write one LabelMe JSON per labelled row under ``out`` (a new or empty folder)."""
     flags = _Flags(ctx)
     image_root = (ctx.options.get("image_root") or "").replace("\\", "/")
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise FileExistsError(f"{out} exists and is not an empty folder")
-    out.mkdir(parents=True, exist_ok=True)
+    prepare_output(out, kind="dir")
     summary = ExportSummary()
     taken: set[str] = set()
     for row in rows:
-        rel = _safe(row_path(row), row)
+        rel = safe_rel(row)
         target = _target(rel, taken)
         json_dir = posixpath.dirname(target)
         doc, written = _row_doc(row, _Out(summary, row), flags, _image_path(rel, json_dir, image_root))
@@ -708,13 +680,6 @@ def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSum
         summary.rows += 1
         summary.annotations += written
     return summary
-
-
-def _safe(rel: str, row: ExportRow) -> str:
-    parts = rel.split("/")
-    if any(p in ("", ".", "..") for p in parts):
-        raise ValueError(f"row {row.ref}: {rel!r} is not a safe relative path")
-    return rel
 
 
 def _target(rel: str, taken: set[str]) -> str:
@@ -866,7 +831,7 @@ def detect(payload: Path) -> Detection:
     if not payload.is_dir():
         return Detection(0.0, [f"{payload} does not exist"])
     seen = 0
-    for path in _walk(payload):
+    for path in walk(payload, ".json"):
         problem = _detect_file(path, path.relative_to(payload).as_posix())
         if problem:
             return Detection(0.0, [problem])
@@ -903,7 +868,7 @@ def _detect_file(path: Path, name: str) -> str | None:
     except orjson.JSONDecodeError:
         return f"{name} is not valid JSON"
     if not isinstance(doc, dict):
-        return f"{name} holds {_jtype(doc)}, not a LabelMe object"
+        return f"{name} holds {jtype(doc)}, not a LabelMe object"
     for key in ("shapes", "imagePath"):
         if key not in doc:
             return f"{name} has no `{key}`"

@@ -70,7 +70,6 @@ extension (VOC names items by path without extension).
 
 from __future__ import annotations
 
-import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Mapping
@@ -92,7 +91,15 @@ from labelport.formats.base import (
     IssueSink,
     issue,
 )
-from labelport.formats.common import cannot_carry, flat_attributes, number, row_path, tools_of
+from labelport.formats.common import (
+    cannot_carry,
+    flat_attributes,
+    number,
+    prepare_output,
+    safe_rel,
+    tools_of,
+    walk,
+)
 from labelport.model.errors import InvalidInputError
 from labelport.model.issues import Location, Severity
 from labelport.model.ontology import ToolKind
@@ -257,22 +264,6 @@ def _parse(path: Path, f: _File) -> ET.Element | None:
     return root
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    """Non-hidden ``*.xml`` files under ``root``, in path order, listed lazily (links to folders
-    are not followed)."""
-    try:
-        entries = sorted(os.scandir(root), key=lambda e: e.name)
-    except OSError:
-        return
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            yield from _walk(Path(entry.path))
-        elif entry.name.lower().endswith(".xml") and entry.is_file():
-            yield Path(entry.path)
-
-
 # --------------------------------------------------------------------------------------------------
 # read
 
@@ -302,7 +293,9 @@ def read(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = Non
     voc = (payload / "Annotations").is_dir()
     base = payload / "Annotations" if voc else payload
     prefix = "Annotations/" if voc else ""
+    seen = False
     for path in _files(payload, base, opts.subset, sink):
+        seen = True
         if isinstance(path, Record):  # listed in the subset, no XML: an image without objects
             yield path
             continue
@@ -311,6 +304,16 @@ def read(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = Non
         record = _read_file(path, _File(sink, prefix + rel), parent, opts)
         if record is not None:
             yield record
+    if not seen and opts.subset is None:
+        where = f"{payload.name}/Annotations" if voc else payload.name
+        sink(
+            issue(
+                "unreadable_payload",
+                f"no VOC XML files under {where}",
+                Location(file=prefix or "."),
+                hint="Give a VOC folder (Annotations/*.xml), a folder of .xml files, or one .xml file.",
+            )
+        )
 
 
 def _files(payload: Path, base: Path, subset: str | None, sink: IssueSink) -> Iterator[Path | Record]:
@@ -318,7 +321,7 @@ def _files(payload: Path, base: Path, subset: str | None, sink: IssueSink) -> It
     id without an XML file is an image without objects (Datumaro writes no file for those): its
     empty record is yielded in its place, matched by path without extension."""
     if subset is None:
-        yield from _walk(base)
+        yield from walk(base, ".xml")
         return
     name = f"ImageSets/Main/{subset}.txt"
     try:
@@ -616,16 +619,15 @@ class _Out:
 def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSummary:
     """``Annotations/<row path>.xml`` per row, ``ImageSets/Main/<subset>.txt`` and ``labelmap.txt``."""
     opts = _options(ctx.options)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise FileExistsError(f"{out} exists and is not an empty folder")
+    prepare_output(out, kind="dir")
     ann_dir = out / "Annotations"
-    ann_dir.mkdir(parents=True, exist_ok=True)
+    ann_dir.mkdir()
     summary = ExportSummary()
     ids: list[str] = []
     taken: set[str] = set()
     for row in rows:
         o = _Out(summary, row)
-        rel = _safe_rel(row)
+        rel = safe_rel(row)
         item = rel.rsplit(".", 1)[0] if "." in rel.rsplit("/", 1)[-1] else rel
         if item in taken:
             o.lost(f"a second image {item!r} (another extension): VOC names items by path without extension")
@@ -646,15 +648,6 @@ def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSum
     (lists / f"{opts.subset or 'default'}.txt").write_text("".join(f"{i}\n" for i in ids), encoding="utf-8")
     _labelmap(out / "labelmap.txt", ctx, summary)
     return summary
-
-
-def _safe_rel(row: ExportRow) -> str:
-    """The row's path relative to the dataset root, refusing anything that climbs out of ``out``."""
-    rel = row_path(row)
-    parts = rel.split("/")
-    if not rel or any(p in ("", ".", "..") for p in parts):
-        raise ValueError(f"row {row.ref}: parent_path/filename do not make a safe relative path")
-    return rel
 
 
 def _labelmap(path: Path, ctx: ExportContext, summary: ExportSummary) -> None:
@@ -792,27 +785,29 @@ def detect(payload: Path) -> Detection:
     if payload.is_file():
         if payload.suffix.lower() != ".xml":
             return Detection(0.0, [f"{payload.name} is not an .xml file"])
-        problem, evidence = _detect_file(payload, payload.name)
+        found: dict[str, str] = {}
+        problem = _detect_file(payload, payload.name, found)
         if problem:
             return Detection(0.0, [problem])
-        return Detection(0.9, [f"{payload.name} is a Pascal VOC <annotation>", *evidence])
+        _labelmap_evidence(payload.parent, found)
+        return Detection(0.9, [f"{payload.name} is a Pascal VOC <annotation>", *_evidence(found)])
     if not payload.is_dir():
         return Detection(0.0, [f"{payload} does not exist"])
     voc = (payload / "Annotations").is_dir()
     base = payload / "Annotations" if voc else payload
     prefix = "Annotations/" if voc else ""
     seen = 0
-    notes: list[str] = []
-    for path in _walk(base):
-        problem, found = _detect_file(path, prefix + path.relative_to(base).as_posix())
+    found = {}
+    for path in walk(base, ".xml"):
+        problem = _detect_file(path, prefix + path.relative_to(base).as_posix(), found)
         if problem:
             return Detection(0.0, [problem])
-        notes += [n for n in found if n not in notes]
         seen += 1
         if seen == _DETECT_FILES:
             break
     if not seen:
         return Detection(0.0, ["Annotations/ holds no .xml files" if voc else "no .xml files"])
+    _labelmap_evidence(payload, found)
     if voc:
         reasons = [f"a VOC folder: Annotations/ holds <annotation> files ({seen} checked)"]
         main = payload / "ImageSets" / "Main"
@@ -820,56 +815,118 @@ def detect(payload: Path) -> Detection:
             names = sorted(p.stem for p in main.glob("*.txt"))
             if names:
                 reasons.append("ImageSets/Main lists " + ", ".join(names[:8]) + " (--option subset=NAME)")
-        return Detection(0.95, reasons + notes)
-    return Detection(0.85, [f"a folder of Pascal VOC <annotation> files ({seen} checked)", *notes])
+        return Detection(0.95, reasons + _evidence(found))
+    return Detection(0.85, [f"a folder of Pascal VOC <annotation> files ({seen} checked)", *_evidence(found)])
 
 
-def _detect_file(path: Path, name: str) -> tuple[str | None, list[str]]:
-    """Why a file is not VOC (or None), and what its first boxes say about the origin."""
-    found: dict[str, str] = {}
+# Signs of a writer that puts 0-based corners in <bndbox> (the default origin=1 is the devkit's).
+# Reasons only: each is shown once, from the first file that has it; nothing is decided from them.
+_EVIDENCE = ("zero", "fraction", "float", "source", "attributes", "globox", "labelmap")
+_ZERO_BASED = "0-based: --option origin=0"
+_WEAKER = {"fraction": ("float",), "source": ("attributes", "labelmap")}  # said already by the first
+
+
+def _evidence(found: dict[str, str]) -> list[str]:
+    hidden = {k for strong, weak in _WEAKER.items() if strong in found for k in weak}
+    return [found[k] for k in _EVIDENCE if k in found and k not in hidden]
+
+
+def _labelmap_evidence(folder: Path, found: dict[str, str]) -> None:
+    if (folder / "labelmap.txt").is_file():
+        found["labelmap"] = (
+            "a labelmap.txt, as Datumaro/CVAT write (their default is 0-based: --option origin=0; "
+            "labelport's export writes one too, under the origin it was given)"
+        )
+
+
+def _detect_file(path: Path, name: str, found: dict[str, str]) -> str | None:
+    """Why a file is not VOC (or None); what its first elements say about the origin into ``found``."""
+    mine: dict[str, str] = {}
     try:
         with path.open("rb") as fh:
-            problem = _scan(fh, name, found)
+            problem = _scan(fh, name, mine)
     except (ParseError, DefusedXmlException) as exc:
-        return f"{name} is not usable XML ({exc})", []
+        return f"{name} is not usable XML ({exc})"
     except OSError as exc:
-        return f"{name} cannot be read: {exc.strerror or exc}", []
+        return f"{name} cannot be read: {exc.strerror or exc}"
     if problem:
-        return problem, []
-    return None, [found[k] for k in ("zero", "fraction") if k in found]
+        return problem
+    for k, v in mine.items():
+        found.setdefault(k, v)
+    return None
 
 
 def _scan(fh: Any, name: str, found: dict[str, str]) -> str | None:
     """Walk a file's first elements: a reason it is not VOC, or None; origin evidence into ``found``."""
-    saw_root = voc_child = False
+    saw_root = voc_child = complete = False
+    tags: set[str] = set()  # every element seen, for the layout
+    source: dict[str, str] = {}
+    object_tags: set[str] = set()
+    path: list[str] = []
     for n, (event, elem) in enumerate(_safe_iterparse(fh, events=("start", "end"), forbid_dtd=True)):
         if not saw_root:
             if elem.tag != "annotation":
                 extra = " (CVAT for images XML?)" if elem.tag == "annotations" else ""
                 return f"{name}: the root element is <{elem.tag}>, not <annotation>{extra}"
             saw_root = True
-        if event == "start" and elem.tag in ("size", "bndbox"):
-            voc_child = True
-        if event == "end" and elem.tag in _CORNERS:
-            d = _decimal(elem.text or "")
-            if d is None or not d.is_finite():
-                continue
-            if elem.tag in ("xmin", "ymin") and d < 1:
-                found.setdefault(
-                    "zero",
-                    f"{name} has a box with {elem.tag} = {_text(d)}: it looks 0-based (--option origin=0)",
-                )
-            if d != d.to_integral_value(context=_EXACT):
-                found.setdefault(
-                    "fraction",
-                    f"{name} has fractional coordinates: CVAT, globox and Datumaro's default write 0-based "
-                    "corners (--option origin=0); the VOC devkit writes 1-based integers",
-                )
+        if event == "start":
+            path.append(elem.tag)
+            tags.add(elem.tag)
+            if elem.tag in ("size", "bndbox"):
+                voc_child = True
+            if len(path) == 3 and path[1] == "object":
+                object_tags.add(elem.tag)
+            continue
+        path.pop()
+        if not path:
+            complete = True
+        if len(path) == 2 and path[1] == "source":
+            source[elem.tag] = (elem.text or "").strip()
+        if elem.tag in _CORNERS:
+            _corner_evidence(elem, name, found)
         if n >= _DETECT_EVENTS:
             break
     if not voc_child:
         return f"{name}: <annotation> has neither <size> nor <bndbox> (MIT LabelMe XML has <imagesize>)"
+    db = source.get("database", "")
+    if any(w in db.lower() for w in ("cvat", "datumaro")) or (
+        db == "Unknown" and source.get("annotation") == "Unknown"
+    ):
+        found["source"] = (
+            f"{name}: <source> as Datumaro/CVAT write it (their default is {_ZERO_BASED}; "
+            "keep the default for coordinate_mode=voc-one-based)"
+        )
+    if "attributes" in object_tags:
+        found["attributes"] = (
+            f"{name}: <attributes> in objects, as Datumaro/CVAT write (their default is {_ZERO_BASED})"
+        )
+    layout = {"folder", "segmented", "depth", "source"}
+    if complete and "object" in tags and not tags & layout and object_tags <= {"name", "bndbox"}:
+        found["globox"] = f"{name}: globox's layout (no <folder>, <segmented>, <depth>), {_ZERO_BASED}"
     return None
+
+
+def _corner_evidence(elem: ET.Element, name: str, found: dict[str, str]) -> None:
+    text = (elem.text or "").strip()
+    d = _decimal(text)
+    if d is None or not d.is_finite():
+        return
+    if elem.tag in ("xmin", "ymin") and d < 1:
+        found.setdefault(
+            "zero",
+            f"{name} has a box with {elem.tag} = {_text(d)}: it looks 0-based (--option origin=0)",
+        )
+    if d != d.to_integral_value(context=_EXACT):
+        found.setdefault(
+            "fraction",
+            f"{name} has fractional coordinates: CVAT, globox and Datumaro's default write 0-based "
+            "corners (--option origin=0); the VOC devkit writes 1-based integers",
+        )
+    elif "." in text or "e" in text.lower():
+        found.setdefault(
+            "float",
+            f"{name}: whole corners written as floats ({text}), as globox does ({_ZERO_BASED})",
+        )
 
 
 SPEC = FormatSpec(
