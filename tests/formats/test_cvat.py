@@ -19,7 +19,8 @@ from defusedxml import ElementTree
 
 from labelport.formats import cvat, masks
 from labelport.formats.base import ExportContext, ExportRow
-from labelport.model.issues import Issue, Location
+from labelport.model.errors import InvalidInputError
+from labelport.model.issues import Issue, Location, Severity
 from labelport.model.ontology import parse_ontology
 from labelport.model.records import Annotation, Answer, Choice, Record, RowRef
 
@@ -64,6 +65,9 @@ ONTOLOGY = {
     ],
 }
 CTX = ExportContext(project="streets", media_type="image", ontology=parse_ontology(ONTOLOGY))
+
+
+NOT_OCCLUDED = {"occluded": False}
 
 
 def put(root: Path, rel: str, text: str) -> Path:
@@ -114,11 +118,10 @@ def test_every_shape_as_cvat_writes_it(tmp_path: Path) -> None:
         name="car",
         geometry=[10.5, 20.0, 99.75, 50.0, 30.0],
         extra={
-            "occluded": True,
             "z_order": 2,
             "group_id": 3,
             "source": "manual",
-            "attributes": {"color": "red", "parked": "false"},
+            "attributes": {"color": "red", "parked": "false", "occluded": True},
         },
         pointer=f"{img}/box[1]",
     )
@@ -126,17 +129,27 @@ def test_every_shape_as_cvat_writes_it(tmp_path: Path) -> None:
         "polygon",
         "lake",
         [[1.0, 1.0, 5.0, 1.0, 5.0, 5.0]],
-        {"source": "manual"},
+        {"source": "manual", "attributes": NOT_OCCLUDED},
     )
     assert (a[2].kind, a[2].geometry) == ("line", [0.0, 0.0, 10.0, 10.0])
-    assert (a[3].kind, a[3].geometry, a[3].extra) == ("point", [3.5, 4.0], {"source": "manual"})
+    assert (a[3].kind, a[3].geometry, a[3].extra) == (
+        "point",
+        [3.5, 4.0],
+        {"source": "manual", "attributes": NOT_OCCLUDED},
+    )
     # one <points> of three points: three point annotations that know they belong together
     assert [(p.kind, p.geometry, p.extra, p.pointer) for p in a[4:7]] == [
-        ("point", xy, {"group_id": 4, "source": "manual", "cvat_points": [i, 3]}, f"{img}/points[2]")
+        (
+            "point",
+            xy,
+            {"group_id": 4, "source": "manual", "attributes": NOT_OCCLUDED, "cvat_points": [i, 3]},
+            f"{img}/points[2]",
+        )
         for i, xy in enumerate([[1.0, 2.0], [7.0, 8.0], [9.0, 9.5]])
     ]
     assert (a[7].kind, a[7].geometry) == ("ellipse", [50.0, 50.0, 10.0, 5.0, 15.0])
-    assert a[8].kind == "mask" and a[8].extra == {"z_order": 1, "source": "semi-auto"}
+    assert a[8].kind == "mask"
+    assert a[8].extra == {"z_order": 1, "source": "semi-auto", "attributes": NOT_OCCLUDED}
     expected = np.zeros((100, 200), bool)
     expected[10, 20:22] = True
     expected[11, 20:23] = True
@@ -196,7 +209,29 @@ def test_zero_rotation_and_datumaro_fields_are_dropped(tmp_path: Path) -> None:
     )
     [rec], issues = run(put(tmp_path, "a.xml", doc(image(body))))
     assert issues == []
-    assert rec.annotations[0].geometry == [0.0, 0.0, 1.0, 1.0] and rec.annotations[0].extra is None
+    assert rec.annotations[0].geometry == [0.0, 0.0, 1.0, 1.0]
+    assert rec.annotations[0].extra == {"attributes": NOT_OCCLUDED}  # occluded="0" is stated: false
+
+
+def test_occluded_is_the_object_attribute_occluded(tmp_path: Path) -> None:
+    """One convention with VOC: CVAT's flag is the attribute `occluded`, a bool, only when stated."""
+    body = (
+        '<box label="a" occluded="1" xtl="0" ytl="0" xbr="1" ybr="1"/>\n'
+        '<box label="a" occluded="0" xtl="0" ytl="0" xbr="1" ybr="1"/>\n'
+        '<box label="a" xtl="0" ytl="0" xbr="1" ybr="1"/>\n'
+        '<box label="a" occluded="1" xtl="0" ytl="0" xbr="1" ybr="1">'
+        '<attribute name="occluded">false</attribute></box>'
+    )
+    [rec], issues = run(put(tmp_path, "a.xml", doc(image(body))))
+    assert [a.extra for a in rec.annotations] == [
+        {"attributes": {"occluded": True}},
+        {"attributes": {"occluded": False}},
+        None,
+    ]
+    assert all("occluded" not in (a.extra or {}) for a in rec.annotations)  # never a plain key
+    assert [(i.code, i.location.pointer, i.location.line) for i in issues] == [
+        ("invalid_value", "/annotations/image[@id='0']/box[4]/@occluded", 8)
+    ]
 
 
 def test_track_is_reported_not_dropped(tmp_path: Path) -> None:
@@ -458,6 +493,7 @@ def test_answers_become_attributes_and_tags(tmp_path: Path) -> None:
             "color": "blue",
             "parts": "door",
             "note": "dented",
+            "occluded": False,  # CVAT states it on every shape
         }
     }
     assert tag.kind == "classification" and tag.answer is not None and tag.answer.value == "sunny"
@@ -508,11 +544,110 @@ def test_what_cvat_cannot_carry_is_reported(tmp_path: Path) -> None:
     assert summary.annotations == 1
 
 
+def test_occluded_is_written_from_the_attribute_or_answer(tmp_path: Path) -> None:
+    def box(uid: str, attrs: dict[str, Any] | None = None, **kw: Any) -> Annotation:
+        extra = {"attributes": attrs} if attrs is not None else None
+        return Annotation(kind="bbox", uid=uid, name="car", geometry=[1, 2, 3, 4], extra=extra, **kw)
+
+    anns = [
+        box("kept-true", {"occluded": True}),
+        box("kept-false", {"occluded": False}),
+        box("radio", classifications=[Answer(name="occluded", value=Choice(name="true"))]),
+        box("checklist", classifications=[Answer(name="occluded", value=[Choice(name="1")])]),
+        box("none"),
+        box("partly", {"occluded": "partly"}),
+        Annotation(kind="bbox", uid="legacy", name="car", geometry=[1, 2, 3, 4], extra={"occluded": True}),
+    ]
+    text, [rec], issues, summary = written(tmp_path, [row(anns)])
+    assert issues == []
+    flags = [
+        ElementTree.fromstring(line.strip()).get("occluded") for line in text.splitlines() if "<box" in line
+    ]
+    assert flags == ["1", "0", "1", "1", "0", "0", "1"]
+    assert [(i.location.annotation_id, i.message, i.severity) for i in summary.not_expressible] == [
+        ("partly", "CVAT cannot carry `occluded` 'partly' (CVAT's occluded is true or false)", Severity.ERROR)
+    ]
+    assert [(a.extra or {}).get("attributes") for a in rec.annotations] == [
+        {"occluded": v} for v in (True, False, True, True, False, False, True)
+    ]
+    assert '<attribute name="occluded">' not in text
+
+
+def test_skeleton_occluded_only_when_stated(tmp_path: Path) -> None:
+    g = [1, 1, 2, 2, 2, 1, 3, 3, 0]
+    anns = [
+        Annotation(kind="keypoints", name="person", geometry=g),
+        Annotation(kind="keypoints", name="person", geometry=g, extra={"attributes": {"occluded": True}}),
+    ]
+    text, [rec], issues, summary = written(tmp_path, [row(anns)])
+    assert issues == [] and summary.not_expressible == []
+    skeletons = [line.strip() for line in text.splitlines() if "<skeleton" in line]
+    assert ["occluded=" in s for s in skeletons] == [False, True]
+    assert [a.extra.get("attributes") if a.extra else None for a in rec.annotations] == [
+        None,
+        {"occluded": True},
+    ]
+
+
+def test_bookkeeping_of_other_formats_is_info_label_content_an_error(tmp_path: Path) -> None:
+    """A COCO object's own id, area, supercategory, iscrowd 0 and a model's confidence are not
+    labels: reported as INFO (the export succeeds); iscrowd 1 or a kept segmentation is an error."""
+    coco = Annotation(
+        kind="bbox",
+        uid="c1",
+        name="car",
+        geometry=[1, 2, 3, 4],
+        extra={"id": 7, "area": 12.5, "iscrowd": 0, "supercategory": "vehicle", "confidence": 0.9},
+    )
+    crowd = Annotation(
+        kind="bbox",
+        uid="c2",
+        name="car",
+        geometry=[1, 2, 3, 4],
+        extra={"iscrowd": 1, "segmentation": [[0, 0]]},
+    )
+    tag = Annotation(
+        kind="radio", uid="t1", name="weather", answer=Answer(value=Choice(name="sunny")), extra={"id": 3}
+    )
+    _, _, issues, summary = written(tmp_path, [row([coco, crowd, tag])])
+    assert issues == []
+    got = [
+        (i.location.annotation_id, i.message.removeprefix("CVAT cannot carry "), i.severity.value)
+        for i in summary.not_expressible
+    ]
+    assert got == [
+        ("c1", "the field `area`", "info"),
+        ("c1", "the field `confidence`", "info"),
+        ("c1", "the field `id`", "info"),
+        ("c1", "the field `iscrowd`", "info"),
+        ("c1", "the field `supercategory`", "info"),
+        ("c2", "the field `iscrowd`", "error"),
+        ("c2", "the field `segmentation`", "error"),
+        ("t1", "the field `id`", "info"),
+    ]
+
+
+def test_tag_attributes_are_written_back(tmp_path: Path) -> None:
+    tag = Annotation(
+        kind="radio",
+        name="weather",
+        answer=Answer(name="weather", value=Choice(name="sunny")),
+        extra={"attributes": {"confidence": "high", "by": "bob"}, "group_id": 2},
+    )
+    text, [rec], issues, summary = written(tmp_path, [row([tag])])
+    assert issues == [] and summary.not_expressible == []
+    assert '<tag label="sunny" group_id="2">' in text
+    assert rec.annotations[0].extra == {"attributes": {"confidence": "high", "by": "bob"}, "group_id": 2}
+
+
 def test_points_split_apart_are_written_one_by_one(tmp_path: Path) -> None:
     pts = [
         Annotation(kind="point", name="eye", geometry=[1, 1], extra={"cvat_points": [0, 2]}),
         Annotation(
-            kind="point", name="eye", geometry=[2, 2], extra={"cvat_points": [1, 2], "occluded": True}
+            kind="point",
+            name="eye",
+            geometry=[2, 2],
+            extra={"cvat_points": [1, 2], "attributes": {"occluded": True}},
         ),
     ]
     text, [rec], _, summary = written(tmp_path, [row(pts)])
@@ -526,8 +661,17 @@ def test_export_refuses_to_overwrite_and_writes_a_named_file(tmp_path: Path) -> 
     assert target.read_text(encoding="utf-8").startswith(
         '<?xml version="1.0" encoding="utf-8"?>\n<annotations>'
     )
-    with pytest.raises(FileExistsError):
+    with pytest.raises(InvalidInputError) as exc:
         cvat.write([], target, CTX)
+    assert exc.value.code == "output_exists"
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "old.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(InvalidInputError) as exc:
+        cvat.write([], tmp_path / "full", CTX)
+    assert exc.value.code == "output_exists" and not (tmp_path / "full" / "annotations.xml").exists()
+    (tmp_path / "empty").mkdir()
+    cvat.write([], tmp_path / "empty", CTX)  # an empty folder is used
+    assert (tmp_path / "empty" / "annotations.xml").is_file()
 
 
 # --- detection -------------------------------------------------------------------------------------

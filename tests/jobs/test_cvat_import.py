@@ -5,6 +5,7 @@ carry is listed in the export summary."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ ONTOLOGY = {
             "classifications": [
                 {"name": "color", "type": "radio", "options": [{"value": "red"}, {"value": "blue"}]},
                 {"name": "parked", "type": "radio", "options": [{"value": "true"}, {"value": "false"}]},
+                {"name": "occluded", "type": "radio", "options": [{"value": "true"}, {"value": "false"}]},
             ],
         },
         {"name": "lake", "tool": "polygon"},
@@ -83,18 +85,16 @@ def answers(a: Annotation) -> dict[str, Any]:
 def test_file_as_cvat_writes_it(cv: Workspace, tmp_path: Path) -> None:
     job = cv.import_labels("p", FIXTURE, format="cvat")
     assert job.state is JobState.SUCCEEDED, errors(cv, job.id)
-    assert [i.code for i in cv.job_issues(job.id)] == []
+    # occluded="0|1" is the attribute `occluded`: `car` answers it, the other tools keep it (a warning each)
+    assert sorted((i.code, i.message.split("`")[1]) for i in cv.job_issues(job.id)) == [
+        ("attribute_not_in_ontology", tool) for tool in ("blob", "eye", "lake", "road", "seg")
+    ]
     got = by_name(cv.labels("p")[K1])
     [car] = got["car"]
     assert car.geometry == [10.5, 20.0, 99.75, 50.0, 30.0]
-    assert answers(car) == {"color": "red", "parked": "false"}
-    assert car.extra == {
-        "occluded": True,
-        "z_order": 2,
-        "group_id": 3,
-        "source": "manual",
-        "tool": "rectangle",
-    }
+    assert answers(car) == {"color": "red", "parked": "false", "occluded": "true"}
+    assert car.extra == {"z_order": 2, "group_id": 3, "source": "manual", "tool": "rectangle"}
+    assert got["lake"][0].extra == {"source": "manual", "attributes": {"occluded": False}, "tool": "polygon"}
     assert [e.geometry for e in got["eye"]] == [[3.5, 4.0], [1.0, 2.0], [7.0, 8.0], [9.0, 9.5]]
     assert got["blob"][0].geometry == [50.0, 50.0, 10.0, 5.0, 15.0]
     assert masks.area(got["seg"][0].geometry) == 5
@@ -118,7 +118,10 @@ def test_round_trip_is_exact(cv: Workspace, tmp_path: Path) -> None:
     cv.create_batch("p2", "b", dataset="d")
     job = cv.import_labels("p2", out, format="auto")
     assert job.state is JobState.SUCCEEDED, errors(cv, job.id)
-    assert [i.code for i in cv.job_issues(job.id)] == ["format_detected"]
+    codes = [i.code for i in cv.job_issues(job.id)]
+    assert (
+        codes == ["format_detected"] + ["attribute_not_in_ontology"] * 5
+    )  # occluded, as on the first import
     assert _strip(cv.labels("p2")) == _strip(cv.labels("p"))
 
 
@@ -185,17 +188,23 @@ def test_datumaro_cvat_export(cv: Workspace, tmp_path: Path) -> None:
     assert (out / "default.xml").is_file()
     job = cv.import_labels("p", out, format="auto")
     assert job.state is JobState.SUCCEEDED, errors(cv, job.id)
-    assert [i.code for i in cv.job_issues(job.id)] == ["format_detected"]
+    # Datumaro writes occluded="0|1" on every shape: answered for `car`, kept (one warning) elsewhere
+    issues = list(cv.job_issues(job.id))
+    assert [i.code for i in issues][:1] == ["format_detected"]
+    assert sorted((i.code, i.message.split("`")[1]) for i in issues[1:]) == [
+        ("attribute_not_in_ontology", tool) for tool in ("eye", "lake", "road", "seg")
+    ]
     labels = cv.labels("p")
     assert labels[K2] == []
     got = by_name(labels[K1])
     box, turned = got["car"]
     assert box.geometry == [10.5, 20.0, 99.75, 50.0]
-    assert answers(box) == {"color": "blue"}
-    assert box.extra == {"occluded": True, "group_id": 2, "tool": "rectangle"}
+    assert answers(box) == {"color": "blue", "occluded": "true"}
+    assert box.extra == {"group_id": 2, "tool": "rectangle"}
+    assert answers(turned) == {"occluded": "false"}
     assert turned.geometry == [80.0, 40.0, 40.0, 20.0, 30.0]
     assert got["lake"][0].geometry == [[1.0, 1.0, 5.0, 1.0, 5.0, 5.0]]
-    assert got["lake"][0].extra == {"z_order": 1, "tool": "polygon"}
+    assert got["lake"][0].extra == {"z_order": 1, "attributes": {"occluded": False}, "tool": "polygon"}
     assert got["road"][0].geometry == [0.0, 0.0, 10.0, 10.25]
     assert [e.geometry for e in got["eye"]] == [[3.5, 4.0], [7.0, 8.0]]
     assert (masks.decode(got["seg"][0].geometry) == mask.astype(bool)).all()
@@ -249,3 +258,23 @@ def test_what_cvat_cannot_carry_is_reported(cv: Workspace, tmp_path: Path) -> No
     assert summary.annotations == 2
     text = out.read_text(encoding="utf-8")
     assert '<tag label="cloudy"/>' in text and '<box label="car" xtl="2" ytl="1" xbr="6" ybr="4"' in text
+
+
+def test_coco_bookkeeping_is_info_on_export(cv: Workspace, tmp_path: Path) -> None:
+    """A COCO-origin project: the objects' own ids, areas and supercategories are not labels, so
+    the CVAT export lists them as INFO only (`labelport export` exits 0); the labels are written."""
+    coco = {
+        "images": [{"id": 1, "file_name": "img-1.png", "width": W, "height": H}],
+        "categories": [{"id": 1, "name": "car", "supercategory": "vehicle"}],
+        "annotations": [
+            {"id": 41, "image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "area": 99, "iscrowd": 0}
+        ],
+    }
+    path = tmp_path / "coco.json"
+    path.write_text(json.dumps(coco), encoding="utf-8")
+    job = cv.import_labels("p", path, format="coco")
+    assert job.state is JobState.SUCCEEDED, errors(cv, job.id)
+    summary = cv.export("p", tmp_path / "out.xml", format="cvat")
+    assert summary.annotations == 1 and summary.not_expressible
+    assert {i.severity.value for i in summary.not_expressible} == {"info"}
+    assert {i.message for i in summary.not_expressible} >= {"CVAT cannot carry the field `id`"}

@@ -22,7 +22,10 @@ CVAT element                          canonical                            notes
 ``<tag label>``                       classification, ``name=None``,       the top-level radio that
                                       loose answer = label                 has that option
 ``<attribute name>text``              ``extra["attributes"][name]``        the text exactly as written
-``occluded z_order group_id source``  plain keys of ``extra``              only when not 0 / empty
+``occluded="0|1"``                    ``extra["attributes"]["occluded"]``  False / True (as VOC's flag);
+                                                                           absent when the element
+                                                                           has none
+``z_order group_id source``           plain keys of ``extra``              only when not 0 / empty
 ``<track>`` (video), ``<cuboid>``     ``unsupported_annotation``           video tracks: issue #5
 ====================================  ===================================  ===========================
 
@@ -31,6 +34,13 @@ skeleton points (a label missing from ``<meta>`` is not reported here: the ontol
 ``outside`` and ``keyframe`` on shapes of an ``<image>`` mean nothing there (Datumaro writes them
 as ``0``) and are ignored. Skeleton points' own attributes go to ``extra["element_attributes"]``.
 
+``occluded`` is an object attribute like any other: validation answers the tool's classification
+``occluded`` from it (a radio with the options ``true`` and ``false``), else keeps it with one
+warning. A ``<tag>``'s own ``<attribute>``s stay in the answer's ``extra["attributes"]`` (not
+nested answers of the option: validation resolves nested answers strictly, and a tag attribute the
+ontology does not know would then refuse the file); the CVAT writer writes them back, other
+writers report them.
+
 Export writes one ``annotations.xml`` (``out`` ending in ``.xml`` is the file, otherwise a folder):
 ``<meta><task>`` named after the project, with every ontology tool CVAT has a shape for as a label
 (rectangle, polygon, polyline, points, ellipse, mask, skeleton with its points as sub-labels) and
@@ -38,7 +48,11 @@ each tool's classifications as attributes (radio and checklist → ``select``, t
 every option of a top-level radio classification as a ``tag`` label. What CVAT cannot carry is
 listed in the summary: polygons with several rings, checklist answers with other than one option,
 answers nested under an option, top-level checklist/text answers, frames and track ids, cuboids,
-entities, relationships, and other formats' fields.
+entities, relationships, and other formats' fields. ``occluded="1"`` is written when the object's
+``occluded`` attribute or answer is true (``true``/``1``, or a checklist of that one option),
+``"0"`` otherwise (CVAT's importer needs it on every shape). Other formats' bookkeeping (their
+own ``id``, ``source``, ``area``, ``supercategory``, ``confidence``, ``iscrowd`` 0) is reported
+with severity INFO; lost label content (attributes, ``z_order``, ``group_id``, ...) is an error.
 """
 
 from __future__ import annotations
@@ -65,8 +79,8 @@ from labelport.formats.base import (
     IssueSink,
     issue,
 )
-from labelport.formats.common import cannot_carry, flat_attributes, number, row_path
-from labelport.model.issues import Location
+from labelport.formats.common import cannot_carry, flat_attributes, number, prepare_output, row_path
+from labelport.model.issues import Location, Severity
 from labelport.model.ontology import ClassificationType, Tool, ToolKind
 from labelport.model.records import Annotation, Answer, Choice, Record, RowRef, attribute_text
 
@@ -331,7 +345,8 @@ def _shape(
     if not label:
         raise _Bad("missing_field", f"a <{tag}> needs a `label`", el, ptr)
     extra = _extra(el, ptr)
-    attributes = _attributes(el, ptr, f, allow=("points",) if tag == "skeleton" else ())
+    attributes: dict[str, Any] = dict(_attributes(el, ptr, f, allow=("points",) if tag == "skeleton" else ()))
+    _occluded(el, ptr, attributes)
     if attributes:
         extra["attributes"] = attributes
     if tag == "tag":
@@ -389,13 +404,8 @@ def _shape(
 
 
 def _extra(el: Element, ptr: str) -> dict[str, Any]:
+    """The element's CVAT-specific fields: ``z_order`` and ``group_id`` (when not 0), ``source``."""
     extra: dict[str, Any] = {}
-    occluded = el.get("occluded")
-    if occluded is not None:
-        if occluded not in ("0", "1"):
-            raise _Bad("invalid_value", "`occluded` is 0 or 1", el, f"{ptr}/@occluded", occluded)
-        if occluded == "1":
-            extra["occluded"] = True
     for key in ("z_order", "group_id"):
         raw = el.get(key)
         if raw is None:
@@ -410,6 +420,25 @@ def _extra(el: Element, ptr: str) -> dict[str, Any]:
     if source:
         extra["source"] = source
     return extra
+
+
+def _occluded(el: Element, ptr: str, attributes: dict[str, Any]) -> None:
+    """``occluded="0|1"`` as the object attribute ``occluded`` (False or True), as VOC's flag: the
+    tool's classification of that name answers it, else it is kept. Absent: no attribute."""
+    raw = el.get("occluded")
+    if raw is None:
+        return
+    if raw not in ("0", "1"):
+        raise _Bad("invalid_value", "`occluded` is 0 or 1", el, f"{ptr}/@occluded", raw)
+    if "occluded" in attributes:
+        raise _Bad(
+            "invalid_value",
+            "`occluded` is given twice: as the element's flag and as an <attribute>",
+            el,
+            f"{ptr}/@occluded",
+            raw,
+        )
+    attributes["occluded"] = raw == "1"
 
 
 def _attributes(el: Element, ptr: str, f: _File, allow: tuple[str, ...] = ()) -> dict[str, str]:
@@ -591,6 +620,18 @@ _WRITTEN_EXTRA = {
 }
 
 
+# another format's record of where an object came from, not a label: losing it is INFO (the
+# export still succeeds); anything else kept beside an annotation is label content (an error)
+_BOOKKEEPING = frozenset({"id", "source", "area", "supercategory", "confidence"})
+
+
+def _bookkeeping(key: str, value: Any) -> Severity | None:
+    """INFO for bookkeeping fields (and COCO's ``iscrowd`` 0, its default); None: the code's own."""
+    if key in _BOOKKEEPING or (key == "iscrowd" and value in (0, False)):
+        return Severity.INFO
+    return None
+
+
 class _Xml:
     """CVAT's own layout: two-space indentation, one element a line, UTF-8."""
 
@@ -640,15 +681,14 @@ class _Elem:
 
 
 def _target(out: Path) -> Path:
-    target = out if out.suffix.lower() == ".xml" else out / "annotations.xml"
-    if target.exists():
-        raise FileExistsError(f"{target} exists")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return target
+    if out.suffix.lower() == ".xml":
+        return prepare_output(out, kind="file")
+    return prepare_output(out, kind="dir") / "annotations.xml"
 
 
 def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSummary:
-    """Write ``out`` (a ``.xml`` file) or ``out/annotations.xml``; refuses to overwrite."""
+    """Write ``out`` (a ``.xml`` file) or ``out/annotations.xml`` (``out`` a new or empty folder);
+    anything already there is refused (``output_exists``)."""
     target = _target(out)
     summary = ExportSummary()
     tools = {t.name: t for t in ctx.ontology.tools}
@@ -760,8 +800,8 @@ class _Row:
     def __init__(self, row: ExportRow, summary: ExportSummary) -> None:
         self.row, self.summary = row, summary
 
-    def lost(self, what: str, ann: Annotation | None = None) -> None:
-        self.summary.not_expressible.append(cannot_carry("CVAT", what, self.row, ann))
+    def lost(self, what: str, ann: Annotation | None = None, severity: Severity | None = None) -> None:
+        self.summary.not_expressible.append(cannot_carry("CVAT", what, self.row, ann, severity=severity))
 
 
 def _row_elems(row: ExportRow, tools: Mapping[str, Tool], summary: ExportSummary) -> list[_Elem]:
@@ -815,19 +855,41 @@ def _same_besides_marker(a: Annotation, b: Annotation) -> bool:
     return bool(rest(a) == rest(b))
 
 
-def _common_attrs(ann: Annotation, o: _Row) -> dict[str, str]:
+def _common_attrs(ann: Annotation, values: dict[str, Any], o: _Row) -> dict[str, str]:
+    """``source`` and ``occluded`` (taken out of ``values``, the object's flat attributes); what
+    else the annotation holds that CVAT has no place for is reported."""
     extra = ann.extra or {}
     attrs: dict[str, str] = {}
     if extra.get("source"):
         attrs["source"] = str(extra["source"])
-    attrs["occluded"] = "1" if extra.get("occluded") else "0"
+    occluded = _occluded_flag(ann, values, o)
+    if occluded is not None:
+        attrs["occluded"] = occluded
     for key in sorted(set(extra) - _WRITTEN_EXTRA):
-        o.lost(f"the field `{key}`", ann)
+        o.lost(f"the field `{key}`", ann, _bookkeeping(key, extra[key]))
     if ann.frame is not None or ann.frame_end is not None:
         o.lost("frame numbers on an image", ann)
     if ann.track_id is not None:
         o.lost("track ids (CVAT video tracks are part of issue #5)", ann)
     return attrs
+
+
+def _occluded_flag(ann: Annotation, values: dict[str, Any], o: _Row) -> str | None:
+    """CVAT's ``occluded`` from the object's ``occluded`` attribute or answer (true/false, 1/0, or
+    a checklist of one such option); None when it has none. Taken out of ``values``."""
+    if values.get("occluded") is None:
+        values.pop("occluded", None)
+        legacy = (ann.extra or {}).get("occluded")  # where labels stored before 0.x kept it
+        return None if legacy is None else "1" if legacy else "0"
+    value = values.pop("occluded")
+    one = value[0] if isinstance(value, list) and len(value) == 1 else value
+    text = None if isinstance(one, list | dict) else attribute_text(one).lower()
+    if text in ("true", "1"):
+        return "1"
+    if text in ("false", "0"):
+        return "0"
+    o.lost(f"`occluded` {value!r} (CVAT's occluded is true or false)", ann)
+    return None
 
 
 def _whole(ann: Annotation, key: str, o: _Row) -> str | None:
@@ -848,9 +910,10 @@ def _tail_attrs(ann: Annotation, attrs: dict[str, str], o: _Row) -> None:
         attrs["group_id"] = group
 
 
-def _attribute_list(ann: Annotation, o: _Row) -> list[tuple[str, str]]:
-    values, lost = flat_attributes(ann)
-    for name in lost:
+def _attribute_list(
+    ann: Annotation, values: dict[str, Any], nested: list[str], o: _Row
+) -> list[tuple[str, str]]:
+    for name in nested:
         o.lost(f"the answers nested under `{name}`", ann)
     out: list[tuple[str, str]] = []
     for name, value in values.items():
@@ -921,11 +984,12 @@ def _shape_elem(group: list[Annotation], tools: Mapping[str, Tool], o: _Row) -> 
     else:
         o.lost(f"`{kind}` annotations", ann)
         return None
-    attrs |= _common_attrs(ann, o)
-    if tag == "skeleton":
-        del attrs["occluded"]  # CVAT writes occlusion on the points only
+    values, nested = flat_attributes(ann)
+    attrs |= _common_attrs(ann, values, o)
+    if tag != "skeleton":  # CVAT writes a skeleton's occlusion on its points; a file's own flag is kept
+        attrs.setdefault("occluded", "0")
     _tail_attrs(ann, attrs, o)
-    return _Elem(tag, attrs, _attribute_list(ann, o), children)
+    return _Elem(tag, attrs, _attribute_list(ann, values, nested, o), children)
 
 
 def _skeleton_points(ann: Annotation, names: tuple[str, ...]) -> list[_Elem]:
@@ -967,7 +1031,7 @@ def _tag_elem(ann: Annotation, o: _Row) -> _Elem | None:
     if group is not None:
         attrs["group_id"] = group
     for key in sorted(set(extra) - {"attributes", "source", "group_id", "tool"}):
-        o.lost(f"the field `{key}`", ann)
+        o.lost(f"the field `{key}`", ann, _bookkeeping(key, extra[key]))
     attributes = [(k, attribute_text(v)) for k, v in (extra.get("attributes") or {}).items() if v is not None]
     return _Elem("tag", attrs, attributes)
 
