@@ -594,16 +594,22 @@ def test_writer_reports_what_it_cannot_carry(tmp_path: Path) -> None:
     ]
     summary = ls.write(rows, tmp_path / "out.json", ctx)
     lost = [
-        (i.location.annotation_id, i.message.removeprefix("labelstudio cannot carry "))
+        (i.location.annotation_id, i.message.removeprefix("labelstudio cannot carry "), i.severity.value)
         for i in summary.not_expressible
     ]
     assert lost == [
-        ("u1", "the field `iscrowd` of bbox `car`"),
-        ("u1", "the number type of the attribute `truncated` of `car` (written as text)"),
-        ("u2", "a polygon with several rings (`lake`)"),
-        ("u3", "a keypoints (`body`)"),
-        ("u4", "a mask (`seg`) whose mask does not fit the image"),
-        ("u5", "a bbox on a row without width/height"),
+        ("u1", "the field `iscrowd` of bbox `car`", "info"),  # COCO's default 0: bookkeeping
+        ("u1", "the number type of the attribute `truncated` of `car` (written as text)", "error"),
+        (
+            "u1",
+            "the control of the attribute `note` of `car`, which no classification of the ontology "
+            "defines (written as a per-region textarea)",
+            "info",
+        ),
+        ("u2", "a polygon with several rings (`lake`)", "error"),
+        ("u3", "a keypoints (`body`)", "error"),
+        ("u4", "a mask (`seg`) whose mask does not fit the image", "error"),
+        ("u5", "a bbox on a row without width/height", "error"),
     ]
     assert (summary.rows, summary.annotations) == (2, 1)
     t1, t2 = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))

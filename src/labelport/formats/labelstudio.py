@@ -63,11 +63,12 @@ A slice's place in the buffer gives the task's line and each result's (``Annotat
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 import urllib.parse
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -85,9 +86,21 @@ from labelport.formats.base import (
     IssueSink,
     issue,
 )
-from labelport.formats.common import cannot_carry, flat_attributes, plain, row_path, tools_of
-from labelport.model.issues import Location
-from labelport.model.ontology import Classification, ClassificationType, Tool, ToolKind
+from labelport.formats.common import (
+    cannot_carry,
+    esc,
+    flat_attributes,
+    is_num,
+    jtype,
+    plain,
+    prepare_output,
+    row_path,
+    shown,
+    tools_of,
+)
+from labelport.model.errors import InvalidInputError
+from labelport.model.issues import Location, Severity
+from labelport.model.ontology import Classification, ClassificationType, ToolKind
 from labelport.model.records import Annotation, Answer, Choice, Record, RowRef, attribute_text
 
 NAME = "labelstudio"
@@ -137,36 +150,6 @@ _TAGS = (
     ("BrushLabels", "brushlabels", (ToolKind.RASTER_SEGMENTATION,)),
 )
 _TO_NAME = "image"
-
-
-def _esc(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def _jtype(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
-def _shown(value: Any) -> Any:
-    if isinstance(value, str):
-        return value if len(value) <= 200 else value[:200] + "…"
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    return _jtype(value)
-
-
-def _is_num(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 class _Skip(Exception):
@@ -387,9 +370,7 @@ class _File:
     def _task(self, task: Any, ptr: str, raw: msgspec.Raw | None = None) -> Record | None:
         self.data_row = None
         if not isinstance(task, dict):
-            self.report(
-                "wrong_type", f"a task must be an object, not {_jtype(task)}", ptr, value=_shown(task)
-            )
+            self.report("wrong_type", f"a task must be an object, not {jtype(task)}", ptr, value=shown(task))
             return None
         data = task.get("data")
         if data is None:
@@ -404,7 +385,7 @@ class _File:
             )
             return None
         if not isinstance(data, dict):
-            self.report("wrong_type", f"`data` must be an object, not {_jtype(data)}", f"{ptr}/data")
+            self.report("wrong_type", f"`data` must be an object, not {jtype(data)}", f"{ptr}/data")
             return None
         found, key = self._candidates(task, ptr)
         if not found:
@@ -429,10 +410,10 @@ class _File:
             self.report("missing_field", "an annotation needs `result`", f"{aptr}/result")
             return None
         if not isinstance(result, list):
-            self.report("wrong_type", f"`result` must be an array, not {_jtype(result)}", f"{aptr}/result")
+            self.report("wrong_type", f"`result` must be an array, not {jtype(result)}", f"{aptr}/result")
             return None
         lines = self._result_lines(raw, key, index) if raw is not None else None
-        results = _Results(self, f"{aptr}/result", lines)
+        results = _Results(self, f"{aptr}/result", lines, self._score(ann, f"{aptr}/score"))
         annotations = results.read(result)
         return Record(
             row=RowRef(filename=filename),
@@ -452,13 +433,13 @@ class _File:
         if items is None:
             return [], key
         if not isinstance(items, list):
-            self.report("wrong_type", f"`{key}` must be an array, not {_jtype(items)}", f"{ptr}/{key}")
+            self.report("wrong_type", f"`{key}` must be an array, not {jtype(items)}", f"{ptr}/{key}")
             return [], key
         found: list[tuple[dict[str, Any], str, int]] = []
         for k, item in enumerate(items):
             p = f"{ptr}/{key}/{k}"
             if not isinstance(item, dict):
-                self.report("wrong_type", f"an annotation must be an object, not {_jtype(item)}", p)
+                self.report("wrong_type", f"an annotation must be an object, not {jtype(item)}", p)
                 continue
             if item.get("was_cancelled") is True:
                 continue
@@ -498,6 +479,16 @@ class _File:
         )
         return None
 
+    def _score(self, item: dict[str, Any], pointer: str) -> float | None:
+        """A prediction's own ``score``: the confidence of its results that state none."""
+        v = item.get("score")
+        if v is None:
+            return None
+        if not is_num(v) or not math.isfinite(v):
+            self.report("wrong_type", f"`score` must be a number, not {jtype(v)}", pointer, value=shown(v))
+            return None
+        return float(v)
+
     def _result_lines(self, raw: msgspec.Raw, key: str, index: int) -> list[int | None] | None:
         """The line each result of the chosen annotation starts on: the task is decoded once more
         into slices of the same buffer, and newlines are counted from the task's start."""
@@ -535,7 +526,7 @@ class _File:
                     hint="--option image_key=<key>",
                 )
                 return None
-        pointer = f"{ptr}/data/{_esc(key)}"
+        pointer = f"{ptr}/data/{esc(key)}"
         if key not in data:
             self.report("missing_field", f"`data` has no `{key}`", pointer, hint="--option image_key=<key>")
             return None
@@ -543,9 +534,9 @@ class _File:
         if not isinstance(value, str):
             self.report(
                 "wrong_type",
-                f"`data.{key}` must be a string, not {_jtype(value)}",
+                f"`data.{key}` must be a string, not {jtype(value)}",
                 pointer,
-                value=_shown(value),
+                value=shown(value),
             )
             return None
         name = image_path(value, self.opts.upload_names == "original")
@@ -555,7 +546,7 @@ class _File:
         if self.opts.match == "name":
             name = name.rsplit("/", 1)[-1]
         if not name:
-            self.report("invalid_value", f"`data.{key}` names no file", pointer, value=_shown(value))
+            self.report("invalid_value", f"`data.{key}` names no file", pointer, value=shown(value))
             return None
         return name
 
@@ -617,8 +608,11 @@ def image_path(value: str, strip_upload_prefix: bool = False) -> str:
 class _Results:
     """One annotation's result list: regions grouped by id, then turned into canonical annotations."""
 
-    def __init__(self, f: _File, pointer: str, lines: list[int | None] | None) -> None:
+    def __init__(
+        self, f: _File, pointer: str, lines: list[int | None] | None, score: float | None = None
+    ) -> None:
         self.f, self.pointer, self.lines = f, pointer, lines
+        self.score = score  # the prediction's score: the confidence of results without their own
         self.size: tuple[float, float] | None = None  # (width, height) the results state
         self._rid_now: str | None = None  # the region id issues name
         self._line_now: int | None = None  # the line of the result being read
@@ -641,13 +635,13 @@ class _Results:
             p = f"{self.pointer}/{j}"
             self._at(j, None)
             if not isinstance(item, dict):
-                self._report("wrong_type", f"a result must be an object, not {_jtype(item)}", p)
+                self._report("wrong_type", f"a result must be an object, not {jtype(item)}", p)
                 continue
             rtype, rid = item.get("type"), _rid(item)
             self._at(j, rid)
             if not isinstance(rtype, str):
                 code = "missing_field" if rtype is None else "wrong_type"
-                self._report(code, "a result needs `type` (a string)", f"{p}/type", _shown(rtype))
+                self._report(code, "a result needs `type` (a string)", f"{p}/type", shown(rtype))
                 continue
             if rtype in _SHAPES and rid is not None:
                 if rid in shapes:
@@ -724,7 +718,7 @@ class _Results:
     def _bad(
         self, code: str, message: str, pointer: str, value: Any = None, hint: str | None = None
     ) -> _Skip:
-        self._report(code, message, pointer, _shown(value), hint)
+        self._report(code, message, pointer, shown(value), hint)
         return _Skip()
 
     def _value(self, item: dict[str, Any], p: str) -> dict[str, Any]:
@@ -733,7 +727,7 @@ class _Results:
             raise self._bad("missing_field", "a result needs `value`", f"{p}/value")
         if not isinstance(value, dict):
             raise self._bad(
-                "wrong_type", f"`value` must be an object, not {_jtype(value)}", f"{p}/value", value
+                "wrong_type", f"`value` must be an object, not {jtype(value)}", f"{p}/value", value
             )
         return value
 
@@ -743,11 +737,26 @@ class _Results:
             if default is not None:
                 return default
             raise self._bad("missing_field", f"`value` needs `{key}`", f"{p}/value/{key}")
-        if not _is_num(v):
-            raise self._bad("wrong_type", f"`{key}` must be a number, not {_jtype(v)}", f"{p}/value/{key}", v)
+        if not is_num(v):
+            raise self._bad("wrong_type", f"`{key}` must be a number, not {jtype(v)}", f"{p}/value/{key}", v)
         if not math.isfinite(v):  # pragma: no cover - JSON has no NaN
             raise self._bad("wrong_type", f"`{key}` must be finite", f"{p}/value/{key}", v)
         return v  # type: ignore[no-any-return]
+
+    def _extra(
+        self, item: dict[str, Any], p: str, attrs: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        """A result's per-region answers and its confidence (its ``score``, else the prediction's)."""
+        extra: dict[str, Any] = {"attributes": dict(attrs)} if attrs else {}
+        score = item.get("score")
+        if score is not None and (not is_num(score) or not math.isfinite(score)):
+            raise self._bad(
+                "wrong_type", f"`score` must be a number, not {jtype(score)}", f"{p}/score", score
+            )
+        confidence = float(score) if score is not None else self.score
+        if confidence is not None:
+            extra["confidence"] = confidence
+        return extra or None
 
     def _from_name(self, item: dict[str, Any], p: str) -> str:
         name = item.get("from_name")
@@ -777,7 +786,7 @@ class _Results:
     def _stated_size(self, item: dict[str, Any], p: str) -> tuple[float, float] | None:
         """The result's original_width/height: the first stated is the record's, another is refused."""
         rot = item.get("image_rotation")
-        if rot is not None and (not _is_num(rot) or rot % 360 != 0):
+        if rot is not None and (not is_num(rot) or rot % 360 != 0):
             raise self._bad(
                 "invalid_value",
                 f"the image was turned {rot} degrees in the editor; its coordinates are in the turned frame",
@@ -789,7 +798,7 @@ class _Results:
         if w is None or h is None:
             return None
         for key, v in (("original_width", w), ("original_height", h)):
-            if not _is_num(v) or v <= 0:
+            if not is_num(v) or v <= 0:
                 raise self._bad("wrong_type", f"`{key}` must be a positive number", f"{p}/{key}", v)
         size = (w, h)
         if self.size is None:
@@ -819,6 +828,7 @@ class _Results:
             names = [self._from_name(item, p)]  # an unlabelled tool: the class is the control
         size = self._stated_size(item, p)
         geometry, units = self._geometry(kind, value, size, p)
+        extra = self._extra(item, p, attrs)
         rid = _rid(item)
         out = []
         for k, name in enumerate(dict.fromkeys(names)):
@@ -830,7 +840,7 @@ class _Results:
                     name=name,
                     geometry=geometry,
                     units=units,
-                    extra={"attributes": dict(attrs)} if attrs else None,
+                    extra=copy.deepcopy(extra),
                     pointer=p,
                     line=self._line_now,
                 )
@@ -875,7 +885,7 @@ class _Results:
                 raise self._bad("wrong_type", "`points` must be an array of [x, y] pairs", pointer, points)
             ring: list[float] = []
             for i, pt in enumerate(points):
-                ok = isinstance(pt, list) and len(pt) == 2 and all(_is_num(c) for c in pt)
+                ok = isinstance(pt, list) and len(pt) == 2 and all(is_num(c) for c in pt)
                 if not ok:
                     raise self._bad(
                         "wrong_type", "a polygon point is [x, y] (two numbers)", f"{pointer}/{i}", pt
@@ -958,6 +968,7 @@ class _Results:
             uid=_rid(item),
             name=name,
             answer=Answer(name=name, value=value, loose=True, pointer=p),
+            extra=self._extra(item, p),
             pointer=p,
             line=self._line_now,
         )
@@ -975,6 +986,7 @@ class _Results:
         if direction not in ("right", "left", "bi"):
             raise self._bad("invalid_value", "`direction` is right, left or bi", f"{p}/direction", direction)
         source, target = (ends[1], ends[0]) if direction == "left" else (ends[0], ends[1])
+        extra = self._extra(item, p)
         rtype = "bidirectional" if direction == "bi" else "unidirectional"
         names = item.get("labels") or []
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
@@ -984,6 +996,7 @@ class _Results:
                 kind="relationship",
                 name=name,
                 geometry={"source": source, "target": target, "type": rtype},
+                extra=copy.deepcopy(extra),
                 pointer=p,
                 line=self._line_now,
             )
@@ -1023,21 +1036,38 @@ def centre_to_top_left(x: float, y: float, w: float, h: float, rot: float) -> tu
 # writing
 
 
+# another format's record of where an object came from, not a label: losing it is INFO (the
+# export still succeeds); anything else kept beside an annotation is label content (an error)
+_BOOKKEEPING = frozenset({"id", "source", "area", "supercategory", "confidence"})
+_SUFFIX = re.compile(r"^(.+)#([0-9]+)$")
+
+
+def _bookkeeping(key: str, value: Any) -> Severity | None:
+    """INFO for bookkeeping fields (and COCO's ``iscrowd`` 0, its default); None: the code's own."""
+    if key in _BOOKKEEPING or (key == "iscrowd" and value in (0, False)):
+        return Severity.INFO
+    return None
+
+
 def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSummary:
-    """A JSON list of tasks, one per row; a folder target also gets ``labeling_config.xml``."""
-    summary = ExportSummary()
-    prefix = ctx.options.get("image_prefix", _DEFAULT_PREFIX)
+    """A JSON list of tasks, one per row (``out`` a new ``.json`` file); a folder target (new or
+    empty) gets ``tasks.json`` and ``labeling_config.xml``. Anything already there is refused."""
+    source = ctx.options.get("source", "annotations")
+    if source not in _OPTIONS["source"]:
+        raise InvalidInputError(
+            f"option source={source!r} is not one of {', '.join(_OPTIONS['source'])}", code="invalid_value"
+        )
     if out.suffix.lower() == ".json":
-        target, config = out, None
+        target, config = prepare_output(out, kind="file"), None
     else:
-        target, config = out / "tasks.json", out / "labeling_config.xml"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tools = {t.name: t for t in ctx.ontology.tools}
-    with target.open("wb") as fh:
+        folder = prepare_output(out, kind="dir")
+        target, config = folder / "tasks.json", folder / "labeling_config.xml"
+    w = _Writer(ctx, predictions=source == "predictions")
+    with target.open("xb") as fh:
         fh.write(b"[")
         first = True
         for row in rows:
-            task = _task_out(row, prefix, tools, summary)
+            task = w.task(row)
             if task is None:
                 continue
             fh.write(b"\n" if first else b",\n")
@@ -1046,7 +1076,7 @@ def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSum
         fh.write(b"\n]\n" if not first else b"]\n")
     if config is not None:
         config.write_bytes(labeling_config(ctx))
-    return summary
+    return w.summary
 
 
 def _image_url(prefix: str, path: str) -> str:
@@ -1055,98 +1085,207 @@ def _image_url(prefix: str, path: str) -> str:
     return prefix + path
 
 
-def _task_out(
-    row: ExportRow, prefix: str, tools: dict[str, Tool], summary: ExportSummary
-) -> dict[str, Any] | None:
-    if row.media_type != "image":
-        summary.not_expressible.append(cannot_carry(NAME, f"a {row.media_type} row", row))
-        return None
-    summary.rows += 1
-    w, h = row.metadata.get("width"), row.metadata.get("height")
-    size: tuple[float, float] | None = None
-    if isinstance(w, int | float) and isinstance(h, int | float) and w > 0 and h > 0:
-        size = (w, h)
-    result: list[dict[str, Any]] = []
-    for ann in row.annotations:
-        items = _result_out(ann, row, size, tools, summary)
-        if items:
-            result.extend(items)
-            summary.annotations += 1
-    return {
-        "data": {"image": _image_url(prefix, row_path(row))},
-        "annotations": [{"result": result, "was_cancelled": False, "ground_truth": False}],
-        "predictions": [],
-    }
+def _regions(anns: list[Annotation]) -> list[list[Annotation]]:
+    """The row's annotations as Label Studio regions: a region read with several labels (one
+    annotation each: ``<id>``, ``<id>#2``, ...) is one region again while its parts still agree
+    (kind, geometry, answers, fields); anything else is a region of its own."""
+    by_uid = {a.uid: a for a in anns if a.uid is not None}
+
+    def base(a: Annotation) -> tuple[Annotation, int] | None:
+        m = _SUFFIX.match(a.uid or "")
+        if m is None or int(m.group(2)) < 2:
+            return None
+        b = by_uid.get(m.group(1))
+        return (b, int(m.group(2))) if b is not None and _same_region(b, a) else None
+
+    parts: dict[int, list[tuple[int, Annotation]]] = {}
+    for a in anns:
+        found = base(a)
+        if found is not None:
+            parts.setdefault(id(found[0]), []).append((found[1], a))
+    out: list[list[Annotation]] = []
+    for a in anns:
+        if base(a) is None:
+            out.append([a, *(x for _, x in sorted(parts.get(id(a), []), key=lambda p: p[0]))])
+    return out
 
 
-def _result_out(
-    ann: Annotation,
-    row: ExportRow,
-    size: tuple[float, float] | None,
-    tools: dict[str, Tool],
-    summary: ExportSummary,
-) -> list[dict[str, Any]]:
-    def lost(what: str) -> None:
-        summary.not_expressible.append(cannot_carry(NAME, what, row, ann))
+def _same_region(a: Annotation, b: Annotation) -> bool:
+    def fields(x: Annotation) -> dict[str, Any]:
+        return {k: v for k, v in (x.extra or {}).items() if k not in ("tool", "attributes")}
 
-    if ann.track_id is not None or ann.frame is not None:
-        lost("tracks or frames")
-    for key in sorted((ann.extra or {}).keys() - {"attributes", "tool"}):
-        lost(f"the field `{key}` of {ann.kind} `{ann.name}`")
-    if ann.answer is not None:
-        return _classification_out(ann, lost)
-    if ann.kind == "relationship":
+    return (
+        a.kind == b.kind
+        and a.kind in _KIND_TYPE
+        and a.geometry == b.geometry
+        and (a.frame, a.track_id) == (b.frame, b.track_id)
+        and fields(a) == fields(b)
+        and flat_attributes(a)[0] == flat_attributes(b)[0]
+    )
+
+
+class _Writer:
+    """One export: the ontology's tools, the summary, and whether results are predictions."""
+
+    def __init__(self, ctx: ExportContext, *, predictions: bool) -> None:
+        self.prefix = ctx.options.get("image_prefix", _DEFAULT_PREFIX)
+        self.tools = {t.name: t for t in ctx.ontology.tools}
+        self.predictions = predictions
+        self.summary = ExportSummary()
+        self.row: ExportRow | None = None
+
+    def lost(self, what: str, ann: Annotation | None, severity: Severity | None = None) -> None:
+        self.summary.not_expressible.append(cannot_carry(NAME, what, self.row, ann, severity=severity))
+
+    def task(self, row: ExportRow) -> dict[str, Any] | None:
+        self.row = row
+        if row.media_type != "image":
+            self.lost(f"a {row.media_type} row", None)
+            return None
+        self.summary.rows += 1
+        w, h = row.metadata.get("width"), row.metadata.get("height")
+        size: tuple[float, float] | None = None
+        if isinstance(w, int | float) and isinstance(h, int | float) and w > 0 and h > 0:
+            size = (w, h)
+        result: list[dict[str, Any]] = []
+        scores: list[float | None] = []
+        for region in _regions(row.annotations):
+            for ann in region:
+                self._fields(ann)
+            items = self._region(region, size)
+            if items:
+                result.extend(items)
+                self.summary.annotations += len(region)
+                scores.extend(self._score(a) for a in region)
+        data = {"image": _image_url(self.prefix, row_path(row))}
+        if not self.predictions:
+            return {
+                "data": data,
+                "annotations": [{"result": result, "was_cancelled": False, "ground_truth": False}],
+                "predictions": [],
+            }
+        prediction: dict[str, Any] = {"result": result}
+        if scores and scores[0] is not None and all(s == scores[0] for s in scores):
+            prediction["score"] = scores[0]  # read back as the score of results without their own
+        return {"data": data, "annotations": [], "predictions": [prediction]}
+
+    def _score(self, ann: Annotation) -> float | None:
+        v = (ann.extra or {}).get("confidence")
+        return plain(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+    def _fields(self, ann: Annotation) -> None:
+        """Report what of an annotation's own fields Label Studio has no place for."""
+        if ann.track_id is not None or ann.frame is not None:
+            self.lost("tracks or frames", ann)
+        extra = ann.extra or {}
+        for key in sorted(extra.keys() - {"attributes", "tool"}):
+            what = f"the field `{key}` of {ann.kind} `{ann.name}`"
+            if key == "confidence":
+                if not is_num(extra[key]):
+                    self.lost(f"the confidence {extra[key]!r} of {ann.kind} `{ann.name}` (not a number)", ann)
+                    continue
+                if self.predictions:
+                    continue  # written as the result's score
+                what += " (--option source=predictions writes it as the score)"
+            self.lost(what, ann, _bookkeeping(key, extra[key]))
+
+    def _region(self, region: list[Annotation], size: tuple[float, float] | None) -> list[dict[str, Any]]:
+        ann = region[0]
+        if ann.answer is not None:
+            return self._classification(ann)
+        if ann.kind == "relationship":
+            return [self._scored(self._relation(ann), ann)]
+        rtype = _KIND_TYPE.get(ann.kind)
+        if rtype is None or (ann.kind == "polygon" and len(ann.geometry) != 1):
+            what = "a polygon with several rings" if rtype else f"a {ann.kind}"
+            self.lost(f"{what} (`{ann.name}`)", ann)
+            return []
+        if size is None:
+            self.lost(f"a {ann.kind} on a row without width/height", ann)
+            return []
+        value = _value_out(ann, size)
+        if value is None:
+            self.lost(f"a {ann.kind} (`{ann.name}`) whose mask does not fit the image", ann)
+            return []
+        value[rtype] = [a.name for a in region]
+        w, h = size
+        base = {"original_width": plain(w), "original_height": plain(h), "image_rotation": 0}
+        shape = {
+            "id": ann.uid,
+            "type": rtype,
+            "from_name": rtype,
+            "to_name": _TO_NAME,
+            **base,
+            "value": value,
+        }
+        out = [self._scored(shape, ann)]
+        where = {k: v for k, v in value.items() if k not in (rtype, "rle", "format")}
+        attrs, _ = flat_attributes(ann)
+        for a in region:
+            for name in flat_attributes(a)[1]:
+                self.lost(f"answers nested under `{name}` of `{a.name}`", a)
+        tools = [self.tools[a.name] for a in region if a.name in self.tools]
+        for name, v in attrs.items():
+            cls = next((c for t in tools for c in t.classifications if c.name == name), None)
+            kind = _answer_kind(cls, v)
+            if not all(isinstance(x, str) for x in ([v] if kind == "textarea" else _as_list(v))):
+                self.lost(
+                    f"the {jtype(v)} type of the attribute `{name}` of `{ann.name}` (written as text)", ann
+                )
+            elif cls is None and kind == "textarea":
+                self.lost(
+                    f"the control of the attribute `{name}` of `{ann.name}`, which no classification "
+                    "of the ontology defines (written as a per-region textarea)",
+                    ann,
+                    Severity.INFO,
+                )
+            payload = (
+                {"text": _texts(v)} if kind == "textarea" else {"choices": [_text(c) for c in _as_list(v)]}
+            )
+            item = {"id": ann.uid, "type": kind, "from_name": name, "to_name": _TO_NAME, **base}
+            out.append(self._scored({**item, "value": {**where, **payload}}, ann))
+        return out
+
+    def _scored(self, item: dict[str, Any], ann: Annotation) -> dict[str, Any]:
+        score = self._score(ann) if self.predictions else None
+        return {**item, "score": score} if score is not None else item
+
+    def _relation(self, ann: Annotation) -> dict[str, Any]:
         g = ann.geometry
         both = g.get("type") == "bidirectional"
         if flat_attributes(ann)[0]:
-            lost(f"the answers of the relationship `{ann.name}`")
+            self.lost(f"the answers of the relationship `{ann.name}`", ann)
+        return {
+            "type": "relation",
+            "from_id": g["source"],
+            "to_id": g["target"],
+            "direction": "bi" if both else "right",
+            "labels": [ann.name],
+        }
+
+    def _classification(self, ann: Annotation) -> list[dict[str, Any]]:
+        a = ann.answer
+        assert a is not None
+        v = a.value
+        name = a.name or ann.name
+        kept = (ann.extra or {}).get("attributes")
+        if kept:
+            names = ", ".join(f"`{k}`" for k in kept)
+            self.lost(
+                f"the attributes {names} of the answer to `{name}` (a Label Studio answer has none)", ann
+            )
+        item: dict[str, Any] = {"id": ann.uid, "from_name": name, "to_name": _TO_NAME}
+        if isinstance(v, str):
+            return [self._scored({**item, "type": "textarea", "value": {"text": _texts(v)}}, ann)]
+        chosen = v if isinstance(v, list) else [v] if v is not None else []
+        if any(c.classifications or c.frames for c in chosen):
+            self.lost(f"answers nested under an option of `{name}`", ann)
+        if not chosen:
+            self.lost(f"the empty answer to `{name}`", ann)
+            return []
         return [
-            {
-                "type": "relation",
-                "from_id": g["source"],
-                "to_id": g["target"],
-                "direction": "bi" if both else "right",
-                "labels": [ann.name],
-            }
+            self._scored({**item, "type": "choices", "value": {"choices": [c.name for c in chosen]}}, ann)
         ]
-    rtype = _KIND_TYPE.get(ann.kind)
-    if rtype is None or (ann.kind == "polygon" and len(ann.geometry) != 1):
-        what = "a polygon with several rings" if rtype else f"a {ann.kind}"
-        lost(f"{what} (`{ann.name}`)")
-        return []
-    if size is None:
-        lost(f"a {ann.kind} on a row without width/height")
-        return []
-    value = _value_out(ann, size)
-    if value is None:
-        lost(f"a {ann.kind} (`{ann.name}`) whose mask does not fit the image")
-        return []
-    value[rtype] = [ann.name]
-    w, h = size
-    base = {"original_width": plain(w), "original_height": plain(h), "image_rotation": 0}
-    out = [{"id": ann.uid, "type": rtype, "from_name": rtype, "to_name": _TO_NAME, **base, "value": value}]
-    region = {k: v for k, v in value.items() if k not in (rtype, "rle", "format")}
-    attrs, nested = flat_attributes(ann)
-    for name in nested:
-        lost(f"answers nested under `{name}` of `{ann.name}`")
-    tool = tools.get(ann.name or "")
-    for name, v in attrs.items():
-        cls = next((c for c in tool.classifications if c.name == name), None) if tool else None
-        kind = _answer_kind(cls, v)
-        if not all(isinstance(x, str) for x in ([v] if kind == "textarea" else _as_list(v))):
-            lost(f"the {_jtype(v)} type of the attribute `{name}` of `{ann.name}` (written as text)")
-        payload = {"text": [_text(v)]} if kind == "textarea" else {"choices": [_text(c) for c in _as_list(v)]}
-        out.append(
-            {
-                "id": ann.uid,
-                "type": kind,
-                "from_name": name,
-                "to_name": _TO_NAME,
-                **base,
-                "value": {**region, **payload},
-            }
-        )
-    return out
 
 
 def _as_list(v: Any) -> list[Any]:
@@ -1155,6 +1294,11 @@ def _as_list(v: Any) -> list[Any]:
 
 def _text(v: Any) -> str:
     return attribute_text(v) if not isinstance(v, list) else "\n".join(attribute_text(x) for x in v)
+
+
+def _texts(v: Any) -> list[str]:
+    """A text as Label Studio's list of texts: one per line, as the reader joins them with newlines."""
+    return _text(v).split("\n")
 
 
 def _answer_kind(cls: Classification | None, v: Any) -> str:
@@ -1202,23 +1346,6 @@ def _value_out(ann: Annotation, size: tuple[float, float]) -> dict[str, Any] | N
     if mask.shape != (h, w):
         return None
     return {"format": "rle", "rle": masks.to_labelstudio_rle(mask)}
-
-
-def _classification_out(ann: Annotation, lost: Callable[[str], None]) -> list[dict[str, Any]]:
-    a = ann.answer
-    assert a is not None
-    v = a.value
-    name = a.name or ann.name
-    item: dict[str, Any] = {"id": ann.uid, "from_name": name, "to_name": _TO_NAME}
-    if isinstance(v, str):
-        return [{**item, "type": "textarea", "value": {"text": [v]}}]
-    chosen = v if isinstance(v, list) else [v] if v is not None else []
-    if any(c.classifications or c.frames for c in chosen):
-        lost(f"answers nested under an option of `{name}`")
-    if not chosen:
-        lost(f"the empty answer to `{name}`")
-        return []
-    return [{**item, "type": "choices", "value": {"choices": [c.name for c in chosen]}}]
 
 
 def labeling_config(ctx: ExportContext) -> bytes:
