@@ -6,6 +6,7 @@ real images made with Pillow where the reader needs one (pairing, OBB sizes).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import yaml
 
 from labelport.formats import yolo
 from labelport.formats.base import ExportContext, ExportRow
+from labelport.formats.common import number
 from labelport.model.errors import InvalidInputError
 from labelport.model.issues import CODES, Issue
 from labelport.model.ontology import parse_ontology
@@ -253,6 +255,7 @@ def test_line_faults_are_located_and_the_rest_goes_on(tmp_path: Path) -> None:
         "1 0.5 0.5 0.5 0.5\n",
     )
     records, issues = run(tmp_path)
+    assert issues[0].message == "class id 5 is not among the payload's names (0, 1)"
     assert [(i.code, i.location.file, i.location.line, i.location.pointer) for i in issues] == [
         ("unknown_category", "labels/a.txt", 1, "/0"),
         ("wrong_type", "labels/a.txt", 2, "/0"),
@@ -264,6 +267,23 @@ def test_line_faults_are_located_and_the_rest_goes_on(tmp_path: Path) -> None:
     ]
     assert issues[0].value == 5 and issues[0].hint
     assert [r.location.line for r in records] == [8]
+
+
+@pytest.mark.parametrize(
+    ("names", "cls", "declared"),
+    [
+        ({0: "car", 2: "lake"}, 1, "0, 2"),  # sparse: not "0..2"
+        (["a", "b", "c"], 3, "0..2"),
+        ({i: f"c{i}" for i in range(0, 40, 2)}, 1, "0, 2, 4, 6, 8, 10, 12, 14, 16, 18, … 10 more"),
+    ],
+)
+def test_unknown_class_id_names_the_declared_ids(tmp_path: Path, names: Any, cls: int, declared: str) -> None:
+    data_yaml(tmp_path, names=names)
+    put(tmp_path, "labels/a.txt", f"{cls} 0.5 0.5 0.5 0.5\n")
+    _, issues = run(tmp_path)
+    assert [(i.code, i.message) for i in issues] == [
+        ("unknown_category", f"class id {cls} is not among the payload's names ({declared})")
+    ]
 
 
 def test_unreadable_label_file(tmp_path: Path) -> None:
@@ -434,9 +454,9 @@ def test_write_segment_default(tmp_path: Path) -> None:
     assert "2 rings" in dict(lost(summary))["u4"]
 
 
-def test_write_pose_default_one_k(tmp_path: Path) -> None:
+def test_write_pose_one_k(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    summary = yolo.write(sample_rows(), out, ctx())
+    summary = yolo.write(sample_rows(), out, ctx(task="pose"))
     doc = yaml.safe_load((out / "data.yaml").read_text())
     assert doc["kpt_shape"] == [2, 3] and doc["names"] == {0: "person"}
     assert (out / "labels/train/a.txt").read_text() == "0 0.5 0.5 0.5 0.5 0.2 0.3 2 0.4 0.5 0 0.75\n"
@@ -462,7 +482,8 @@ def test_pose_box_from_pixels_or_points(tmp_path: Path) -> None:
     summary = yolo.write(rows, tmp_path / "out", ctx(task="pose"))
     assert (tmp_path / "out/labels/a.txt").read_text().splitlines() == [
         "0 0.35 0.35 0.5 0.5 0.2 0.3 2 0.4 0.5 1",
-        "0 0.3 0.4 0.2 0.2 0.2 0.3 2 0.4 0.5 1",
+        # `0.4 … 0.2` would read back as y = (0.4 - 0.2 / 2) * 100 = 30.000000000000004
+        "0 0.3 0.39999999999999997 0.2 0.19999999999999998 0.2 0.3 2 0.4 0.5 1",
     ]
     assert [uid for uid, _ in lost(summary)] == ["none"]
 
@@ -525,32 +546,160 @@ def test_write_attributes_tracks_confidence_and_rows_without_size(tmp_path: Path
 
 def test_write_refusals(tmp_path: Path) -> None:
     put(tmp_path, "full/x", "")
-    with pytest.raises(FileExistsError):
-        yolo.write([], tmp_path / "full", ctx())
+    for used in (tmp_path / "full", tmp_path / "full/x"):  # a used folder, a file
+        with pytest.raises(InvalidInputError) as exc:
+            yolo.write([], used, ctx(task="detect"))
+        assert (exc.value.code, exc.value.hint) == ("output_exists", "choose a new path or empty it")
+    assert (tmp_path / "full/x").read_text() == ""
     for bad in ({"task": "classify"}, {"layout": "coco"}):
         with pytest.raises(InvalidInputError):
             yolo.write([], tmp_path / "o", ctx(**bad))
+    assert not (tmp_path / "o").exists()  # refused before anything is written
     with pytest.raises(ValueError, match="safe relative path"):
-        yolo.write([row("../x.jpg", [])], tmp_path / "o3", ctx())
+        yolo.write([row("../x.jpg", [])], tmp_path / "o3", ctx(task="detect"))
 
 
-def test_round_trip_records(tmp_path: Path) -> None:
-    """Records read back from an export are the written labels, up to float conversion."""
-    original = [
-        Annotation(kind="bbox", name="car", geometry=[12.5, 7.25, 33.3, 41.1]),
-        Annotation(kind="polygon", name="lake", geometry=[[1.5, 2.5, 190.125, 3.0, 100.0, 99.75]]),
+def onto(*tools: tuple[str, str]) -> ExportContext:
+    doc = {
+        "tools": [
+            {"name": n, "tool": t, **({"keypoints": ["a"]} if t == "skeleton" else {})} for n, t in tools
+        ]
+    }
+    return ExportContext(project="p", media_type="image", ontology=parse_ontology(doc))
+
+
+@pytest.mark.parametrize(
+    ("tools", "task"),
+    [
+        ([("car", "rectangle"), ("bus", "rectangle")], "detect"),
+        ([("lake", "polygon")], "segment"),
+        ([("car", "rectangle"), ("lake", "polygon"), ("road", "line")], "segment"),  # boxes as box lines
+        ([("person", "skeleton"), ("road", "line")], "pose"),
+        ([("road", "line")], "detect"),
+    ],
+)
+def test_default_task_is_the_one_task_of_the_ontology(
+    tmp_path: Path, tools: list[tuple[str, str]], task: str
+) -> None:
+    c = onto(*tools)
+    assert yolo.default_task(c.ontology) == task
+    yolo.write([], tmp_path / "out", c)
+    doc = yaml.safe_load((tmp_path / "out/data.yaml").read_text())
+    assert ("kpt_shape" in doc) == (task == "pose")
+
+
+@pytest.mark.parametrize(
+    ("tools", "allowed"),
+    [
+        ([("car", "rectangle"), ("person", "skeleton")], "detect, segment, pose, obb"),
+        ([("lake", "polygon"), ("person", "skeleton")], "segment, pose"),
+    ],
+)
+def test_several_tasks_need_the_option(tmp_path: Path, tools: list[tuple[str, str]], allowed: str) -> None:
+    """A box project with a skeleton tool used to default to pose and write empty label files."""
+    rows = [row("a.jpg", [Annotation(kind="bbox", name="car", geometry=[1, 1, 2, 2])])]
+    with pytest.raises(InvalidInputError) as exc:
+        yolo.write(rows, tmp_path / "out", onto(*tools))
+    assert exc.value.code == "option_required"
+    assert exc.value.hint == "--option task=detect|segment|pose|obb"
+    assert f"this ontology allows {allowed})" in exc.value.message
+    assert "skeleton `person` → pose" in exc.value.message
+    assert not (tmp_path / "out").exists()  # refused before writing anything
+    yolo.write(rows, tmp_path / "out", dataclasses.replace(onto(*tools), options={"task": "pose"}))
+
+
+def pixels(records: list[Record], w: int, h: int) -> list[tuple[str, Any, Any]]:
+    """What validation stores: geometry (and a pose line's own box) in pixels."""
+    out = []
+    for a in anns(records):
+        box = (a.extra or {}).get("bbox")
+        out.append(
+            (
+                a.kind,
+                to_pixels(a.kind, a.geometry, w, h, "fraction"),
+                None if box is None else to_pixels("bbox", box, w, h, "fraction"),
+            )
+        )
+    return out
+
+
+def as_rows(records: list[Record], w: int, h: int) -> list[ExportRow]:
+    stored = [
+        Annotation(kind=k, name=a.name, geometry=g, extra=None if box is None else {"bbox": box}, uid=str(i))
+        for i, (a, (k, g, box)) in enumerate(zip(anns(records), pixels(records, w, h), strict=True))
     ]
-    yolo.write([row("a.jpg", original)], tmp_path / "out", ctx(task="segment"))
-    records, issues = run(tmp_path / "out")
+    return [row("a.jpg", stored, size=(w, h))]
+
+
+AWKWARD = (
+    "0 0.497261 0.469695 0.133803 0.159857\n"  # the review's line: 0.497261 * 640 is no short text
+    "0 0.3333333333333333 0.3333333333333333 0.3333333333333333 0.3333333333333333\n"  # 1/3
+    "0 0.30000000000000004 0.30000000000000004 0.1 0.2\n"  # 0.1 + 0.2
+    "0 0.1 0.2 0.30000000000000004 0.7 0.6666666666666666 0.123456789 0.9 0.9999999\n"  # polygon
+)
+
+
+def test_round_trip_is_bit_identical_for_awkward_values(tmp_path: Path) -> None:
+    """import → export → import gives the very same pixels: no isclose."""
+    data_yaml(tmp_path / "in", names=["car"])
+    put(tmp_path / "in", "labels/a.txt", AWKWARD)
+    first, issues = run(tmp_path / "in")
     assert issues == []
-    back = anns(records)
-    for got, want in zip(back, original, strict=True):
-        assert (got.kind, got.name) == (want.kind, want.name)
-        px = to_pixels(got.kind, got.geometry, W, H, "fraction")
-        flat_got = px[0] if got.kind == "polygon" else px
-        flat_want = want.geometry[0] if want.kind == "polygon" else want.geometry
-        assert all(math.isclose(a, b, rel_tol=1e-12) for a, b in zip(flat_got, flat_want, strict=True))
-    assert to_pixels("polygon", back[1].geometry, W, H, "fraction")[0][3] == 3.0
+    yolo.write(as_rows(first, 640, 480), tmp_path / "out", ctx(task="segment"))
+    second, issues = run(tmp_path / "out")
+    assert issues == []
+    assert pixels(second, 640, 480) == pixels(first, 640, 480)
+    # the line comes back as it was; the plain quotients would not do: (y + h/2) / 480 is
+    # 0.4696949999999999, which reads back as y = 187.08791999999994, not 187.08791999999997
+    assert (tmp_path / "out/labels/a.txt").read_text().splitlines()[0] == AWKWARD.splitlines()[0]
+    _, y, _, h = pixels(first, 640, 480)[0][1]
+    plain_cy, plain_h = (y + h / 2) / 480, h / 480
+    assert (plain_cy - plain_h / 2) * 480 != y
+
+
+def test_pose_round_trip_is_bit_identical(tmp_path: Path) -> None:
+    data_yaml(tmp_path / "in", names=["person"], kpt_shape=[2, 3])
+    put(
+        tmp_path / "in",
+        "labels/a.txt",
+        "0 0.497261 0.469695 0.133803 0.159857 0.1 0.2 2 0.3333333333333333 0.7 1\n",
+    )
+    first, _ = run(tmp_path / "in")
+    yolo.write(as_rows(first, 640, 480), tmp_path / "out", ctx(task="pose"))
+    second, issues = run(tmp_path / "out")
+    assert issues == [] and pixels(second, 640, 480) == pixels(first, 640, 480)
+
+
+@pytest.mark.parametrize("size", [640, 480, 200, 333, 1920])
+def test_fraction_is_exact_or_the_plain_quotient(size: int) -> None:
+    for p in (0.1 + 0.2, size / 3 * 1.0, 1 / 3 * size, 0.0, float(size), 12.5, 99.99):
+        f = yolo.fraction(p, size)
+        assert float(number(f)) == f  # written with its shortest text
+        back = to_pixels("point", [f, f], size, size, "fraction")[0]  # validation's own arithmetic
+        if back != p:  # no float f gives f * size == p within a few ulps: the plain quotient
+            assert f == p / size and math.isclose(back, p, rel_tol=4e-16)
+    assert yolo.fraction(0.1 + 0.2, 640) * 640 == 0.1 + 0.2
+    assert yolo.fraction(640 / 3, 640) == 640 / 3 / 640  # 213.33333333333334: out of reach
+    assert yolo.fraction(1 / 3 * 640, 640) == 1 / 3  # 213.33333333333331: 1/3 exactly
+
+
+def test_box_fractions_prefer_exact_to_short() -> None:
+    # the tight box of y = 30 .. 50 on 100 pixels: 0.4 and 0.2 read back as y = 30.000000000000004
+    cy, fh = yolo.box_fractions([0, 30, 1, 20], 100, 100)[1::2]
+    assert (cy - fh / 2) * 100 == 30 and fh * 100 == 20
+    assert (0.4 - 0.2 / 2) * 100 != 30
+    # pixels from other formats: exact when a fraction reaches them, never more than an ulp off
+    for box in ([12.5, 7.25, 33.3, 41.1], [0.30000000000000004, 1, 2, 3], [10.25, 20.5, 100, 50.125]):
+        f = [float(number(v)) for v in yolo.box_fractions(box, 200, 100)]
+        back = to_pixels("bbox", [f[0] - f[2] / 2, f[1] - f[3] / 2, f[2], f[3]], 200, 100, "fraction")
+        assert all(math.isclose(a, b, rel_tol=4e-16, abs_tol=1e-300) for a, b in zip(back, box, strict=True))
+
+
+def test_writer_and_validation_scale_alike() -> None:
+    """The search checks candidates with the validator's arithmetic; the two must not drift apart."""
+    for f in (0.497261, 1 / 3, 0.1 + 0.2, 0.9999999, 5e-324):
+        for size in (640, 480, 333):
+            assert yolo._scaled(f, size) == to_pixels("point", [f, f], size, size, "fraction")[0]
 
 
 # --- detection --------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from labelport import Workspace
+from labelport.model.errors import InvalidInputError
 from labelport.model.jobs import JobState
 from labelport.model.records import Annotation
 from tests.helpers import make_images
@@ -171,7 +172,11 @@ def write_payload(root: Path, files: dict[str, str], **doc: Any) -> Path:
     return root
 
 
-def assert_same(first: dict[str, list[Annotation]], second: dict[str, list[Annotation]]) -> None:
+def assert_same(
+    first: dict[str, list[Annotation]], second: dict[str, list[Annotation]], *, exact: bool = True
+) -> None:
+    """The same labels; bit-identical pixels unless ``exact=False`` (OBB: corners and back go
+    through cos/sin, so a turned box comes back within float noise)."""
     assert sorted(first) == sorted(second)
     for key, anns in first.items():
         again = second[key]
@@ -185,13 +190,12 @@ def assert_same(first: dict[str, list[Annotation]], second: dict[str, list[Annot
             ga = a.geometry[0] if a.kind == "polygon" else a.geometry
             gb = b.geometry[0] if b.kind == "polygon" else b.geometry
             assert len(ga) == len(gb)
-            assert all(math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-12) for x, y in zip(ga, gb, strict=True))
             ea, eb = a.extra or {}, b.extra or {}
             assert ea.get("confidence") == eb.get("confidence")
-            if "bbox" in ea:
-                assert all(
-                    math.isclose(x, y, rel_tol=1e-12) for x, y in zip(ea["bbox"], eb["bbox"], strict=True)
-                )
+            if exact:
+                assert (ga, ea.get("bbox")) == (gb, eb.get("bbox"))
+                continue
+            assert all(math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-12) for x, y in zip(ga, gb, strict=True))
 
 
 def test_round_trip_detect_segment(ws: Workspace, tmp_path: Path) -> None:
@@ -203,6 +207,10 @@ def test_round_trip_detect_segment(ws: Workspace, tmp_path: Path) -> None:
             "train/a.txt": "0 0.5 0.5 0.5 0.5\n1 0.1234567 0.25 0.2 0.3333333333333333 0.9\n"
             "2 0.1 0.1 0.9 0.1 0.9 0.9 0.3 0.7\n",
             "train/b.txt": "",
+            # awkward values on 640x480: the review's line, 1/3, 0.1 + 0.2
+            "val/c.txt": "0 0.497261 0.469695 0.133803 0.159857\n"
+            "1 0.3333333333333333 0.6666666666666666 0.3333333333333333 0.30000000000000004\n"
+            "2 0.30000000000000004 0.1 0.3333333333333333 0.9 0.497261 0.469695\n",
         },
     )
     first = ok(ws, "p", payload)
@@ -210,11 +218,12 @@ def test_round_trip_detect_segment(ws: Workspace, tmp_path: Path) -> None:
     assert car.geometry == [50.0, 25.0, 100.0, 50.0]  # exactly representable: exact
     out = tmp_path / "out"
     summary = ws.export("p", out, format="yolo", options={"task": "segment"})
-    assert summary.not_expressible == [] and (summary.rows, summary.annotations) == (2, 3)
+    assert summary.not_expressible == [] and (summary.rows, summary.annotations) == (3, 6)
     assert (out / "labels/train/a.txt").read_text().splitlines()[0] == "0 0.5 0.5 0.5 0.5"
     assert (out / "labels/train/b.txt").read_text() == ""
+    assert (out / "labels/val/c.txt").read_text().splitlines()[0] == "0 0.497261 0.469695 0.133803 0.159857"
     second = ok(ws, "q", out)
-    assert_same(first, second)
+    assert_same(first, second)  # bit-identical pixels, the awkward ones included
     assert next(a for a in second["/train/a.jpg"] if a.name == "car").geometry == [50.0, 25.0, 100.0, 50.0]
 
 
@@ -231,9 +240,19 @@ def test_round_trip_pose(ws: Workspace, tmp_path: Path) -> None:
     assert person.kind == "keypoints" and person.geometry == [320.0, 120.0, 2, 280.0, 336.0, 1]
     assert person.extra == {"bbox": [240.0, 120.0, 160.0, 240.0], "tool": "skeleton"}  # pixels, as COCO
     out = tmp_path / "out"
-    assert ws.export("p", out, format="yolo").not_expressible == []  # a skeleton: pose by default
+    # boxes, polygons and a skeleton: three tasks, so the task must be named, before anything is written
+    with pytest.raises(InvalidInputError) as exc:
+        ws.export("p", out, format="yolo")
+    assert (exc.value.code, exc.value.hint) == ("option_required", "--option task=detect|segment|pose|obb")
+    assert "this ontology allows detect, segment, pose, obb" in exc.value.message and not out.exists()
+    assert ws.export("p", out, format="yolo", options={"task": "pose"}).not_expressible == []
     assert yaml.safe_load((out / "data.yaml").read_text())["kpt_shape"] == [2, 3]
     assert_same(first, ok(ws, "q", out))
+    # a used folder is refused, and nothing in it changes
+    before = (out / "labels/val/c.txt").read_bytes()
+    with pytest.raises(InvalidInputError) as exc:
+        ws.export("p", out, format="yolo", options={"task": "pose"})
+    assert exc.value.code == "output_exists" and (out / "labels/val/c.txt").read_bytes() == before
 
 
 def test_round_trip_obb(ws: Workspace, tmp_path: Path) -> None:
@@ -253,7 +272,7 @@ def test_round_trip_obb(ws: Workspace, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert ws.export("p", out, format="yolo", options={"task": "obb"}).not_expressible == []
     shutil.copytree(images, out / "images")
-    assert_same(first, ok(ws, "q", out))
+    assert_same(first, ok(ws, "q", out), exact=False)
 
 
 # --- refusals and what export cannot carry ---------------------------------------------------------

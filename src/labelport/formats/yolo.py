@@ -64,6 +64,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -78,7 +79,15 @@ from labelport.formats.base import (
     IssueSink,
     issue,
 )
-from labelport.formats.common import cannot_carry, flat_attributes, number, row_path, tools_of
+from labelport.formats.common import (
+    cannot_carry,
+    flat_attributes,
+    number,
+    prepare_output,
+    row_path,
+    safe_parts,
+    tools_of,
+)
 from labelport.model.errors import InvalidInputError
 from labelport.model.issues import Location
 from labelport.model.ontology import Ontology, Tool, ToolKind
@@ -589,7 +598,7 @@ class _LineReader:
         if name is None:
             raise _Bad(
                 "unknown_category",
-                f"class id {cls} is not in the payload's names (0..{max(self.names, default=-1)})",
+                f"class id {cls} is not among the payload's names ({_ids_text(self.names)})",
                 "/0",
                 cls,
             )
@@ -636,6 +645,18 @@ class _LineReader:
             None,
             n,
         )
+
+
+def _ids_text(names: Mapping[int, str]) -> str:
+    """The declared class ids as a person reads them: ``0..79`` when they run on, else listed
+    (``0, 2``; the first 10 and a count beyond)."""
+    ids = sorted(names)
+    if not ids:
+        return "it declares none"
+    if len(ids) > 2 and ids[-1] - ids[0] == len(ids) - 1:
+        return f"{ids[0]}..{ids[-1]}"
+    more = f", … {len(ids) - 10} more" if len(ids) > 10 else ""
+    return ", ".join(str(i) for i in ids[:10]) + more
 
 
 _HINTS = {
@@ -780,13 +801,49 @@ def _obb(name: str, v: list[float], size: tuple[int, int]) -> Annotation:
 # write
 
 
+_HINT_TASK = "--option task=detect|segment|pose|obb"
+
+
 def default_task(ontology: Ontology) -> str:
-    kinds = {t.kind for t in ontology.tools}
-    if ToolKind.SKELETON in kinds:
+    """The task export writes without ``--option task``: the one task that carries every YOLO
+    shape of the ontology (rectangles only: detect; polygons, with or without rectangles: segment,
+    which writes boxes as box lines; skeletons only: pose; none of these: detect). Skeletons
+    beside rectangles or polygons need two datasets: ``option_required``, before anything is
+    written."""
+    by_kind: dict[str, list[str]] = {}
+    for t in ontology.tools:
+        group = _TOOL_GROUP.get(t.kind)
+        if group is not None:
+            by_kind.setdefault(group, []).append(t.name)
+    if "skeleton" in by_kind and len(by_kind) > 1:
+        parts = [
+            f"{group} {', '.join(f'`{n}`' for n in names[:5])}{' …' if len(names) > 5 else ''} → "
+            + " or ".join(_GROUP_TASKS[group])
+            for group, names in sorted(by_kind.items(), key=lambda kv: list(_GROUP_TASKS).index(kv[0]))
+        ]
+        allowed = [t for t in TASKS if any(t in _GROUP_TASKS[g] for g in by_kind)]
+        raise InvalidInputError(
+            "the ontology has tools for more than one YOLO task ("
+            + "; ".join(parts)
+            + f"), and a YOLO dataset holds one: choose the task (this ontology allows "
+            f"{', '.join(allowed)})",
+            code="option_required",
+            hint=_HINT_TASK,
+        )
+    if "skeleton" in by_kind:
         return "pose"
-    if kinds & {ToolKind.POLYGON, ToolKind.POLY_SEG}:
+    if "polygon" in by_kind:
         return "segment"
     return "detect"
+
+
+_TOOL_GROUP = {
+    ToolKind.RECTANGLE: "rectangle",
+    ToolKind.POLYGON: "polygon",
+    ToolKind.POLY_SEG: "polygon",
+    ToolKind.SKELETON: "skeleton",
+}
+_GROUP_TASKS = {"rectangle": ("detect", "segment", "obb"), "polygon": ("segment",), "skeleton": ("pose",)}
 
 
 def _task_classes(ctx: ExportContext, task: str) -> list[Tool]:
@@ -795,13 +852,6 @@ def _task_classes(ctx: ExportContext, task: str) -> list[Tool]:
         k = len(tools[0].keypoints)
         tools = [t for t in tools if len(t.keypoints) == k]  # kpt_shape is one K for the dataset
     return tools
-
-
-def _safe_parts(row: ExportRow) -> list[str]:
-    parts = row_path(row).split("/")
-    if any(p in ("", ".", "..") for p in parts):
-        raise ValueError(f"row {row.ref}: its path does not make a safe relative path")
-    return parts
 
 
 def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSummary:
@@ -822,18 +872,16 @@ def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSum
             code="invalid_value",
             hint="use layout=ultralytics",
         )
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise FileExistsError(f"{out} exists and is not an empty folder")
     classes = _task_classes(ctx, task)
     ids = {t.name: i for i, t in enumerate(classes)}
     k = len(classes[0].keypoints) if task == "pose" and classes else 0
-    out.mkdir(parents=True, exist_ok=True)
+    prepare_output(out, kind="dir")
     labels_dir = out / ("labels" if layout == "ultralytics" else "obj_train_data")
     summary = ExportSummary()
     listed: list[str] = []
     writer = _RowWriter(task, ids, k, summary)
     for row in rows:
-        parts = _safe_parts(row)
+        parts = safe_parts(row)
         target = labels_dir.joinpath(*parts[:-1], _stem(parts[-1]) + ".txt")
         lines = writer.lines(row)
         if lines is None:
@@ -922,19 +970,18 @@ class _RowWriter:
         g = ann.geometry
         if ann.kind == "bbox" and self.task == "obb":
             c = box_to_corners(list(g))
-            return [c[i] / (w if i % 2 == 0 else h) for i in range(8)]
+            return [fraction(c[i], w if i % 2 == 0 else h) for i in range(8)]
         if ann.kind == "bbox" and self.task in ("detect", "segment"):
             if len(g) > 4 and g[4] % 360:
                 self.lost(f"a rotated box of `{ann.name}` outside task=obb", row, ann)
                 return None
-            x, y, bw, bh = g[:4]
-            return [(x + bw / 2) / w, (y + bh / 2) / h, bw / w, bh / h]
+            return box_fractions(g[:4], w, h)
         if ann.kind == "polygon" and self.task == "segment":
             if len(g) != 1:
                 self.lost(f"a polygon of `{ann.name}` with {len(g)} rings (one ring per YOLO line)", row, ann)
                 return None
             ring = g[0]
-            return [ring[i] / (w if i % 2 == 0 else h) for i in range(len(ring))]
+            return [fraction(ring[i], w if i % 2 == 0 else h) for i in range(len(ring))]
         if ann.kind == "keypoints" and self.task == "pose":
             return self.pose(ann, row, w, h)
         self.lost(f"a {ann.kind} of `{ann.name}` in a {self.task} dataset", row, ann)
@@ -953,7 +1000,7 @@ class _RowWriter:
             return None
         out = list(box)
         for i in range(0, len(g), 3):
-            out += [g[i] / w, g[i + 1] / h, g[i + 2]]
+            out += [fraction(g[i], w), fraction(g[i + 1], h), g[i + 2]]
         return out
 
 
@@ -963,17 +1010,102 @@ def _pose_box(ann: Annotation, w: float, h: float) -> list[float] | None:
     extra = ann.extra or {}
     box = extra.get("bbox")
     if isinstance(box, list) and len(box) == 4 and all(isinstance(v, int | float) for v in box):
-        x, y, bw, bh = box
-        if extra.get("bbox_units") == "fraction":
-            return [x + bw / 2, y + bh / 2, bw, bh]
-        return [(x + bw / 2) / w, (y + bh / 2) / h, bw / w, bh / h]
+        if extra.get("bbox_units") == "fraction":  # read from YOLO, not validated: fractions already
+            return box_fractions(box, 1.0, 1.0)
+        return box_fractions(box, w, h)
     g = ann.geometry
     pts = [(g[i], g[i + 1]) for i in range(0, len(g), 3) if g[i + 2] > 0]
     if not pts:
         return None
     x0, x1 = min(p[0] for p in pts), max(p[0] for p in pts)
     y0, y1 = min(p[1] for p in pts), max(p[1] for p in pts)
-    return [(x0 + x1) / 2 / w, (y0 + y1) / 2 / h, (x1 - x0) / w, (y1 - y0) / h]
+    return box_fractions([x0, y0, x1 - x0, y1 - y0], w, h)
+
+
+# --------------------------------------------------------------------------------------------------
+# exact fractions: what import turns back into the very same pixels
+#
+# Import reads a value ``f`` with ``float(text)``, a box's left edge as ``cx - w / 2`` (in
+# fractions, `_box`), and validation scales with ``f * size / 1.0`` (validate.geometry.to_pixels).
+# ``p / size`` is not always the fraction that scales back to ``p`` (``0.497261 * 640`` …), so the
+# writer tries the floats within a few ulps of it and keeps, of those that give ``p`` back through
+# that very arithmetic, the one with the shortest text. Scaling and ``cx - w / 2`` are monotone, so
+# the values that work are one run of neighbouring floats: the search walks towards the target and
+# stops when it steps over it. When nothing within reach works (a pixel value no fraction of this
+# size reproduces), ``p / size`` is written: one rounding, reported nowhere, as close as floats go.
+
+_ULPS = 4  # how far from the plain quotient the search goes, each way
+_UNIT = 1.0  # validation's divisor for "fraction" units
+
+
+def _scaled(f: float, size: float) -> float:
+    return f * size / _UNIT
+
+
+def _shifted(c: float, *, half: float, size: float) -> float:
+    """A box's left (top) edge in pixels as import computes it from centre ``c``: ``c - w / 2``."""
+    return _scaled(c - half, size)
+
+
+def _run(g: Callable[[float], float], target: float, start: float) -> list[float]:
+    """The floats ``c`` within :data:`_ULPS` steps of ``start`` with ``g(c) == target`` (``g``
+    monotone non-decreasing); empty when there is none."""
+    if not (math.isfinite(start) and math.isfinite(target)):
+        return []
+    c, v = start, g(start)
+    for _ in range(_ULPS):
+        if v == target:
+            break
+        nxt = math.nextafter(c, math.inf if v < target else -math.inf)
+        w = g(nxt)
+        if w != target and (v < target) != (w < target):
+            return []  # stepped over it: no float gives the target exactly
+        c, v = nxt, w
+    if v != target:
+        return []
+    run = [c]
+    for way in (math.inf, -math.inf):
+        d = c
+        for _ in range(_ULPS):
+            d = math.nextafter(d, way)
+            if g(d) != target:
+                break
+            run.append(d)
+    return run
+
+
+def _shortest(values: list[float], near: float) -> float:
+    return min(values, key=lambda c: (len(number(c)), abs(c - near)))
+
+
+def fraction(p: float, size: float) -> float:
+    """The fraction of ``size`` to write for pixel value ``p``: the shortest text that import
+    turns back into exactly ``p``, else ``p / size``."""
+    q = p / size
+    found = _run(lambda c: _scaled(c, size), p, q)
+    return _shortest(found, q) if found else q
+
+
+def _side(x: float, extent: float, size: float) -> tuple[float, float]:
+    """A box side ``[x, x + extent]`` in pixels as YOLO's (centre, extent) fractions, chosen so
+    that import's ``centre - extent / 2`` and scaling give back ``x`` and ``extent`` exactly."""
+    q = extent / size
+    widths = sorted(_run(lambda c: _scaled(c, size), extent, q), key=lambda c: (len(number(c)), abs(c - q)))
+    for fw in widths or [q]:  # with no exact extent, the edge can still be
+        half = fw / 2
+        start = x / size + half
+        centres = _run(partial(_shifted, half=half, size=size), x, start)
+        if centres:
+            return _shortest(centres, start), fw
+    # nothing exact within reach: the plain quotients, with the extent exact when it can be
+    return (x + extent / 2) / size, widths[0] if widths else q
+
+
+def box_fractions(box: list[float], width: float, height: float) -> list[float]:
+    """``[x, y, w, h]`` in pixels as YOLO's ``[cx, cy, w, h]`` fractions (see :func:`_side`)."""
+    cx, fw = _side(box[0], box[2], width)
+    cy, fh = _side(box[1], box[3], height)
+    return [cx, cy, fw, fh]
 
 
 # --------------------------------------------------------------------------------------------------
