@@ -15,9 +15,10 @@ import pytest
 from labelport.formats import labelstudio as ls
 from labelport.formats import masks
 from labelport.formats.base import Detection, ExportContext, ExportRow
+from labelport.model.errors import InvalidInputError
 from labelport.model.issues import Issue
 from labelport.model.ontology import parse_ontology
-from labelport.model.records import Annotation, Choice, Record, RowRef
+from labelport.model.records import Annotation, Answer, Choice, Record, RowRef
 
 FIXTURE = Path(__file__).parent / "fixtures/labelstudio/project-1-at-2024-05-02-09-15-3f2a9b1c.json"
 SIZE: dict[str, Any] = {"original_width": 200, "original_height": 100, "image_rotation": 0}
@@ -633,3 +634,188 @@ def test_writer_reports_what_it_cannot_carry(tmp_path: Path) -> None:
     (t,) = json.loads((tmp_path / "h.json").read_text(encoding="utf-8"))
     assert t["data"]["image"] == "https://h/img/x/a%20b.jpg"
     assert ls.image_path(t["data"]["image"]) == "img/x/a b.jpg"
+
+
+# --- review fixes: scores, reshaping, detection of unlabelled tasks first ---------------------------
+
+
+def test_prediction_scores_become_confidence(tmp_path: Path) -> None:
+    own = {**rect("p1"), "score": 0.25}
+    pred = {"id": 3, "model_version": "m1", "score": 0.75, "result": [own, rect("p2")]}
+    records, issues = run(tmp_path, [task([], predictions=[pred])], source="predictions")
+    assert issues == []
+    assert [(a.uid, a.extra) for a in records[0].annotations] == [
+        ("p1", {"confidence": 0.25}),  # the result's own score
+        ("p2", {"confidence": 0.75}),  # else the prediction's
+    ]
+    bad = {**pred, "score": "high", "result": [{**rect("p3"), "score": [1]}]}
+    records, issues = run(tmp_path, [task([], predictions=[bad])], source="predictions")
+    assert codes(issues) == [
+        ("wrong_type", "/0/predictions/0/score"),
+        ("wrong_type", "/0/predictions/0/result/0/score"),
+    ]
+    assert records[0].annotations == []
+
+
+def _ctx(
+    tools: list[dict[str, Any]], classifications: list[dict[str, Any]] | None = None, **options: str
+) -> ExportContext:
+    onto = parse_ontology({"tools": tools, "classifications": classifications or []})
+    return ExportContext(project="p", media_type="image", ontology=onto, options=options)
+
+
+def _row(anns: list[Annotation]) -> ExportRow:
+    ref = RowRef(id="r", global_key="/a.jpg", parent_path="/", filename="a.jpg")
+    return ExportRow(ref=ref, media_type="image", metadata={"width": 200, "height": 100}, annotations=anns)
+
+
+COLOR = {"name": "color", "type": "radio", "options": [{"value": "red"}, {"value": "blue"}]}
+
+
+def test_a_region_of_several_labels_is_written_as_one_again(tmp_path: Path) -> None:
+    """Read as `r1` (car) and `r1#2` (bus): written back as the one region with both labels; the
+    per-region choice answers `car`'s radio and is kept on `bus`, and stays a `choices` result."""
+    records, _ = run(tmp_path, [task([rect("r1", labels=["car", "bus"]), _choice("r1", "color", "red")])])
+    car, bus = records[0].annotations
+    car.classifications = [Answer(name="color", value=Choice(name="red"))]  # as validation answers it
+    car.extra = None
+    ctx = _ctx(
+        [
+            {"name": "car", "tool": "rectangle", "classifications": [COLOR]},
+            {"name": "bus", "tool": "rectangle"},
+        ]
+    )
+    summary = ls.write([_row([bus, car])], tmp_path / "out.json", ctx)
+    assert summary.not_expressible == [] and summary.annotations == 2
+    (t,) = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    result = t["annotations"][0]["result"]
+    assert [(r["id"], r["type"]) for r in result] == [("r1", "rectanglelabels"), ("r1", "choices")]
+    assert result[0]["value"]["rectanglelabels"] == ["car", "bus"]
+    assert result[1]["value"]["choices"] == ["red"]
+    again, issues = run(tmp_path, [{"data": t["data"], "annotations": t["annotations"]}])
+    assert issues == [] and [(a.uid, a.name) for a in again[0].annotations] == [
+        ("r1", "car"),
+        ("r1#2", "bus"),
+    ]
+    # parts that no longer agree are separate regions, each under its own id
+    moved = Annotation(kind="bbox", uid="r1#2", name="bus", geometry=[0, 0, 5, 5])
+    ls.write([_row([car, moved])], tmp_path / "apart.json", ctx)
+    (t,) = json.loads((tmp_path / "apart.json").read_text(encoding="utf-8"))
+    ids = [(r["id"], r["value"].get("rectanglelabels")) for r in t["annotations"][0]["result"]]
+    assert ids == [("r1", ["car"]), ("r1", None), ("r1#2", ["bus"])]
+
+
+def _choice(rid: str, name: str, *choices: str) -> dict[str, Any]:
+    value = {"x": 10, "y": 20, "width": 30, "height": 40, "rotation": 0, "choices": list(choices)}
+    return {**SIZE, "id": rid, "type": "choices", "from_name": name, "to_name": "image", "value": value}
+
+
+def test_several_texts_round_trip_as_several(tmp_path: Path) -> None:
+    base = {"to_name": "image", "type": "textarea"}
+    result = [
+        {**base, "id": "t1", "from_name": "caption", "value": {"text": ["two cars", "one bus"]}},
+        rect("r1"),
+        {**SIZE, **base, "id": "r1", "from_name": "plate", "value": {"text": ["AB", "123"]}},
+    ]
+    records, issues = run(tmp_path, [task(result)])
+    caption, car = records[0].annotations
+    assert issues == [] and caption.answer.value == "two cars\none bus"
+    assert car.extra == {"attributes": {"plate": "AB\n123"}}
+    text = {"name": "plate", "type": "text"}
+    ctx = _ctx(
+        [{"name": "car", "tool": "rectangle", "classifications": [text]}],
+        [{"name": "caption", "type": "text"}],
+    )
+    summary = ls.write([_row([caption, car])], tmp_path / "out.json", ctx)
+    assert summary.not_expressible == []
+    (t,) = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    texts = {
+        r["from_name"]: r["value"]["text"] for r in t["annotations"][0]["result"] if r["type"] == "textarea"
+    }
+    assert texts == {"caption": ["two cars", "one bus"], "plate": ["AB", "123"]}  # as the file had them
+
+
+def test_an_answer_s_own_attributes_are_reported(tmp_path: Path) -> None:
+    """A CVAT tag's attributes stay beside its answer; Label Studio has no place for them."""
+    tag = Annotation(
+        kind="radio",
+        uid="t1",
+        name="weather",
+        answer=Answer(name="weather", value=Choice(name="sunny")),
+        extra={"attributes": {"confidence": "high"}, "source": "manual"},
+    )
+    ctx = _ctx([], [{"name": "weather", "type": "radio", "options": [{"value": "sunny"}]}])
+    summary = ls.write([_row([tag])], tmp_path / "out.json", ctx)
+    assert [(i.message, i.severity.value) for i in summary.not_expressible] == [
+        ("labelstudio cannot carry the field `source` of radio `weather`", "info"),
+        (
+            "labelstudio cannot carry the attributes `confidence` of the answer to `weather` "
+            "(a Label Studio answer has none)",
+            "error",
+        ),
+    ]
+
+
+def test_confidence_is_written_as_prediction_scores(tmp_path: Path) -> None:
+    ctx = _ctx([{"name": "car", "tool": "rectangle"}], source="predictions")
+    anns = [
+        Annotation(kind="bbox", uid="a", name="car", geometry=[0, 0, 10, 10], extra={"confidence": 0.5}),
+        Annotation(kind="bbox", uid="b", name="car", geometry=[5, 5, 10, 10], extra={"confidence": 0.5}),
+    ]
+    summary = ls.write([_row(anns)], tmp_path / "p.json", ctx)
+    assert summary.not_expressible == []
+    (t,) = json.loads((tmp_path / "p.json").read_text(encoding="utf-8"))
+    assert t["annotations"] == [] and [p["score"] for p in t["predictions"]] == [0.5]
+    assert [r["score"] for r in t["predictions"][0]["result"]] == [0.5, 0.5]
+    records, issues = run(tmp_path, [t], source="predictions")
+    assert issues == [] and [a.extra for a in records[0].annotations] == [{"confidence": 0.5}] * 2
+    # scores that differ: each result has its own, the prediction none (it would stand for a missing one)
+    anns[1].extra = {"confidence": 0.25}
+    anns.append(Annotation(kind="bbox", uid="c", name="car", geometry=[1, 1, 2, 2]))
+    ls.write([_row(anns)], tmp_path / "q.json", ctx)
+    (t,) = json.loads((tmp_path / "q.json").read_text(encoding="utf-8"))
+    assert "score" not in t["predictions"][0]
+    assert [r.get("score") for r in t["predictions"][0]["result"]] == [0.5, 0.25, None]
+    records, _ = run(tmp_path, [t], source="predictions")
+    assert [a.extra for a in records[0].annotations] == [{"confidence": 0.5}, {"confidence": 0.25}, None]
+    # as annotations: the score has no place; reported as INFO (a score is not a label)
+    summary = ls.write([_row(anns)], tmp_path / "a.json", _ctx([{"name": "car", "tool": "rectangle"}]))
+    assert [(i.location.annotation_id, i.severity.value) for i in summary.not_expressible] == [
+        ("a", "info"),
+        ("b", "info"),
+    ]
+    assert "--option source=predictions" in summary.not_expressible[0].message
+    with pytest.raises(InvalidInputError) as exc:
+        ls.write([], tmp_path / "x.json", _ctx([], source="guesses"))
+    assert exc.value.code == "invalid_value"
+
+
+def test_export_never_overwrites(tmp_path: Path) -> None:
+    ctx = _ctx([])
+    ls.write([], tmp_path / "a.json", ctx)
+    with pytest.raises(InvalidInputError) as exc:
+        ls.write([], tmp_path / "a.json", ctx)
+    assert exc.value.code == "output_exists"
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "tasks.json").write_text("[]", encoding="utf-8")
+    with pytest.raises(InvalidInputError):
+        ls.write([], tmp_path / "full", ctx)
+    assert (tmp_path / "full" / "tasks.json").read_text(encoding="utf-8") == "[]"
+
+
+def test_detect_looks_past_unlabelled_tasks(tmp_path: Path) -> None:
+    path = tmp_path / "x.json"
+    bare = {"id": 1, "data": {"image": "/data/local-files/?d=b.jpg"}}
+    path.write_text(json.dumps([bare, bare, task([rect()])]), encoding="utf-8")
+    found = ls.detect(path)
+    assert found.confidence == 0.95
+    assert found.reasons[:2] == [
+        "the first 2 tasks have `data` only",
+        "task 3 has a `data` object and `annotations` and `predictions`",
+    ]
+    path.write_text(json.dumps([bare] * 30), encoding="utf-8")
+    assert ls.detect(path) == Detection(
+        0.0, ["the first 20 tasks (of 30) have `data` but no `annotations`/`predictions` list"]
+    )
+    path.write_text(json.dumps([bare, {"images": []}]), encoding="utf-8")
+    assert ls.detect(path).reasons == ["task 2 has no `data` object (keys: images)"]

@@ -26,6 +26,7 @@ FIXTURE = (
 )
 ONTO: dict[str, Any] = copy.deepcopy(ONTOLOGY)
 ONTO["tools"] += [
+    {"name": "bus", "tool": "rectangle"},
     {"name": "ring", "tool": "ellipse"},
     {"name": "body", "tool": "skeleton", "keypoints": ["head", "tail"], "edges": [[1, 2]]},
 ]
@@ -121,7 +122,7 @@ def test_round_trip(lsp: Workspace, tmp_path: Path) -> None:
     # the config names every class, and Label Studio's own XML parser would accept it
     view = DET.fromstring((out / "labeling_config.xml").read_bytes())
     rect = view.find("RectangleLabels")
-    assert rect is not None and [x.get("value") for x in rect] == ["car"]
+    assert rect is not None and [x.get("value") for x in rect] == ["car", "bus"]
     assert view.find("Choices[@name='color']").get("perRegion") == "true"
     assert view.find("Choices[@name='weather']").get("choice") == "single-radio"
     assert view.find("TextArea[@name='caption']") is not None
@@ -369,3 +370,78 @@ def test_ocr_regions_keep_their_text(lsp: Workspace, tmp_path: Path) -> None:
     job = lsp.import_labels("ls2", tmp_path / "out", format="labelstudio")
     assert job.state is JobState.SUCCEEDED
     assert _same(lsp.labels("ls2"), lsp.labels("ls"))
+
+
+def test_prediction_scores_round_trip(lsp: Workspace, tmp_path: Path) -> None:
+    job = lsp.import_labels("ls", FIXTURE, format="labelstudio", options={"source": "predictions"})
+    assert job.state is JobState.SUCCEEDED
+    (car,) = lsp.labels("ls")[K1]
+    assert car.extra == {"confidence": 0.87, "tool": "rectangle"}
+    summary = lsp.export("ls", tmp_path / "out", format="labelstudio", options={"source": "predictions"})
+    assert summary.not_expressible == []
+    (task,) = json.loads((tmp_path / "out/tasks.json").read_text(encoding="utf-8"))
+    (pred,) = task["predictions"]
+    assert pred["score"] == 0.87 and [r["score"] for r in pred["result"]] == [0.87]
+    job = lsp.import_labels("ls2", tmp_path / "out", format="auto", options={"source": "predictions"})
+    assert job.state is JobState.SUCCEEDED, [i.message for i in lsp.job_issues(job.id)]
+    assert _same(lsp.labels("ls2"), lsp.labels("ls"))
+    # as annotations, the score has no place: INFO only, the export succeeds
+    summary = lsp.export("ls", tmp_path / "plain.json", format="labelstudio")
+    assert [(i.severity.value, i.location.annotation_id) for i in summary.not_expressible] == [
+        ("info", car.uid)
+    ]
+
+
+def test_a_region_with_two_labels_comes_back_as_one(lsp: Workspace, tmp_path: Path) -> None:
+    box = {"x": 10, "y": 20, "width": 30, "height": 40, "rotation": 0}
+    base = {"original_width": W, "original_height": H, "image_rotation": 0, "id": "r9", "to_name": "image"}
+    result = [
+        {
+            **base,
+            "type": "rectanglelabels",
+            "from_name": "label",
+            "value": {**box, "rectanglelabels": ["car", "bus"]},
+        },
+        {**base, "type": "choices", "from_name": "color", "value": {**box, "choices": ["blue"]}},
+    ]
+    doc = [
+        {
+            "id": 1,
+            "data": {"image": "/data/local-files/?d=photos/img-1.png"},
+            "annotations": [{"result": result}],
+        }
+    ]
+    job = lsp.import_labels("ls", write(tmp_path / "two.json", doc), format="labelstudio")
+    assert job.state is JobState.SUCCEEDED
+    # `bus` has no `color`: kept beside it (one warning); `car` answers it
+    assert [i.code for i in lsp.job_issues(job.id)] == ["attribute_not_in_ontology"]
+    got = by_uid(lsp, "ls", K1)
+    assert set(got) == {"r9", "r9#2"} and got["r9#2"].extra["attributes"] == {"color": "blue"}
+    summary = lsp.export("ls", tmp_path / "out.json", format="labelstudio")
+    assert summary.not_expressible == [] and summary.annotations == 2
+    (task,) = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    out = task["annotations"][0]["result"]
+    assert [(r["id"], r["type"]) for r in out] == [("r9", "rectanglelabels"), ("r9", "choices")]
+    assert out[0]["value"]["rectanglelabels"] == ["car", "bus"] and out[1]["value"]["choices"] == ["blue"]
+    job = lsp.import_labels("ls2", tmp_path / "out.json", format="labelstudio")
+    assert job.state is JobState.SUCCEEDED
+    assert _same(lsp.labels("ls2"), lsp.labels("ls"))
+
+
+def test_coco_bookkeeping_is_info_on_export(lsp: Workspace, tmp_path: Path) -> None:
+    """A COCO-origin project exports with INFO entries only (`labelport export` exits 0)."""
+    coco = {
+        "images": [{"id": 1, "file_name": "photos/img-1.png", "width": W, "height": H}],
+        "categories": [{"id": 1, "name": "car", "supercategory": "vehicle"}],
+        "annotations": [
+            {"id": 41, "image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "area": 99, "iscrowd": 0}
+        ],
+    }
+    job = lsp.import_labels("ls", write(tmp_path / "coco.json", coco), format="coco")
+    assert job.state is JobState.SUCCEEDED, [i.message for i in lsp.job_issues(job.id)]
+    summary = lsp.export("ls", tmp_path / "out.json", format="labelstudio")
+    assert summary.annotations == 1 and summary.not_expressible
+    assert {i.severity.value for i in summary.not_expressible} == {"info"}
+    assert "labelstudio cannot carry the field `id` of bbox `car`" in {
+        i.message for i in summary.not_expressible
+    }

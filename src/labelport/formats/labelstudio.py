@@ -33,6 +33,7 @@ annotation=first|last|ground_truth`` says which. Results map to canonical annota
     relation                     from_id to_id     relationship {source, target, type}; "left"
                                  direction labels  swaps the ends, "bi" is bidirectional; class =
                                                    the one label, or "relation" when unlabelled
+    score (result / prediction)  a number          extra["confidence"] of the result's annotations
 
 Percent coordinates are turned into pixels here with the result's ``original_width`` /
 ``original_height`` (multiplying before dividing by 100, never rounding), because a rotation about
@@ -50,11 +51,18 @@ gives the path, ``s3://`` / ``gs://`` / ``azure-blob://`` the key inside the buc
 their path, ``/data/upload/<project>/<name>`` the stored name (``--option
 upload_names=original`` drops Label Studio's 8-hex upload prefix), anything else is a path.
 
+A result's ``score`` (else its prediction's ``score``) becomes ``extra["confidence"]``.
+
 Export writes one task per labelled row (``data.image`` = ``--option image_prefix`` + the row's
-path) with one annotation; percents are computed from the row's real width and height. It cannot
-carry lines, skeleton keypoints, cuboids, text entities, polygons with several rings, tracks,
-answers nested under an option, or format fields of other formats; each is reported through
-:func:`~labelport.formats.common.cannot_carry`.
+path) with one annotation (``--option source=predictions``: one prediction, confidences as scores);
+percents are computed from the row's real width and height. Annotations read from one region with
+several labels (``<id>``, ``<id>#2``) are one region again while they agree; a textarea's texts
+are split at the newlines import joined them with. It cannot carry lines, skeleton keypoints,
+cuboids, text entities, polygons with several rings, tracks, answers nested under an option, an
+answer's own attributes (a CVAT tag's), or format fields of other formats; each is reported
+through :func:`~labelport.formats.common.cannot_carry` (other formats' bookkeeping, such as their
+ids, ``area`` or a confidence written as an annotation, with severity INFO). A kept string
+attribute no tool defines is written as a textarea, a guess reported as INFO.
 
 Streaming: the file is decoded once into a list of ``msgspec.Raw`` slices that point into the
 one buffer; each task is then decoded on its own, so a bad task is reported and the rest go on.
@@ -133,6 +141,8 @@ _BUCKETS = ("s3", "gs", "gcs", "azure-blob", "azure")
 _DEFAULT_PREFIX = "/data/local-files/?d="
 _DETECT_FULL = 4 << 20
 _DETECT_HEAD = 64 << 10
+_DETECT_TASKS = 20  # tasks detection looks at: unlabelled ones may come first
+_LISTS = ("annotations", "predictions", "completions")
 
 # export: one control per kind, named as its result type
 _KIND_TYPE = {
@@ -1429,21 +1439,34 @@ def _detect_file(path: Path) -> Detection:
         return _detect_head(text)
     try:
         if text[:1] == b"{":
-            first: Any = msgspec.json.decode(text)
-            single = True
-        else:
-            raws = msgspec.json.decode(text, type=list[msgspec.Raw])
-            if not raws:
-                return Detection(0.0, ["an empty JSON list: no task to recognise"])
-            first = msgspec.json.decode(raws[0])
-            single = False
+            return _detect_task(msgspec.json.decode(text), "the JSON object", single=True)
+        raws = msgspec.json.decode(text, type=list[msgspec.Raw])
+        if not raws:
+            return Detection(0.0, ["an empty JSON list: no task to recognise"])
+        first = [msgspec.json.decode(r) for r in raws[:_DETECT_TASKS]]
     except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
         return Detection(0.0, ["not a JSON list of objects or a JSON object"])
-    return _detect_task(first, single)
+    return _detect_tasks(first, len(raws))
 
 
-def _detect_task(task: Any, single: bool) -> Detection:
-    what = "the JSON object" if single else "the first task"
+def _detect_tasks(tasks: list[Any], total: int) -> Detection:
+    """The first few tasks: each must be a task (an object with `data`); the first that is
+    labelled (has `annotations`/`predictions`) decides, since an unlabelled task may come first."""
+    for i, task in enumerate(tasks):
+        what = "the first task" if i == 0 else f"task {i + 1}"
+        if not isinstance(task, dict) or "data" not in task or not isinstance(task["data"], dict):
+            return _detect_task(task, what, single=False)
+        if any(isinstance(task.get(k), list) for k in _LISTS):
+            found = _detect_task(task, what, single=False)
+            if i:
+                found.reasons.insert(0, f"the first {i} task{'s' if i > 1 else ''} have `data` only")
+            return found
+    n = len(tasks)
+    more = f" (of {total})" if total > n else ""
+    return Detection(0.0, [f"the first {n} tasks{more} have `data` but no `annotations`/`predictions` list"])
+
+
+def _detect_task(task: Any, what: str, *, single: bool) -> Detection:
     if not isinstance(task, dict):
         return Detection(0.0, [f"{what} is not an object"])
     if "data" not in task:
@@ -1454,7 +1477,7 @@ def _detect_task(task: Any, single: bool) -> Detection:
             )
         keys = ", ".join(sorted(task)[:8])
         return Detection(0.0, [f"{what} has no `data` object (keys: {keys})"])
-    lists = [k for k in ("annotations", "predictions", "completions") if isinstance(task.get(k), list)]
+    lists = [k for k in _LISTS if isinstance(task.get(k), list)]
     if not isinstance(task["data"], dict) or not lists:
         return Detection(0.0, [f"{what} has `data` but no `annotations`/`predictions` list"])
     reasons = [f"{what} has a `data` object and {' and '.join(f'`{k}`' for k in lists)}"]
@@ -1495,7 +1518,8 @@ SPEC = FormatSpec(
     write=write,
     detect=detect,
     options={
-        "source": "read `annotations` (default) or the models' `predictions`",
+        "source": "read `annotations` (default) or the models' `predictions`; on export, write the labels "
+        "as annotations (default) or as predictions (confidence as score)",
         "annotation": "which of a task's non-cancelled annotations: only (default: several is an error), "
         "first, last, ground_truth",
         "image_key": "the `data` key holding the image (default: the results' to_name, else `image`)",
