@@ -641,6 +641,12 @@ def test_write_names_and_image_paths(tmp_path: Path) -> None:
         "x/a.png.json",
     ]
     assert read_back(tmp_path / "out" / "x" / "a.png.json")["imagePath"] == "a.png"
+    # a third name for the same file on a case-blind disk is reported, not a FileExistsError
+    summary = labelme.write([row("A.jpg", []), row("a.jpg", []), row("a.JPG", [])], tmp_path / "o4", CTX)
+    assert [(i.code, i.location.data_row) for i in summary.not_expressible] == [
+        ("unsupported_annotation", "a.JPG")
+    ]
+    assert summary.rows == 2 and "a.JPG.json" in summary.not_expressible[0].message
     ctx = ExportContext(
         project="p", media_type="image", ontology=Ontology(), options={"image_root": "../images"}
     )

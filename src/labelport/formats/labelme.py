@@ -1,7 +1,7 @@
 """LabelMe JSON (the wkentaro/labelme tool, versions 3.x to 5.x): one JSON file per image.
 
-Layout on disk: a folder searched recursively for ``*.json`` (hidden names skipped), or a single
-``.json`` file. One file, as labelme 5.x writes it::
+Layout on disk: a folder searched recursively for ``*.json`` (hidden names skipped; none at all is
+``unreadable_payload``), or a single ``.json`` file. One file, as labelme 5.x writes it::
 
     {"version": "5.4.1", "flags": {"indoor": false, "outdoor": true},
      "shapes": [{"label": "car", "points": [[x1, y1], [x2, y2]], "group_id": 3,
@@ -671,6 +671,11 @@ def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSum
     for row in rows:
         rel = safe_rel(row)
         target = _target(rel, taken)
+        if target is None:
+            _Out(summary, row).lost(
+                f"a second image whose file would be {rel}.json (names differing only in case)", None
+            )
+            continue
         json_dir = posixpath.dirname(target)
         doc, written = _row_doc(row, _Out(summary, row), flags, _image_path(rel, json_dir, image_root))
         path = out.joinpath(*target.split("/"))
@@ -682,14 +687,15 @@ def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSum
     return summary
 
 
-def _target(rel: str, taken: set[str]) -> str:
-    """``train/a.json`` for ``train/a.jpg``; ``train/a.png.json`` when ``a.json`` is taken."""
+def _target(rel: str, taken: set[str]) -> str | None:
+    """``train/a.json`` for ``train/a.jpg``; ``train/a.png.json`` when ``a.json`` is taken; None
+    when both are (``A.jpg``, ``a.jpg``, ``a.JPG``: file systems that ignore case would mix them)."""
     p = PurePosixPath(rel)
     for candidate in (p.with_name(p.stem + ".json").as_posix(), rel + ".json"):
         if candidate.lower() not in taken:
             taken.add(candidate.lower())
             return candidate
-    raise FileExistsError(f"two rows would both be written to {rel}.json")
+    return None
 
 
 def _image_path(rel: str, json_dir: str, image_root: str) -> str:

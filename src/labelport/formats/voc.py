@@ -10,6 +10,11 @@ Layouts read (the first that fits)::
     labels/ a.xml sub/b.xml               a plain folder of .xml files (LabelImg, globox), recursively
     a.xml                                 one file
 
+A folder with no .xml file is ``unreadable_payload``, not an empty import. Detection names every
+sign of a 0-based writer it sees in the first files (a 0 or fractional corner, whole corners as
+floats, Datumaro's ``<source>`` or ``<attributes>``, a ``labelmap.txt``, globox's bare layout):
+reasons only, the origin stays what the option says.
+
 One file::
 
     <annotation>

@@ -47,10 +47,14 @@ so they are converted here with the size of the image file in the payload (``Rec
 makes validation refuse a row of another size); w is the first edge (corner 1 → 2), r its angle
 clockwise, h the second edge. Four corners that are not a rectangle are ``invalid_value``.
 
-Export (``--option task=…``, default from the ontology: a skeleton tool → pose, else polygon
-tools → segment, else detect; ``--option layout=darknet`` for ``obj.names``/``obj.data``):
-``data.yaml`` with every class of the task in ontology order, ``labels/<row path minus
-extension>.txt``, numbers as the shortest text of ``pixels / image size`` (never rounded).
+Export (``--option task=…``; without it the one task that carries every YOLO shape of the
+ontology: rectangles → detect, polygons with or without rectangles → segment, skeletons → pose;
+skeletons beside other YOLO tools are ``option_required``, refused before writing; ``--option
+layout=darknet`` for ``obj.names``/``obj.data``) into a new or empty folder
+(:func:`~labelport.formats.common.prepare_output`): ``data.yaml`` with every class of the task in
+ontology order, ``labels/<row path minus extension>.txt``, numbers as the shortest fraction that
+import's own arithmetic turns back into exactly the stored pixel (:func:`fraction`,
+:func:`box_fractions`; the plain ``pixels / size`` only when no float within a few ulps does).
 YOLO cannot carry: classifications, attributes and answers, track ids, masks, lines, points,
 ellipses, multi-ring polygons, shapes of another task (a polygon in detect, a box in pose), rotated
 boxes outside obb; each is listed in ``ExportSummary.not_expressible``. Boxes in a segment dataset
@@ -1182,7 +1186,8 @@ SPEC = FormatSpec(
     options={
         "task": "detect | segment | pose | obb: how lines are read (default: data.yaml `task`/"
         "`kpt_shape`, else by their number of values) and what is written (default from the "
-        "ontology: a skeleton → pose, polygons → segment, else detect)",
+        "ontology's one task: rectangles → detect, polygons → segment, skeletons → pose; "
+        "required when the ontology has skeletons beside other YOLO tools)",
         "layout": "export only: ultralytics (data.yaml, labels/) or darknet (obj.names, obj.data, "
         "obj_train_data/, boxes only); default ultralytics",
     },
