@@ -440,7 +440,7 @@ def test_writer_reports_what_it_cannot_carry(tmp_path: Path) -> None:
     nested, rotated = doc["annotations"]
     assert nested["attributes"] == {"color": "red"}
     assert rotated["bbox"] == [1, 1, 5, 5] and rotated["attributes"] == {"rotation": 15.0}
-    _, summary = export(tmp_path, [_row("a.jpg", anns[3:])], rotation="refuse")
+    _, summary = export(tmp_path / "refuse", [_row("a.jpg", anns[3:])], rotation="refuse")
     assert [i.message for i in summary.not_expressible] == [
         "COCO cannot carry a rotated box (`car`, 15.0 degrees)"
     ]
@@ -519,3 +519,21 @@ def test_detection_of_large_files_reads_head_and_tail(
     ]
     d = coco.detect(put(tmp_path, {"shapes": [{"label": "x" * 400}], "imagePath": "a.jpg"}, "big.json"))
     assert d.reasons == ["big.json: its first and last MiB show no sign of `images` or `annotations`"]
+
+
+def test_other_formats_fields_are_reported_not_dropped(tmp_path: Path) -> None:
+    """A CVAT-born box's z_order and group_id have no place in COCO: said (as errors); its source
+    file's bookkeeping (`source`) is said at INFO."""
+    ann = Annotation(
+        kind="bbox",
+        name="car",
+        geometry=[1, 1, 5, 5],
+        extra={"z_order": 3, "group_id": 7, "source": "manual"},
+    )
+    _, summary = export(tmp_path, [_row("a.jpg", [ann])])
+    got = [(i.message, i.severity.value) for i in summary.not_expressible]
+    assert got == [
+        ("COCO cannot carry the field `group_id` of `car`", "error"),
+        ("COCO cannot carry the field `source` of `car`", "info"),
+        ("COCO cannot carry the field `z_order` of `car`", "error"),
+    ]

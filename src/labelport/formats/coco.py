@@ -80,7 +80,15 @@ from labelport.formats.base import (
     IssueSink,
     issue,
 )
-from labelport.formats.common import cannot_carry, flat_attributes, plain, row_path, tools_of
+from labelport.formats.common import (
+    cannot_carry,
+    flat_attributes,
+    plain,
+    prepare_output,
+    row_path,
+    tools_of,
+    unwritten_fields,
+)
 from labelport.model.issues import Location
 from labelport.model.ontology import Tool, ToolKind
 from labelport.model.records import Annotation, Record, RowRef
@@ -590,6 +598,7 @@ def _area(kind: str, g: Any, box: Sequence[float]) -> float:
 
 
 def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSummary:
+    prepare_output(out, kind="file")  # never over an existing file (an input, say)
     summary = ExportSummary()
     rotation = ctx.options.get("rotation", "attribute")
     tools = tools_of(ctx, _CATEGORY_TOOLS)
@@ -659,6 +668,9 @@ def _numbers(values: Iterable[float]) -> list[float | int]:
     return [plain(v) for v in values]
 
 
+_WRITTEN_EXTRA = ("id", "iscrowd", "bbox", "area", "segmentation", "supercategory", "attributes", "keypoint_names")
+
+
 def _annotation_out(
     ann: Annotation,
     image_id: int,
@@ -692,6 +704,7 @@ def _annotation_out(
         lost(f"the answers nested under `{name}` of `{ann.name}` (written flat)")
     if ann.track_id is not None:
         lost(f"the track id of `{ann.name}`")
+    summary.not_expressible += unwritten_fields(FMT, row, ann, _WRITTEN_EXTRA)
     if rotated:
         attrs["rotation"] = g[4]
     box = extra.get("bbox") or _extent(kind, g)

@@ -196,3 +196,26 @@ def cannot_carry(
         ),
         severity=severity,
     )
+
+
+# Fields a source file keeps for its own bookkeeping, not labels: losing them on export is said
+# at INFO and does not fail the export. Everything else in ``extra`` is label content.
+BOOKKEEPING = frozenset({"id", "source", "area", "supercategory", "confidence", "tool"})
+
+
+def bookkeeping(key: str, value: Any) -> Severity | None:
+    """INFO for bookkeeping fields (and COCO's ``iscrowd`` 0, its default); None: the code's own."""
+    if key in BOOKKEEPING or (key == "iscrowd" and value in (0, False)):
+        return Severity.INFO
+    return None
+
+
+def unwritten_fields(fmt: str, row: ExportRow, ann: Annotation, written: Iterable[str]) -> list[Issue]:
+    """One summary entry per field of ``ann.extra`` the writer did not write (``written``): other
+    formats' fields (CVAT's z_order, a kept segmentation, ...) are never dropped unsaid."""
+    done = set(written) | {"tool"}
+    return [
+        cannot_carry(fmt, f"the field `{key}` of `{ann.name}`", row, ann, severity=bookkeeping(key, value))
+        for key, value in sorted((ann.extra or {}).items())
+        if key not in done
+    ]

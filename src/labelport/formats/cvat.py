@@ -79,7 +79,14 @@ from labelport.formats.base import (
     IssueSink,
     issue,
 )
-from labelport.formats.common import cannot_carry, flat_attributes, number, prepare_output, row_path
+from labelport.formats.common import (
+    bookkeeping,
+    cannot_carry,
+    flat_attributes,
+    number,
+    prepare_output,
+    row_path,
+)
 from labelport.model.issues import Location, Severity
 from labelport.model.ontology import ClassificationType, Tool, ToolKind
 from labelport.model.records import Annotation, Answer, Choice, Record, RowRef, attribute_text
@@ -622,14 +629,6 @@ _WRITTEN_EXTRA = {
 
 # another format's record of where an object came from, not a label: losing it is INFO (the
 # export still succeeds); anything else kept beside an annotation is label content (an error)
-_BOOKKEEPING = frozenset({"id", "source", "area", "supercategory", "confidence"})
-
-
-def _bookkeeping(key: str, value: Any) -> Severity | None:
-    """INFO for bookkeeping fields (and COCO's ``iscrowd`` 0, its default); None: the code's own."""
-    if key in _BOOKKEEPING or (key == "iscrowd" and value in (0, False)):
-        return Severity.INFO
-    return None
 
 
 class _Xml:
@@ -866,7 +865,7 @@ def _common_attrs(ann: Annotation, values: dict[str, Any], o: _Row) -> dict[str,
     if occluded is not None:
         attrs["occluded"] = occluded
     for key in sorted(set(extra) - _WRITTEN_EXTRA):
-        o.lost(f"the field `{key}`", ann, _bookkeeping(key, extra[key]))
+        o.lost(f"the field `{key}`", ann, bookkeeping(key, extra[key]))
     if ann.frame is not None or ann.frame_end is not None:
         o.lost("frame numbers on an image", ann)
     if ann.track_id is not None:
@@ -1031,7 +1030,7 @@ def _tag_elem(ann: Annotation, o: _Row) -> _Elem | None:
     if group is not None:
         attrs["group_id"] = group
     for key in sorted(set(extra) - {"attributes", "source", "group_id", "tool"}):
-        o.lost(f"the field `{key}`", ann, _bookkeeping(key, extra[key]))
+        o.lost(f"the field `{key}`", ann, bookkeeping(key, extra[key]))
     attributes = [(k, attribute_text(v)) for k, v in (extra.get("attributes") or {}).items() if v is not None]
     return _Elem("tag", attrs, attributes)
 

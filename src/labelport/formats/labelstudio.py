@@ -95,6 +95,7 @@ from labelport.formats.base import (
     issue,
 )
 from labelport.formats.common import (
+    bookkeeping,
     cannot_carry,
     esc,
     flat_attributes,
@@ -1048,15 +1049,7 @@ def centre_to_top_left(x: float, y: float, w: float, h: float, rot: float) -> tu
 
 # another format's record of where an object came from, not a label: losing it is INFO (the
 # export still succeeds); anything else kept beside an annotation is label content (an error)
-_BOOKKEEPING = frozenset({"id", "source", "area", "supercategory", "confidence"})
 _SUFFIX = re.compile(r"^(.+)#([0-9]+)$")
-
-
-def _bookkeeping(key: str, value: Any) -> Severity | None:
-    """INFO for bookkeeping fields (and COCO's ``iscrowd`` 0, its default); None: the code's own."""
-    if key in _BOOKKEEPING or (key == "iscrowd" and value in (0, False)):
-        return Severity.INFO
-    return None
 
 
 def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSummary:
@@ -1197,7 +1190,7 @@ class _Writer:
                 if self.predictions:
                     continue  # written as the result's score
                 what += " (--option source=predictions writes it as the score)"
-            self.lost(what, ann, _bookkeeping(key, extra[key]))
+            self.lost(what, ann, bookkeeping(key, extra[key]))
 
     def _region(self, region: list[Annotation], size: tuple[float, float] | None) -> list[dict[str, Any]]:
         ann = region[0]
