@@ -668,7 +668,16 @@ def _numbers(values: Iterable[float]) -> list[float | int]:
     return [plain(v) for v in values]
 
 
-_WRITTEN_EXTRA = ("id", "iscrowd", "bbox", "area", "segmentation", "supercategory", "attributes", "keypoint_names")
+_WRITTEN_EXTRA = (
+    "id",
+    "iscrowd",
+    "bbox",
+    "area",
+    "segmentation",
+    "supercategory",
+    "attributes",
+    "keypoint_names",
+)
 
 
 def _annotation_out(
