@@ -353,6 +353,7 @@ def formats_() -> None:
         }
         for s in specs
     ]
+
     def render() -> None:
         # one block a format: the descriptions are sentences, which a table column would cut
         for d in data:
