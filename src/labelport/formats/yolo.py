@@ -91,6 +91,7 @@ from labelport.formats.common import (
     row_path,
     safe_parts,
     tools_of,
+    unwritten_fields,
 )
 from labelport.model.errors import InvalidInputError
 from labelport.model.issues import Location
@@ -965,6 +966,7 @@ class _RowWriter:
             self.lost(f"the attributes {sorted(attrs)} of `{ann.name}`", row, ann)
         if ann.track_id is not None:
             self.lost(f"the track id of `{ann.name}`", row, ann)
+        self.summary.not_expressible += unwritten_fields(FMT, row, ann, ("confidence", "bbox", "attributes"))
         conf = (ann.extra or {}).get("confidence")
         if isinstance(conf, int | float) and not isinstance(conf, bool):
             values.append(conf)
