@@ -163,3 +163,33 @@ def test_every_format_agrees(source: Workspace, tmp_path: Path, fmt: str) -> Non
 
 def test_every_registered_format_is_tested() -> None:
     assert set(FOREIGN) == {"coco", "yolo", "voc", "cvat", "labelstudio", "labelme"}
+
+
+CVAT_BOX = """<?xml version="1.0" encoding="utf-8"?>
+<annotations>
+  <version>1.1</version>
+  <image id="0" name="train/a.png" width="640" height="480">
+    <box label="car" occluded="1" xtl="10" ytl="20" xbr="110" ybr="70" z_order="3" group_id="7">
+    </box>
+  </image>
+</annotations>
+"""
+
+
+@pytest.mark.parametrize("fmt", [f for f in FOREIGN if f != "cvat"])
+def test_fields_of_another_format_are_never_dropped_unsaid(
+    source: Workspace, tmp_path: Path, fmt: str
+) -> None:
+    """CVAT's z_order (and group_id where the target has no groups) cannot be written everywhere:
+    each target says so in its export summary."""
+    ws = source
+    (tmp_path / "cvat").mkdir()
+    (tmp_path / "cvat" / "annotations.xml").write_text(CVAT_BOX, encoding="utf-8")
+    ws.create_project("from-cvat", ontology="o", media_type="image")
+    ws.create_batch("from-cvat", "b", dataset="d")
+    job = ws.import_labels("from-cvat", tmp_path / "cvat", format="cvat")
+    assert job.state is JobState.SUCCEEDED, list(ws.job_issues(job.id))
+    out = tmp_path / (f"x-{fmt}.json" if fmt == "coco" else f"x-{fmt}")
+    summary = ws.export("from-cvat", out, format=fmt)
+    said = " ".join(i.message for i in summary.not_expressible if i.severity.value == "error")
+    assert "z_order" in said, said

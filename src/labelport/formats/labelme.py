@@ -98,6 +98,7 @@ from labelport.formats.common import (
     prepare_output,
     safe_rel,
     shown,
+    unwritten_fields,
     walk,
 )
 from labelport.model.errors import InvalidInputError
@@ -744,6 +745,8 @@ def _shape_out(ann: Annotation, o: _Out) -> dict[str, Any] | None:
         return None
     shape_type, points, mask = found
     extra = ann.extra or {}
+    written = ("group_id", "description", "shape_type", "circle_point", "attributes")
+    o.summary.not_expressible += unwritten_fields(NAME, o.row, ann, written)
     return {
         "label": ann.name,
         "points": points,

@@ -103,6 +103,7 @@ from labelport.formats.common import (
     prepare_output,
     safe_rel,
     tools_of,
+    unwritten_fields,
     walk,
 )
 from labelport.model.errors import InvalidInputError
@@ -718,6 +719,7 @@ def _object_xml(ann: Annotation, o: _Out, opts: _Options) -> ET.Element:
     attrs, lossy = flat_attributes(ann)
     for name in lossy:
         o.lost(f"the answers nested under `{name}` of `{ann.name}`", ann)
+    o.summary.not_expressible += unwritten_fields(FMT, o.row, ann, ("attributes",))
     pose = attrs.get("pose")
     if isinstance(pose, str | int | float) and not isinstance(pose, bool):
         ET.SubElement(obj, "pose").text = attribute_text(attrs.pop("pose"))
