@@ -15,8 +15,11 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+import orjson
 
 from labelport.formats.base import ExportContext, ExportRow, issue
 from labelport.model.errors import InvalidInputError
@@ -219,3 +222,40 @@ def unwritten_fields(fmt: str, row: ExportRow, ann: Annotation, written: Iterabl
         for key, value in sorted((ann.extra or {}).items())
         if key not in done
     ]
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """Why a whole payload file cannot be read, as a value its reader reports where it is."""
+
+    code: str
+    message: str
+    line: int | None = None
+    hint: str | None = None
+
+
+def read_json(path: Path) -> tuple[Any, FileProblem | None]:
+    """One JSON file (a UTF-8 byte-order mark allowed): its document, or why there is none
+    (unreadable, not UTF-8, not JSON with the line of the fault)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, FileProblem("unreadable_payload", f"cannot read the file: {exc.strerror or exc}")
+    if data.startswith(b"\xef\xbb\xbf"):  # editors on Windows add one; orjson refuses it
+        data = data[3:]
+    try:
+        return orjson.loads(data), None
+    except orjson.JSONDecodeError as exc:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as uexc:
+            return None, FileProblem(
+                "unreadable_payload",
+                f"the file is not UTF-8 (byte {uexc.start})",
+                hint="Save the file as UTF-8.",
+            )
+        return None, FileProblem(
+            "invalid_json",
+            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno} (char {exc.pos})",
+            line=exc.lineno,
+        )

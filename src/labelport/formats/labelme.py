@@ -96,6 +96,7 @@ from labelport.formats.common import (
     jtype,
     plain,
     prepare_output,
+    read_json,
     safe_rel,
     shown,
     unwritten_fields,
@@ -219,34 +220,10 @@ def read(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = Non
 
 
 def _read_file(path: Path, f: _File, paths: _Paths, checklist: str | None) -> Record | None:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        f.report("unreadable_payload", f"cannot read the file: {exc.strerror or exc}", None)
+    doc, problem = read_json(path)
+    if problem is not None:
+        f.report(problem.code, problem.message, None, line=problem.line, hint=problem.hint)
         return None
-    if data.startswith(b"\xef\xbb\xbf"):  # editors on Windows add one; orjson refuses it
-        data = data[3:]
-    try:
-        doc = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as uexc:
-            f.report(
-                "unreadable_payload",
-                f"the file is not UTF-8 (byte {uexc.start})",
-                None,
-                hint="Save the file as UTF-8.",
-            )
-            return None
-        f.report(
-            "invalid_json",
-            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno} (char {exc.pos})",
-            None,
-            line=exc.lineno,
-        )
-        return None
-    del data
     if not isinstance(doc, dict):
         f.wrong("a LabelMe file holds one JSON object", doc, "")
         return None
