@@ -61,6 +61,19 @@ def _winner(results: dict[str, Detection]) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+def choose(payload: Path) -> tuple[str, Detection]:
+    """The payload's format as ``--format auto`` takes it, with its reasons; refused when none or
+    several match, every format's reasons in the message."""
+    found, results = detect(payload)
+    if found is None:
+        raise InvalidInputError(
+            f"cannot tell the payload's format: {explain(results)}",
+            code="format_not_detected",
+            hint="pass --format",
+        )
+    return found, results[found]
+
+
 def explain(results: dict[str, Detection]) -> str:
     """Why detection chose nothing: several formats tied, or none looked likely; each one's reasons."""
     tied = _contenders(results)

@@ -55,7 +55,7 @@ option with attributes of its own). The writer reports each of these in
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -70,7 +70,16 @@ from labelport.formats.base import (
     IssueSink,
     issue,
 )
-from labelport.formats.common import esc, is_num, jtype, read_json, shown, walk
+from labelport.formats.common import (
+    detect_json_tree,
+    esc,
+    is_num,
+    jtype,
+    read_json,
+    shown,
+    sniff_json_object,
+    walk,
+)
 from labelport.model.issues import Location
 from labelport.model.records import Annotation, Answer, Choice, LabelFields, Record, RowRef
 
@@ -128,8 +137,6 @@ _TYPE_KINDS: dict[str, tuple[str, ...]] = {
     "keypoint": ("point", "keypoints"),
     "cuboid": ("cuboid",),
 }
-_DETECT_FILES = 5
-_DETECT_BYTES = 1 << 20
 
 
 def _is_int(value: Any) -> bool:
@@ -1013,54 +1020,27 @@ def detect(payload: Path) -> Detection:
         return Detection(0.9, [f"found filename/parent_path/annotations in {payload.name}"])
     if not payload.is_dir():
         return Detection(0.0, [f"{payload} does not exist"])
-    seen = 0
-    for path in walk(payload, ".json", ignore_case=False):
-        problem = _detect_file(path, path.relative_to(payload).as_posix())
-        if problem:
-            return Detection(0.0, [problem])
-        seen += 1
-        if seen == _DETECT_FILES:
-            break
-    if not seen:
-        return Detection(0.0, ["no .json files"])
+    seen, problem = detect_json_tree(payload, _detect_file, ignore_case=False)
+    if problem:
+        return Detection(0.0, [problem])
     return Detection(0.9, [f"found filename/parent_path/annotations in {seen} of {seen} JSON files"])
 
 
 def _detect_file(path: Path, name: str) -> str | None:
-    """Why a file is not AIMMO GT, or None when it looks like one. Reads at most ~1 MB."""
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            head = fh.read(_DETECT_BYTES)
-            tail = b""
-            if size > _DETECT_BYTES:
-                fh.seek(max(size - 65536, _DETECT_BYTES))
-                tail = fh.read()
-    except OSError as exc:
-        return f"{name} cannot be read: {exc.strerror or exc}"
-    head = head.removeprefix(b"\xef\xbb\xbf")
-    if size > _DETECT_BYTES:
-        # Too big to parse whole: the keys still show, `annotations` first and the rest at the end.
-        text = head + tail
-        for key in _REQUIRED:
-            if b'"' + key.encode() + b'"' not in text:
-                return f"{name} has no `{key}`"
-        return None
-    try:
-        doc = orjson.loads(head)
-    except orjson.JSONDecodeError:
+    """Why a file is not AIMMO GT, or None when it looks like one."""
+    return sniff_json_object(
+        path, name, _REQUIRED, "annotations", what="an object", not_json=_ndjson_hint(name)
+    )
+
+
+def _ndjson_hint(name: str) -> Callable[[bytes], str | None]:
+    def hint(head: bytes) -> str | None:
         lines = [ln for ln in head.splitlines() if ln.strip()]
         if len(lines) > 1 and _all_objects(lines[:2]):
             return f"{name} holds one JSON object per line (NDJSON), not AIMMO"
-        return f"{name} is not valid JSON"
-    if not isinstance(doc, dict):
-        return f"{name} holds {jtype(doc)}, not an object"
-    for key in _REQUIRED:
-        if key not in doc:
-            return f"{name} has no `{key}`"
-    if not isinstance(doc["annotations"], list):
-        return f"{name}: `annotations` is not an array"
-    return None
+        return None
+
+    return hint
 
 
 def _all_objects(lines: list[bytes]) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -259,3 +259,67 @@ def read_json(path: Path) -> tuple[Any, FileProblem | None]:
             f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno} (char {exc.pos})",
             line=exc.lineno,
         )
+
+
+# --- detection of one-JSON-object-per-file formats (AIMMO, LabelMe) ------------------------------
+
+DETECT_BYTES = 1 << 20  # a file is parsed whole up to this size; past it, its keys are looked for
+_DETECT_FILES = 5  # how many files of a folder detection looks at
+
+
+def sniff_json_object(
+    path: Path,
+    name: str,
+    keys: Iterable[str],
+    array: str,
+    *,
+    what: str,
+    not_json: Callable[[bytes], str | None] | None = None,
+) -> str | None:
+    """Why a file is not one JSON object with ``keys`` (``array`` among them a list), or None when it
+    is one. Reads at most ~1 MB: past that, the keys must show in its first MiB or last 64 KiB."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(DETECT_BYTES)
+            tail = b""
+            if size > DETECT_BYTES:
+                fh.seek(max(size - 65536, DETECT_BYTES))
+                tail = fh.read()
+    except OSError as exc:
+        return f"{name} cannot be read: {exc.strerror or exc}"
+    head = head.removeprefix(b"\xef\xbb\xbf")
+    if size > DETECT_BYTES:
+        text = head + tail
+        for key in keys:
+            if b'"' + key.encode() + b'"' not in text:
+                return f"{name} has no `{key}`"
+        return None
+    try:
+        doc = orjson.loads(head)
+    except orjson.JSONDecodeError:
+        return (not_json(head) if not_json is not None else None) or f"{name} is not valid JSON"
+    if not isinstance(doc, dict):
+        return f"{name} holds {jtype(doc)}, not {what}"
+    for key in keys:
+        if key not in doc:
+            return f"{name} has no `{key}`"
+    if not isinstance(doc[array], list):
+        return f"{name}: `{array}` is not an array"
+    return None
+
+
+def detect_json_tree(
+    payload: Path, check: Callable[[Path, str], str | None], *, ignore_case: bool = True
+) -> tuple[int, str | None]:
+    """A folder's first JSON files checked with ``check(path, name)``: how many passed, or the first
+    file's reason not to (``"no .json files"`` for none)."""
+    seen = 0
+    for path in walk(payload, ".json", ignore_case=ignore_case):
+        problem = check(path, path.relative_to(payload).as_posix())
+        if problem:
+            return seen, problem
+        seen += 1
+        if seen == _DETECT_FILES:
+            break
+    return seen, None if seen else "no .json files"

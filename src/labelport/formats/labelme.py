@@ -90,6 +90,7 @@ from labelport.formats.base import (
 )
 from labelport.formats.common import (
     cannot_carry,
+    detect_json_tree,
     esc,
     flat_attributes,
     is_num,
@@ -99,6 +100,7 @@ from labelport.formats.common import (
     read_json,
     safe_rel,
     shown,
+    sniff_json_object,
     unwritten_fields,
     walk,
 )
@@ -116,8 +118,6 @@ _OLD_TOP_KEYS = ("lineColor", "fillColor")
 _OLD_SHAPE_KEYS = ("line_color", "fill_color")
 _SHAPE_TYPES = ("polygon", "rectangle", "line", "linestrip", "point", "circle", "mask")
 _DRIVE = re.compile(r"[A-Za-z]:/")
-_DETECT_FILES = 5
-_DETECT_BYTES = 1 << 20
 _CLASSIFICATION_KINDS = frozenset({"classification", "radio", "checklist", "text"})
 
 
@@ -816,51 +816,15 @@ def detect(payload: Path) -> Detection:
         return Detection(0.95, [f"found `shapes` and `imagePath` in {payload.name}"])
     if not payload.is_dir():
         return Detection(0.0, [f"{payload} does not exist"])
-    seen = 0
-    for path in walk(payload, ".json"):
-        problem = _detect_file(path, path.relative_to(payload).as_posix())
-        if problem:
-            return Detection(0.0, [problem])
-        seen += 1
-        if seen == _DETECT_FILES:
-            break
-    if not seen:
-        return Detection(0.0, ["no .json files"])
+    seen, problem = detect_json_tree(payload, _detect_file)
+    if problem:
+        return Detection(0.0, [problem])
     return Detection(0.95, [f"found `shapes` and `imagePath` in the first {seen} JSON files"])
 
 
 def _detect_file(path: Path, name: str) -> str | None:
-    """Why a file is not LabelMe, or None when it looks like one. Reads at most ~1 MB."""
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            head = fh.read(_DETECT_BYTES)
-            tail = b""
-            if size > _DETECT_BYTES:
-                fh.seek(max(size - 65536, _DETECT_BYTES))
-                tail = fh.read()
-    except OSError as exc:
-        return f"{name} cannot be read: {exc.strerror or exc}"
-    head = head.removeprefix(b"\xef\xbb\xbf")
-    if size > _DETECT_BYTES:
-        # too big to parse whole (imageData): the keys still show, around the image data
-        text = head + tail
-        for key in ("shapes", "imagePath"):
-            if b'"' + key.encode() + b'"' not in text:
-                return f"{name} has no `{key}`"
-        return None
-    try:
-        doc = orjson.loads(head)
-    except orjson.JSONDecodeError:
-        return f"{name} is not valid JSON"
-    if not isinstance(doc, dict):
-        return f"{name} holds {jtype(doc)}, not a LabelMe object"
-    for key in ("shapes", "imagePath"):
-        if key not in doc:
-            return f"{name} has no `{key}`"
-    if not isinstance(doc["shapes"], list):
-        return f"{name}: `shapes` is not an array"
-    return None
+    """Why a file is not LabelMe, or None when it looks like one."""
+    return sniff_json_object(path, name, ("shapes", "imagePath"), "shapes", what="a LabelMe object")
 
 
 SPEC = FormatSpec(

@@ -46,6 +46,7 @@ from labelport.formats.base import (
     IssueSink,
     issue,
 )
+from labelport.formats.common import cannot_carry
 from labelport.model.issues import Location
 from labelport.model.records import Annotation, Answer, Choice, Record, RowRef
 
@@ -483,13 +484,7 @@ def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSum
                 line = annotation_to_line(ann, ref)
                 lost = _not_carried(ann, line)
                 if lost:
-                    summary.not_expressible.append(
-                        issue(
-                            "unsupported_annotation",
-                            f"NDJSON cannot carry {lost}",
-                            Location(data_row=row.ref.global_key, annotation_id=ann.uid),
-                        )
-                    )
+                    summary.not_expressible.append(cannot_carry("NDJSON", lost, row, ann))
                 if line is None:
                     continue
                 fh.write(orjson.dumps(line) + b"\n")

@@ -20,8 +20,8 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from labelport.formats import check_options, explain, masks
-from labelport.formats import detect as detect_format
+from labelport.formats import check_options, masks
+from labelport.formats import choose as choose_format
 from labelport.formats import get as get_format
 from labelport.formats.base import issue
 from labelport.jobs.lines import LineLog
@@ -147,17 +147,11 @@ def _run(
     payload = Path(job.payload)
     fmt = job.format
     if fmt == "auto":
-        fmt, results = detect_format(payload)
-        if fmt is None:
-            raise LabelportError(
-                f"cannot tell the payload's format: {explain(results)}",
-                code="format_not_detected",
-                hint="pass --format",
-            )
+        fmt, why = choose_format(payload)
         writer(
             issue(
                 "format_detected",
-                f"the payload is {fmt}: {'; '.join(results[fmt].reasons)}",
+                f"the payload is {fmt}: {'; '.join(why.reasons)}",
                 Location(file=payload.name),
             )
         )

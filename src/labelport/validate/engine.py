@@ -212,9 +212,8 @@ class Validator:
         for i in range(1, len(parts)):
             tail = "/".join(parts[i:])
             row = self.snap.by_relpath.get(tail)
-            if row is not None and f"/{rel}".endswith(
-                f"/{row.parent_path.strip('/')}/{row.filename}".replace("//", "/")
-            ):
+            full = f"{row.parent_path.strip('/')}/{row.filename}".lstrip("/") if row is not None else ""
+            if row is not None and f"/{rel}".endswith(f"/{full}"):
                 return row
         return None
 

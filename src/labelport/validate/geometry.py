@@ -142,14 +142,12 @@ def to_pixels(kind: str, g: Any, width: float, height: float, units: str) -> Any
             out[i + 1] = out[i + 1] * height / d
         return out
 
-    if kind == "bbox":
+    if kind in ("bbox", "ellipse"):  # x, y, then sizes along x and y; an angle after them is kept
         return [g[0] * width / d, g[1] * height / d, g[2] * width / d, g[3] * height / d, *g[4:]]
     if kind == "polygon":
         return [xy(ring) for ring in g]
     if kind in ("line", "point"):
         return xy(g)
-    if kind == "ellipse":
-        return [g[0] * width / d, g[1] * height / d, g[2] * width / d, g[3] * height / d, *g[4:]]
     if kind == "keypoints":
         return xy(g, 3)
     return g

@@ -11,8 +11,8 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from labelport.formats import check_options, explain
-from labelport.formats import detect as detect_format
+from labelport.formats import check_options
+from labelport.formats import choose as choose_format
 from labelport.formats import get as get_format
 from labelport.formats.base import ExportContext, ExportRow, ExportSummary
 from labelport.jobs.classmap import ClassMapSuggestion, suggest_class_map
@@ -162,12 +162,7 @@ class ImportsMixin:
         if not path.exists():
             raise InvalidInputError(f"no such payload: {path}", code="path_not_found")
         if format == "auto":
-            found, results = detect_format(path)
-            if found is None:
-                raise InvalidInputError(
-                    f"cannot tell the payload's format: {explain(results)}", code="format_not_detected"
-                )
-            format = found
+            format, _ = choose_format(path)
         spec = get_format(format)
         check_options(spec, options)
         if spec.read is None:
