@@ -20,6 +20,23 @@ Canonical geometry (``Annotation.geometry``), in the units of ``../shared/DESIGN
     entity     [start, end]                 character offsets, end EXCLUSIVE
     relationship {"source": uid, "target": uid, "type": "unidirectional" | "bidirectional"}
 
+Where an annotation sits in its asset, per media type (one convention each, converted at the
+format boundary)::
+
+    video          frame n (1-based: the nth decoded frame, 1..frame_count), pixels of the frame.
+                   An object is one Annotation per keyframe: ``frame``, ``track_id`` = the object's
+                   id (the payload's, or derived from its content), ``extra["segment"]`` = index of its
+                   segment; per-frame masks are mask Annotations with ``frame``. Frame-range answers
+                   carry ``Choice.frames`` [(start, end)] inclusive; global ones none.
+    image_sequence the row is the scene (a folder of frames); ``frame`` = 1-based position of the
+    point_cloud    frame file in the row's probed ``frames`` list; objects persist by ``track_id``
+    text, html     entity [start, end) in characters (code points, not bytes)
+    conversation   entity [start, end) inside the message ``message_id``; answers may carry it too
+    pdf            ``page`` 1-based; boxes in PDF points from the page's top-left; a text selection
+                   is an entity whose geometry is ``{"selections": [{"tokenIds", "groupId", "page"}]}``
+    audio          answers with ``Choice.frames`` in milliseconds [(start, end)]
+    geospatial     x = longitude, y = latitude (EPSG:4326); bbox [min_lng, min_lat, w, h]
+
 Formats that write coordinates relative to the image (YOLO's fractions, Label Studio's percents)
 yield them as given with ``Annotation.units`` set; validation converts them with the data row's
 real width and height, since only it knows the row. Formats that state the image size they were
@@ -59,13 +76,15 @@ class Choice(msgspec.Struct, kw_only=True):
     schema_id: str | None = None
     classifications: list[Answer] = msgspec.field(default_factory=list)
     frames: list[tuple[int, int]] | None = None  # video / audio: where this answer holds
+    text: str | None = None  # a temporal text answer: the text that holds over ``frames``
     pointer: str = ""
 
 
 class Answer(msgspec.Struct, kw_only=True):
     """An answer to a classification, as the payload gave it.
 
-    ``value`` is a :class:`Choice` (radio), a list of them (checklist) or a string (text). A
+    ``value`` is a :class:`Choice` (radio), a list of them (checklist) or a string (text); a text
+    answered over time ranges (video, audio) is a list of choices that carry ``text`` and ``frames``. A
     ``loose`` answer comes from a format that writes options as bare strings (AIMMO attributes):
     a string then names an option when the classification is a radio.
     """
@@ -203,6 +222,8 @@ def _choice_to_json(c: Choice) -> dict[str, Any]:
         d["classifications"] = [answer_to_json(x) for x in c.classifications]
     if c.frames is not None:
         d["frames"] = [list(f) for f in c.frames]
+    if c.text is not None:
+        d["text"] = c.text
     return d
 
 
@@ -225,4 +246,5 @@ def _choice_from_json(d: dict[str, Any]) -> Choice:
         schema_id=d.get("featureId"),
         classifications=[answer_from_json(x) for x in d.get("classifications", [])],
         frames=[(f[0], f[1]) for f in frames] if frames is not None else None,
+        text=d.get("text"),
     )

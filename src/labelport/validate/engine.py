@@ -34,6 +34,7 @@ from labelport.model.records import (
 from labelport.model.snapshot import RowInfo, Snapshot
 from labelport.validate.answers import resolve_answer, resolve_answers
 from labelport.validate.geometry import check_image, to_pixels
+from labelport.validate.media import RULES as MEDIA_RULES
 
 _C = set(CLASSIFICATION_KINDS) | {"classification"}
 MEDIA_KINDS: dict[str, set[str]] = {
@@ -574,7 +575,13 @@ class Validator:
         return resolve_answer(ann.answer, cls, self._reporter(loc))
 
     def _geometry(self, ann: Annotation, row: RowInfo, loc: Location) -> None:
-        if self.snap.media_type not in _PIXEL_MEDIA or ann.kind == "relationship":
+        if ann.kind == "relationship":
+            return
+        if self.snap.media_type not in _PIXEL_MEDIA:
+            rule = MEDIA_RULES.get(self.snap.media_type)
+            if rule is not None:
+                for code, message, value in rule(ann, row.metadata):
+                    self.report(code, message, loc, value)
             return
         dims = self._dims(row, loc)
         if dims is None:
