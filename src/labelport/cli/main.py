@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from labelport.cli import catalog, common, demo, imports, projects
+from labelport.cli import catalog, common, demo, imports, projects, server
 from labelport.cli.output import EXIT_REFUSED, STATE, fail
 from labelport.model.errors import LabelportError
 
@@ -49,6 +49,8 @@ app.add_typer(imports.job_app, name="job")
 app.command("export")(imports.export)
 app.command("formats")(imports.formats_)
 app.command("detect")(imports.detect)
+app.command("serve")(server.serve)
+app.add_typer(server.token_app, name="token")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,6 +34,7 @@ from labelport.store import projects as proj_store
 from labelport.store.schema import data_rows
 from labelport.workspace import ingest
 from labelport.workspace.imports import ImportsMixin
+from labelport.workspace.tokens import TokensMixin
 
 DEFAULT_DB = "labelport.db"
 
@@ -42,7 +43,7 @@ def default_url() -> str:
     return os.environ.get("LABELPORT_DB") or DEFAULT_DB
 
 
-class Workspace(ImportsMixin):
+class Workspace(ImportsMixin, TokensMixin):
     """A labelport workspace: a SQLite file (the default) or a PostgreSQL database.
 
     ``Workspace(url)`` opens an existing workspace and refuses one whose schema is behind;
