@@ -12,7 +12,6 @@ import gc
 import os
 import time
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from labelport.formats import get as get_format
 from labelport.formats.base import issue
 from labelport.jobs.lines import LineLog
 from labelport.jobs.spool import Spool
+from labelport.media.fetch import fetch
 from labelport.model.errors import LabelportError
 from labelport.model.issues import Issue, Location, Severity
 from labelport.model.jobs import COUNT_KEYS, JobState, Mode, OnExisting
@@ -335,12 +335,12 @@ class _MaskFetcher:
         parsed = urllib.parse.urlparse(uri)
         try:
             if parsed.scheme in ("http", "https"):
-                with urllib.request.urlopen(uri, timeout=30) as resp:
-                    data: bytes = resp.read(256 << 20)
-                    return data
+                return b"".join(fetch(uri, limit_bytes=256 << 20))
             if parsed.scheme in ("", "file"):
                 path = Path(urllib.parse.unquote(parsed.path))
                 return (path if path.is_absolute() else self.base / path).read_bytes()
+        except LabelportError as exc:
+            return exc.message
         except OSError as exc:
             return str(exc)
         return f"unsupported scheme {parsed.scheme!r}"
