@@ -13,15 +13,20 @@ def main() -> None:
     p = sub.add_parser("ingest", help="rows add of a folder of small images")
     p.add_argument("--files", type=int, default=10_000)
     p = sub.add_parser("import", help="import a synthetic payload end to end, against the floor")
-    p.add_argument("--format", choices=["coco", "ndjson"], default="coco")
+    p.add_argument("--format", choices=["coco", "ndjson", "yolo", "aimmo"], default="coco")
     p.add_argument("--images", type=int, default=10_000, help="about 10 annotations each")
     p.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
     p.add_argument("--invalid", type=int, default=0, help="plant this many invalid annotations")
+    p.add_argument("--peers", action="store_true", help="also time the peers' COCO loaders (COCO only)")
+    p.add_argument(
+        "--export", action="append", default=[], choices=["coco", "ndjson"], help="then time an export"
+    )
     args = parser.parse_args()
     if args.what == "ingest":
         ingest.run(args.files)
     elif args.what == "import":
-        imports.run(args.format, args.images, args.engine, args.invalid)
+        exports = tuple(args.export)
+        imports.run(args.format, args.images, args.engine, args.invalid, peers=args.peers, export_to=exports)
 
 
 if __name__ == "__main__":

@@ -121,9 +121,62 @@ def _rows_ndjson(payload: str) -> list[tuple[Any, ...]]:
     return out
 
 
+def _rows_yolo(payload: str) -> list[tuple[Any, ...]]:
+    out = []
+    for n, path in enumerate(sorted(Path(payload, "labels").rglob("*.txt"))):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            cls, *vals = line.split()
+            cx, cy, w, h = (float(v) for v in vals)
+            x, y = (cx - w / 2) * payloads.W, (cy - h / 2) * payloads.H
+            w, h = w * payloads.W, h * payloads.H
+            if int(cls) >= payloads.CLASSES or not (w > 0 and h > 0 and x >= 0 and y >= 0):
+                continue
+            if x + w > payloads.W or y + h > payloads.H:
+                continue
+            out.append((len(out), n, cls, x, y, w, h, None))
+    return out
+
+
+class _AimmoAnn(msgspec.Struct):
+    id: str
+    type: str
+    label: str
+    points: list[list[float]]
+    attributes: dict[str, str] = {}
+
+
+class _AimmoFile(msgspec.Struct):
+    annotations: list[_AimmoAnn]
+    filename: str
+    parent_path: str
+
+
+def _rows_aimmo(payload: str) -> list[tuple[Any, ...]]:
+    dec = msgspec.json.Decoder(_AimmoFile)
+    out = []
+    for n, path in enumerate(sorted(Path(payload).rglob("*.json"))):
+        doc = dec.decode(path.read_bytes())
+        for a in doc.annotations:
+            if a.type == "box":
+                (x1, y1), (x2, y2) = a.points
+                x, y, w, h = min(x1, x2), min(y1, y2), abs(x2 - x1), abs(y2 - y1)
+                if not (w > 0 and h > 0 and x >= 0 and y >= 0):
+                    continue
+                if x + w > payloads.W or y + h > payloads.H:
+                    continue
+                out.append((len(out), n, a.label, x, y, w, h, None))
+            else:
+                ring = [v for p in a.points for v in p]
+                out.append((len(out), n, a.label, 0.0, 0.0, 0.0, 0.0, orjson.dumps([ring]).decode()))
+    return out
+
+
+_FLOOR_ROWS = {"coco": _rows_coco, "ndjson": _rows_ndjson, "yolo": _rows_yolo, "aimmo": _rows_aimmo}
+
+
 def floor(fmt: str, payload: str, engine: str, target: str) -> int:
     gc.disable()
-    rows = _rows_coco(payload) if fmt == "coco" else _rows_ndjson(payload)
+    rows = _FLOOR_ROWS[fmt](payload)
     if engine == "sqlite":
         con = sqlite3.connect(target)
         con.execute("PRAGMA journal_mode=WAL")
@@ -193,14 +246,75 @@ def _drop(schema: str) -> None:
         conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
-def run(fmt: str, images: int, engine: str, invalid: int) -> None:
+def peer(name: str, payload: str) -> int:
+    """What the issue's table compares against, on the same COCO file: decoding alone and the peers'
+    COCO loaders (parse only: nothing validated, nothing stored)."""
+    gc.disable()
+    if name == "msgspec":
+        return len(msgspec.json.decode(Path(payload).read_bytes(), type=_Coco).annotations)
+    if name == "orjson":
+        return len(orjson.loads(Path(payload).read_bytes())["annotations"])
+    if name == "pycocotools":
+        from pycocotools.coco import COCO
+
+        return len(COCO(payload).anns)
+    if name == "globox":
+        import globox
+
+        return sum(len(a.boxes) for a in globox.AnnotationSet.from_coco(Path(payload)))
+    if name == "datumaro":
+        import datumaro as dm
+
+        root = Path(payload).parent / "datumaro" / "annotations"
+        root.mkdir(parents=True, exist_ok=True)
+        (root.parent / "images").mkdir(exist_ok=True)
+        (root / "instances_default.json").symlink_to(Path(payload).resolve())
+        ds = dm.Dataset.import_from(str(root.parent), "coco_instances")
+        return sum(len(item.annotations) for item in ds)
+    raise ValueError(name)
+
+
+PEERS = ("msgspec", "orjson", "pycocotools", "globox", "datumaro")
+
+
+def export(db: str, out: str, fmt: str) -> dict[str, Any]:
+    from labelport import Workspace
+
+    with Workspace(db) as ws:
+        summary = ws.export("bench", out, format=fmt)
+        return {"annotations": summary.annotations, "rows": summary.rows}
+
+
+_SUFFIX = {"coco": ".json", "ndjson": ".ndjson", "yolo": "", "aimmo": ""}
+_WRITERS = {
+    "coco": payloads.write_coco,
+    "ndjson": payloads.write_ndjson,
+    "yolo": payloads.write_yolo,
+    "aimmo": payloads.write_aimmo,
+}
+
+
+def _size_mb(path: Path) -> float:
+    if path.is_file():
+        return path.stat().st_size / 1e6
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+
+
+def run(
+    fmt: str,
+    images: int,
+    engine: str,
+    invalid: int,
+    *,
+    peers: bool = False,
+    export_to: tuple[str, ...] = (),
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
-        payload = t / f"payload.{'json' if fmt == 'coco' else 'ndjson'}"
-        writer = payloads.write_coco if fmt == "coco" else payloads.write_ndjson
-        total = writer(payload, images, invalid=invalid)
+        payload = t / f"payload{_SUFFIX[fmt]}"
+        total = _WRITERS[fmt](payload, images, invalid=invalid)
         manifest = payloads.write_manifest(t / "rows.json", images)
-        size = payload.stat().st_size / 1e6
+        size = _size_mb(payload)
         schemas: list[str] = []
         if engine == "sqlite":
             db, floor_target = str(t / "lp.db"), str(t / "floor.db")
@@ -208,10 +322,21 @@ def run(fmt: str, images: int, engine: str, invalid: int) -> None:
             s1, db = _pg_schema()
             s2, floor_target = _pg_schema()
             schemas = [s1, s2]
+        steps: list[tuple[str, dict[str, Any]]] = []
         try:
             prep = in_subprocess("bench.imports", "setup", db, str(manifest))
             base = in_subprocess("bench.imports", "floor", fmt, str(payload), engine, floor_target)
+            steps.append((f"floor ({'executemany' if engine == 'sqlite' else 'COPY'})", base))
+            if peers and fmt == "coco" and not invalid:  # the peers stop at the first bad category
+                for name in PEERS:
+                    steps.append((name, in_subprocess("bench.imports", "peer", name, str(payload))))
             ours = in_subprocess("bench.imports", "labelport", db, str(payload), fmt)
+            steps.append(("labelport import", ours))
+            for target in export_to:
+                out = t / f"export-{target}{_SUFFIX[target]}"
+                steps.append(
+                    (f"export {target}", in_subprocess("bench.imports", "export", db, str(out), target))
+                )
         finally:
             for s in schemas:
                 _drop(s)
@@ -221,13 +346,17 @@ def run(fmt: str, images: int, engine: str, invalid: int) -> None:
         + (f", {invalid} invalid" if invalid else "")
     )
     print(f"  rows created beforehand in {prep['seconds']:.1f} s (not timed below)")
-    print(f"{'':<12}{'seconds':>10}{'ann/s':>12}{'peak RSS MB':>14}{'x floor':>10}")
-    for name, r in (("floor", base), ("labelport", ours)):
+    print(f"{'':<22}{'seconds':>10}{'ann/s':>12}{'peak RSS MB':>14}{'x floor':>10}")
+    for name, r in steps:
         print(
-            f"{name:<12}{r['seconds']:>10.2f}{total / r['seconds']:>12,.0f}{r['peak_rss_mb']:>14.0f}"
+            f"{name:<22}{r['seconds']:>10.2f}{total / r['seconds']:>12,.0f}{r['peak_rss_mb']:>14.0f}"
             f"{r['seconds'] / base['seconds']:>10.2f}"
         )
     print(f"  labelport job: {res['state']}, {res['imported']:,} imported; issues by code: {res['codes']}")
+    for name, r in steps:
+        if name.startswith("export"):
+            ratio = r["seconds"] / ours["seconds"]
+            print(f"  {name}: {r['result']['annotations']:,} annotations, {ratio:.2f}x the import time")
     if invalid:
         reported = sum(v for k, v in res["codes"].items() if k in payloads.BREAKAGES)
         print(f"  invalid annotations planted: {invalid}, reported: {reported}")

@@ -178,3 +178,80 @@ def write_ndjson(path: Path, images: int, *, invalid: int = 0, seed: int = 0) ->
 
 def _uuid(seed: int, n: int) -> str:
     return f"{seed:08x}-0000-4000-8000-{n:012x}"
+
+
+def write_yolo(folder: Path, images: int, *, invalid: int = 0, seed: int = 0) -> int:
+    """An Ultralytics detect dataset (``data.yaml`` + ``labels/<path>.txt``), boxes only, since a
+    YOLO file cannot tell a polygon class from a box class by anything but its point count."""
+    counts = plan(images, seed)
+    total = sum(counts)
+    rng = random.Random(seed + 1)
+    names = [f"c{i:02d}" for i in range(1, CLASSES + 1)]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "data.yaml").write_text(
+        "names:\n" + "".join(f"  {i}: {n}\n" for i, n in enumerate(names)), encoding="utf-8"
+    )
+    n = 0
+    for img, count in enumerate(counts):
+        target = folder / "labels" / file_name(img)
+        target = target.with_suffix(".txt")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        lines = []
+        for name, box, _ring in _objects(rng, count):
+            cls = int(name[1:]) - 1
+            x, y, w, h = box
+            bad = _broken(n, invalid, total)
+            if bad == "out_of_bounds":
+                x, w = W - 1.5, 10.0
+            elif bad == "degenerate_geometry":
+                w = 0.0
+            elif bad is not None:
+                cls = CLASSES + 5  # not in data.yaml: an unknown category
+            lines.append(f"{cls} {(x + w / 2) / W:.6f} {(y + h / 2) / H:.6f} {w / W:.6f} {h / H:.6f}")
+            n += 1
+        target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return n
+
+
+def write_aimmo(folder: Path, images: int, *, invalid: int = 0, seed: int = 0) -> int:
+    """An AIMMO GT tree: one JSON file per image mirroring its path, boxes (corner pairs) with a
+    class attribute and polygons, as the second seed describes."""
+    counts = plan(images, seed)
+    total = sum(counts)
+    rng = random.Random(seed + 1)
+    n = 0
+    for img, count in enumerate(counts):
+        rel = file_name(img)
+        parent, fname = rel.rsplit("/", 1)
+        anns = []
+        for name, box, ring in _objects(rng, count):
+            bad = _broken(n, invalid, total)
+            if bad in ("out_of_bounds", "degenerate_geometry"):
+                name, ring = "c" + name[1:], None
+                box = [W - 1.5, box[1], 10.0, box[3]] if bad == "out_of_bounds" else [*box[:2], 0.0, box[3]]
+            elif bad is not None:
+                name = "zebra"
+            x, y, w, h = box
+            ann: dict[str, Any] = {"id": f"{n + 1}-{_uuid(seed, n)}", "label": name, "attributes": {}}
+            if ring:
+                ann |= {"type": "polygon", "points": [[ring[i], ring[i + 1]] for i in range(0, len(ring), 2)]}
+            else:
+                if not name.startswith("p"):
+                    ann["attributes"] = {"occluded": "yes" if n % 3 else "no"}
+                else:
+                    ann["label"] = "c" + name[1:]
+                    ann["attributes"] = {"occluded": "no"}
+                ann |= {"type": "box", "points": [[x, y], [x + w, y + h]]}
+            anns.append(ann)
+            n += 1
+        doc = {
+            "annotations": anns,
+            "attributes": {},
+            "filename": fname,
+            "parent_path": "/" + parent,
+            "metadata": {"height": H, "width": W},
+        }
+        target = folder / parent / f"{fname}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(doc), encoding="utf-8")
+    return n
