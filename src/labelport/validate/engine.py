@@ -33,7 +33,7 @@ from labelport.model.records import (
 )
 from labelport.model.snapshot import RowInfo, Snapshot
 from labelport.validate.answers import resolve_answer, resolve_answers
-from labelport.validate.geometry import check_image, to_pixels
+from labelport.validate.geometry import check_image, onto_edges, to_pixels
 from labelport.validate.media import RULES as MEDIA_RULES
 
 _C = set(CLASSIFICATION_KINDS) | {"classification"}
@@ -328,7 +328,17 @@ class Validator:
             dims = self._dims(row, loc)
             if dims is None:
                 return None
-            ann.geometry = to_pixels(ann.kind, ann.geometry, dims[0], dims[1], ann.units)
+            ann.geometry, moved = onto_edges(
+                ann.kind, to_pixels(ann.kind, ann.geometry, dims[0], dims[1], ann.units), dims[0], dims[1]
+            )
+            if moved:
+                self.report(
+                    "rounded_onto_edge",
+                    f"the {ann.kind} lay {moved:.2g} px outside the image, within the file's own rounding "
+                    "of relative coordinates; it was moved onto the edge",
+                    loc,
+                    moved,
+                )
             if ann.extra is not None and ann.extra.get("bbox_units") == ann.units:
                 # a shape's own box beside it (a YOLO pose line's) follows the shape into pixels
                 box = to_pixels("bbox", ann.extra["bbox"], dims[0], dims[1], ann.units)
@@ -379,11 +389,15 @@ class Validator:
                 self._track(row, ann, node.name, loc)
         else:
             answer = self._classification(ann, node, loc)
-            if node.name in plan.top_level:
-                self.report(
-                    "duplicate_answer", f"`{node.name}` is answered twice for this row", loc, node.name
-                )
-            plan.top_level.add(node.name)
+            if self.snap.media_type not in _PIXEL_MEDIA:
+                self._media_rule(ann, row, loc)  # a message, page or time range it names
+            # a conversation's classifications may be answered once per message (`messageId`)
+            scoped = node.name if ann.message_id is None else f"{node.name}\x00{ann.message_id}"
+            if scoped in plan.top_level:
+                where = "this row" if ann.message_id is None else f"message {ann.message_id!r}"
+                msg = f"`{node.name}` is answered twice for {where}"
+                self.report("duplicate_answer", msg, loc, node.name)
+            plan.top_level.add(scoped)
             stored = answer_to_json(answer) if answer is not None else None
         if self.counts.errors != errors_before:
             return None
@@ -578,10 +592,7 @@ class Validator:
         if ann.kind == "relationship":
             return
         if self.snap.media_type not in _PIXEL_MEDIA:
-            rule = MEDIA_RULES.get(self.snap.media_type)
-            if rule is not None:
-                for code, message, value in rule(ann, row.metadata):
-                    self.report(code, message, loc, value)
+            self._media_rule(ann, row, loc)
             return
         dims = self._dims(row, loc)
         if dims is None:
@@ -592,6 +603,12 @@ class Validator:
             return
         for code, message, value in check_image(ann.kind, ann.geometry, w, h):
             self.report(code, message, loc, value)
+
+    def _media_rule(self, ann: Annotation, row: RowInfo, loc: Location) -> None:
+        rule = MEDIA_RULES.get(self.snap.media_type)
+        if rule is not None:
+            for code, message, value in rule(ann, row.metadata):
+                self.report(code, message, loc, value)
 
     def _mask(self, ann: Annotation, w: int, h: int, loc: Location) -> None:
         g = ann.geometry
