@@ -246,6 +246,13 @@ CODES: dict[str, CodeInfo] = {
         "`x = 2000` on a 1920-wide image",
         "Clip or fix the coordinate at its source.",
     ),
+    "rounded_onto_edge": _c(
+        W,
+        "A shape given in relative units lay outside the image by no more than the rounding of those "
+        "units (a millionth of the side); it was moved onto the edge.",
+        "a YOLO box `0 1.000000 0.5 0.005208 0.1` drawn against the right edge",
+        "Nothing to do; write more decimals to avoid it.",
+    ),
     "degenerate_geometry": _c(
         E, "A shape has no extent.", "a box of width 0; a polygon with 2 points", "Drop or fix the shape."
     ),
@@ -318,6 +325,37 @@ CODES: dict[str, CodeInfo] = {
         "A relationship names a source or target not in the payload.",
         "target uuid `…0011` appears nowhere",
         "Import both endpoints in the same job.",
+    ),
+    # --- time: video frames and audio milliseconds ---------------------------------------------
+    "frame_out_of_range": _c(
+        E,
+        "A video frame, or a range of frames, lies outside the video (frames are 1-based: 1 to its frame count).",
+        "keyframe `frame: 0`, or `frames: [{start: 40, end: 60}]` on a 48-frame video",
+        "Number frames from 1, as the probed video has them (`labelport rows list` shows frame_count).",
+    ),
+    "range_out_of_bounds": _c(
+        E,
+        "A time range lies outside the audio clip (milliseconds from 0 to its duration).",
+        "`frames: [{start: 1000, end: 2500}]` on a 1.5 s clip",
+        "Give milliseconds within the clip's probed duration_ms.",
+    ),
+    "range_reversed": _c(
+        E,
+        "A range ends before it starts.",
+        "`frames: [{start: 8, end: 3}]`",
+        "Swap start and end, or fix the one that is wrong.",
+    ),
+    "segments_overlap": _c(
+        E,
+        "Ranges that must not overlap do: an object's segments and keyframes (in frame order, each frame once), the ranges of one answer, or a radio's answers over time.",
+        "a segment with keyframes 5 and 9 followed by one starting at frame 7",
+        "Order the keyframes, merge the overlapping ranges, or give each time one radio answer.",
+    ),
+    "child_outside_parent": _c(
+        E,
+        "A nested answer's range is not inside the ranges of the answer it is nested under.",
+        "`mood` over 1200-1800 ms under `speaker=alice` over 0-1500 ms",
+        "Keep a nested answer within its parent's ranges (the Labelbox SDK drops the rest).",
     ),
     # --- options -------------------------------------------------------------------------------
     "class_map_invalid": _c(
