@@ -313,3 +313,33 @@ def test_export_lists_what_yolo_cannot_carry(ws: Workspace, tmp_path: Path) -> N
     assert "polygon of `lake` in a detect dataset" in summary.not_expressible[0].message
     assert summary.not_expressible[0].location.data_row == "/train/a.jpg"
     assert yaml.safe_load((tmp_path / "out/data.yaml").read_text())["names"] == {0: "car", 1: "bus"}
+
+
+def test_six_decimal_rounding_on_the_edge_is_not_a_rejection(ws: Workspace, tmp_path: Path) -> None:
+    """Exporters write fractions with 6 decimals: a box drawn against the edge of a 1920x1080 image
+    then lies a thousandth of a pixel outside. That is the file's rounding: the box is imported on
+    the edge with a warning. A box clearly outside is still refused."""
+    images = make_images(tmp_path / "rows", {"wide.jpg": (1920, 1080)})
+    ws.create_dataset("d")
+    ws.add_rows("d", [images])
+    ws.create_ontology("o", ONTOLOGY)
+    ws.create_project("p", ontology="o", media_type="image")
+    ws.create_batch("p", "b", dataset="d")
+    # x = 1700.13, w = 219.87 (right edge at 1920) and y = 0.0, h = 95.38, rounded as Ultralytics does
+    x, w, y, h = 1700.13, 219.87, 0.0, 95.38
+    line = f"0 {(x + w / 2) / 1920:.6f} {(y + h / 2) / 1080:.6f} {w / 1920:.6f} {h / 1080:.6f}\n"
+    payload = write_payload(tmp_path / "in", {"wide.txt": line})
+    job = ws.import_labels("p", payload, format="yolo")
+    assert job.state is JobState.SUCCEEDED
+    codes = [i.code for i in ws.job_issues(job.id) if i.severity.value != "info"]
+    assert codes == ["rounded_onto_edge"]
+    (box,) = ws.labels("p")["/wide.jpg"]
+    gx, gy, gw, gh = box.geometry
+    assert gx + gw == 1920 and gy >= 0 and math.isclose(gx, x, abs_tol=2e-3)
+
+    ws.create_project("q", ontology="o", media_type="image")
+    ws.create_batch("q", "b2", dataset="d")
+    far = write_payload(tmp_path / "far", {"wide.txt": "0 0.950000 0.5 0.100020 0.1\n"})  # 0.02 px out
+    job = ws.import_labels("q", far, format="yolo")
+    assert job.state is JobState.FAILED
+    assert [i.code for i in ws.job_issues(job.id) if i.severity.value == "error"] == ["out_of_bounds"]

@@ -153,5 +153,52 @@ def to_pixels(kind: str, g: Any, width: float, height: float, units: str) -> Any
     return g
 
 
+# A relative coordinate written with 6 decimals (YOLO, most exporters) is off by up to 5e-7 of the
+# side, and a box's edge (centre +- half the size) by twice that: a box drawn on the edge can land
+# that far outside the image. Within this band the file's rounding, not the labeler, put it there.
+ROUNDING_BAND = 1e-6
+
+
+def onto_edges(kind: str, g: Any, width: float, height: float) -> tuple[Any, float]:
+    """Coordinates converted from relative units that fall outside the image by no more than the
+    rounding band, moved onto the edge; returns the geometry and the largest move in pixels (0.0:
+    unchanged). Anything farther out is left for the bounds check to refuse. Rotated boxes and
+    ellipses are not touched: their extent is not their coordinates."""
+    bx, by = ROUNDING_BAND * width, ROUNDING_BAND * height
+    moved = 0.0
+
+    def clamp(v: float, hi: float, band: float) -> float:
+        nonlocal moved
+        if -band <= v < 0:
+            moved = max(moved, -v)
+            return 0.0
+        if hi < v <= hi + band:
+            moved = max(moved, v - hi)
+            return hi
+        return v
+
+    def flat(values: list[float], step: int = 2) -> list[float]:
+        out = list(values)
+        for i in range(0, len(out) - 1, step):
+            out[i], out[i + 1] = clamp(out[i], width, bx), clamp(out[i + 1], height, by)
+        return out
+
+    if kind == "bbox" and len(g) == 4:
+        x0, y0 = clamp(g[0], width, bx), clamp(g[1], height, by)
+        x1, y1 = clamp(g[0] + g[2], width, bx), clamp(g[1] + g[3], height, by)
+        if not moved:
+            return g, 0.0
+        return [x0, y0, x1 - x0, y1 - y0], moved
+    if kind == "polygon":
+        out: Any = [flat(ring) for ring in g]
+    elif kind in ("line", "point"):
+        out = flat(g)
+    elif kind == "keypoints":
+        out = flat(g, 3)
+    else:
+        return g, 0.0
+    return (out, moved) if moved else (g, 0.0)
+
+
 def _size(w: float, h: float) -> str:
     return f"{w:g}x{h:g}"
