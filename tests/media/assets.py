@@ -18,7 +18,7 @@ import av
 import numpy as np
 from PIL import Image
 from pypdf import PdfWriter
-from pypdf.generic import NameObject, NumberObject
+from pypdf.generic import DictionaryObject, NameObject, NumberObject, StreamObject
 
 
 def make_image(
@@ -124,6 +124,48 @@ def make_pdf(
     with path.open("wb") as out:
         writer.write(out)
     return path
+
+
+def make_text_pdf(
+    path: pathlib.Path,
+    pages: Sequence[Sequence[tuple[float, float, str]]],
+    *,
+    size: tuple[float, float] = (612, 792),
+    rotate: int = 0,
+) -> pathlib.Path:
+    """Pages with real text: each ``(x, y, text)`` is drawn in 12 pt Helvetica with its baseline at
+    PDF point (x, y) from the bottom-left, by a hand-written content stream (WinAnsi, so Latin-1
+    letters such as é work). An empty page list entry is a page without text."""
+    writer = PdfWriter()
+    font = writer._add_object(
+        DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject("/Helvetica"),
+                NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+            }
+        )
+    )
+    for lines in pages:
+        page = writer.add_blank_page(width=size[0], height=size[1])
+        page[NameObject("/Resources")] = DictionaryObject(
+            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})}
+        )
+        ops = "".join(f"BT /F1 12 Tf {x} {y} Td ({_pdf_string(t)}) Tj ET\n" for x, y, t in lines)
+        stream = StreamObject()
+        stream.set_data(ops.encode("cp1252"))
+        page[NameObject("/Contents")] = writer._add_object(stream)
+        if rotate:
+            page[NameObject("/Rotate")] = NumberObject(rotate)
+    with path.open("wb") as out:
+        writer.write(out)
+    return path
+
+
+def _pdf_string(text: str) -> str:
+    """Text as a PDF literal string body: backslash and parentheses escaped."""
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
 def make_text(path: pathlib.Path, text: str, *, encoding: str = "utf-8", bom: bool = False) -> pathlib.Path:

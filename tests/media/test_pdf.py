@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import pathlib
+from typing import Any
 
 import pytest
 
 from labelport.media import ProbeError, probe
 from labelport.model.media import MediaType
 
-from .assets import make_garbage, make_pdf
+from .assets import make_garbage, make_pdf, make_text_pdf
 
 
 def test_page_sizes_with_rotation(tmp_path: pathlib.Path) -> None:
@@ -19,6 +20,7 @@ def test_page_sizes_with_rotation(tmp_path: pathlib.Path) -> None:
             {"width": 595.5, "height": 842.0},
             {"width": 792.0, "height": 612.0},
         ],
+        "text_layer": [{"page": 1, "groups": []}, {"page": 2, "groups": []}, {"page": 3, "groups": []}],
     }
 
 
@@ -49,3 +51,52 @@ def test_truncated_pdf(tmp_path: pathlib.Path) -> None:
     path.write_bytes(path.read_bytes()[:200])
     with pytest.raises(ProbeError, match=r"^not a valid PDF: "):
         probe(path, MediaType.PDF)
+
+
+def _tokens(layer: list[dict[str, Any]], page: int) -> list[tuple[str, str]]:
+    return [(t["id"], t["text"]) for g in layer[page - 1]["groups"] for t in g["tokens"]]
+
+
+def test_text_layer_tokens_grouped_by_line(tmp_path: pathlib.Path) -> None:
+    path = make_text_pdf(
+        tmp_path / "doc.pdf",
+        [
+            [(72, 720, "Invoice (copy) café"), (72, 700, "Total: 12.50"), (400, 700, "Paid")],
+            [],
+            [(100, 100, "Page three")],
+        ],
+    )
+    meta = probe(path, MediaType.PDF)
+    layer = meta["text_layer"]
+    assert [p["page"] for p in layer] == [1, 2, 3]
+    groups = layer[0]["groups"]
+    # a wide gap on one line is a column break: "Paid" is its own group
+    assert [(g["id"], g["text"]) for g in groups] == [
+        ("1-1", "Invoice (copy) café"),
+        ("1-2", "Total: 12.50"),
+        ("1-3", "Paid"),
+    ]
+    assert _tokens(layer, 1)[:3] == [("1-1-1", "Invoice"), ("1-1-2", "(copy)"), ("1-1-3", "café")]
+    assert layer[1]["groups"] == []
+    assert _tokens(layer, 3) == [("3-1-1", "Page"), ("3-1-2", "three")]
+    # boxes in points from the top-left: a 12 pt line whose baseline is 720 pt up a 792 pt page
+    x, y, w, h = groups[0]["tokens"][0]["box"]
+    assert x == 72 and 792 - 720 - 12 < y < 792 - 720 and 0 < w < 60 and 0 < h <= 14
+    gx, gy, gw, gh = groups[0]["box"]
+    assert gh == h
+    assert (gx, gy) == (x, y) and gw > w
+
+
+def test_text_layer_is_deterministic(tmp_path: pathlib.Path) -> None:
+    path = make_text_pdf(tmp_path / "doc.pdf", [[(72, 720, "same ids every time")]])
+    assert probe(path, MediaType.PDF) == probe(path, MediaType.PDF)
+
+
+def test_text_layer_of_a_turned_page_is_in_the_displayed_frame(tmp_path: pathlib.Path) -> None:
+    # /Rotate 90 shows the 612x792 page as 792x612; text at (50, 50) from the bottom-left ends up
+    # near the top-left corner of what is displayed
+    meta = probe(make_text_pdf(tmp_path / "r.pdf", [[(50, 50, "Turned")]], rotate=90), MediaType.PDF)
+    assert meta["pages"] == [{"width": 792.0, "height": 612.0}]
+    (token,) = meta["text_layer"][0]["groups"][0]["tokens"]
+    x, y, w, h = token["box"]
+    assert token["text"] == "Turned" and 35 < x < 60 and 45 < y < 55 and h > w

@@ -1,4 +1,4 @@
-"""PDFs: page sizes as displayed, the coordinate frame of document labels."""
+"""PDFs: page sizes as displayed, the coordinate frame of document labels, and the text layer."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pypdf import PdfReader
 from pypdf.generic import RectangleObject
 
 from ..errors import ProbeError
+from .pdf_text import extract_text_layer
 
 # Viewers accept junk before the header as long as it starts within the first KiB. Checking it
 # up front also keeps pypdf from logging recovery warnings about files that are not PDFs at all.
@@ -39,7 +40,20 @@ def probe_pdf(path: pathlib.Path) -> dict[str, Any]:
             raise ProbeError(f"not a valid PDF: {reason}") from None
     if not pages:
         raise ProbeError("not a valid PDF: no pages")
-    return {"page_count": len(pages), "pages": pages}
+    return {"page_count": len(pages), "pages": pages, **_text_layer(path, len(pages))}
+
+
+def _text_layer(path: pathlib.Path, page_count: int) -> dict[str, Any]:
+    """The text layer, or why there is none. A file pypdf can show but pdfminer cannot read is still
+    a document people can label with boxes, so it is kept; only its text selections cannot be checked."""
+    try:
+        layer = extract_text_layer(path)
+    except Exception as exc:  # pdfminer reports damage through many exception types
+        reason = (str(exc) or type(exc).__name__).splitlines()[0]
+        return {"text_layer": None, "text_layer_error": reason}
+    if len(layer) != page_count:
+        return {"text_layer": None, "text_layer_error": f"{len(layer)} pages of text for {page_count} pages"}
+    return {"text_layer": layer}
 
 
 def _opens_without_password(reader: PdfReader) -> bool:
