@@ -23,6 +23,7 @@ from labelport.formats import check_options, masks
 from labelport.formats import choose as choose_format
 from labelport.formats import get as get_format
 from labelport.formats.base import issue
+from labelport.jobs import cancel, source
 from labelport.jobs.lines import LineLog
 from labelport.jobs.spool import Spool
 from labelport.media.fetch import fetch
@@ -67,6 +68,8 @@ class _IssueWriter:
 def run_import(engine: sa.Engine, job_id: int, progress: Progress | None = None) -> None:
     """Run (or re-run) a job to a final state. Never raises for a bad payload: the job says why."""
     with transaction(engine) as conn:
+        if cancel.requested(conn, job_id):  # cancelled while it waited: it never runs
+            return
         job = store.job_record(conn, job_id)
         conn.execute(sa.delete(job_issues).where(job_issues.c.job_id == job_id))
         store.update_job(
@@ -80,7 +83,11 @@ def run_import(engine: sa.Engine, job_id: int, progress: Progress | None = None)
     # again and again (the largest single cost at a million annotations). Bulk loaders turn it off.
     gc.disable()
     try:
-        _run(engine, job, project, writer, counts, progress)
+        with source.local(job.payload) as payload:
+            _run(engine, job, project, writer, counts, progress, payload)
+    except cancel.JobCancelled:
+        writer.flush()
+        _finish(engine, job_id, JobState.CANCELLED, counts)
     except LabelportError as exc:
         writer.flush()
         _finish(engine, job_id, JobState.FAILED, counts, error=exc.to_dict())
@@ -132,6 +139,7 @@ def _run(
     writer: _IssueWriter,
     counts: dict[str, int],
     progress: Progress | None,
+    payload: Path,
 ) -> None:
     mode, on_existing = Mode(job.mode), OnExisting(job.on_existing)
     options = orjson.loads(job.options)
@@ -144,7 +152,6 @@ def _run(
     if dup is not None:
         _finish(engine, job.id, JobState.SUCCEEDED, counts, duplicate_of=dup)
         return
-    payload = Path(job.payload)
     fmt = job.format
     if fmt == "auto":
         fmt, why = choose_format(payload)
@@ -187,6 +194,7 @@ def _run(
             if time.monotonic() - last > 1.0:
                 last = time.monotonic()
                 with transaction(engine) as conn:
+                    cancel.check(conn, job.id)
                     store.update_job(conn, job.id, phase_done=n)
         validator.finish()
         writer.flush()
@@ -221,6 +229,7 @@ def _run(
                 )
                 counts.update(result)
                 _pause_for_crash_tests()
+                cancel.check(conn, job.id)  # the last checkpoint: a cancel now wins over the commit
                 if job.dry_run:
                     tx.rollback()
                 else:
@@ -253,6 +262,7 @@ def _pause_for_crash_tests() -> None:
 
 def _state(engine: sa.Engine, job_id: int, state: JobState) -> None:
     with transaction(engine) as conn:
+        cancel.check(conn, job_id)
         store.update_job(conn, job_id, state=state)
 
 

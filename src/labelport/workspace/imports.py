@@ -15,14 +15,17 @@ from labelport.formats import check_options
 from labelport.formats import choose as choose_format
 from labelport.formats import get as get_format
 from labelport.formats.base import ExportContext, ExportRow, ExportSummary
+from labelport.jobs.cancel import request as request_cancel
 from labelport.jobs.classmap import ClassMapSuggestion, suggest_class_map
 from labelport.jobs.payload import digest, idempotency_key
 from labelport.jobs.pipeline import Progress, run_import
+from labelport.jobs.source import Source, is_remote, prepare
 from labelport.model.errors import InvalidInputError
 from labelport.model.issues import Issue
 from labelport.model.jobs import ImportJob, Mode, OnExisting
 from labelport.model.records import Annotation, RowRef
 from labelport.store import imports as store
+from labelport.store.blobs import open_blobs
 from labelport.store.db import transaction
 from labelport.store.ontologies import load_ontology
 from labelport.store.projects import project_record
@@ -79,12 +82,10 @@ class ImportsMixin:
         cmap = read_class_map(class_map)
         if not isinstance(payload, str | Path):
             payload, format = self._write_objects(payload), "ndjson"
-        path = Path(payload).expanduser().resolve()
-        if not path.exists():
-            raise InvalidInputError(f"no such payload: {path}", code="path_not_found")
         if format != "auto":
             check_options(get_format(format), options)
-        sha = digest(path)
+        src = self._source(payload)
+        sha = src.sha256
         opts: dict[str, Any] = {"class_map": cmap} if cmap else {}
         if options:
             opts["format_options"] = dict(options)
@@ -96,16 +97,32 @@ class ImportsMixin:
             return store.create_job(
                 conn,
                 project_id=proj.id,
-                name=name or f"{path.name} {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S}",
+                name=name or f"{src.name} {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S}",
                 format=format,
                 mode=mode_v,
                 on_existing=policy,
                 dry_run=dry_run,
                 options=opts,
-                payload=str(path),
+                payload=src.uri,
                 sha256=sha,
                 key=None if dry_run else key,
             )
+
+    def _source(self, payload: str | Path) -> Source:
+        """A local path as it is; an ``s3://`` URI or ``http(s)://`` URL checked and made readable
+        by a worker on any machine (a URL is copied into blob storage once, here)."""
+        if isinstance(payload, str) and is_remote(payload):
+            return prepare(payload, lambda: open_blobs(workspace_url=self.url))
+        path = Path(payload).expanduser().resolve()
+        if not path.exists():
+            raise InvalidInputError(f"no such payload: {path}", code="path_not_found")
+        return Source(str(path), digest(path), path.name)
+
+    def cancel_job(self, job_id: int) -> ImportJob:
+        """Cancel a job: a queued one never runs; a running one stops at its next checkpoint and
+        commits nothing. A finished job is a conflict (``job_finished``)."""
+        request_cancel(self.engine, job_id)
+        return self.job(job_id)
 
     def _write_objects(self, labels: Sequence[Any]) -> Path:
         from labelport.formats.objects import to_ndjson_lines
