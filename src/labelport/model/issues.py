@@ -357,6 +357,31 @@ CODES: dict[str, CodeInfo] = {
         "`mood` over 1200-1800 ms under `speaker=alice` over 0-1500 ms",
         "Keep a nested answer within its parent's ranges (the Labelbox SDK drops the rest).",
     ),
+    # --- documents: text spans, conversation messages, PDF pages and tokens -------------------
+    "span_out_of_range": _c(
+        E,
+        "A text span lies outside its text, or outside its conversation message (offsets count characters, not bytes, from 0).",
+        "`location: {start: 10, end: 42}` on a text of 40 characters",
+        "Count characters (code points) from 0; NDJSON's `end` is the last character, not one past it.",
+    ),
+    "message_not_found": _c(
+        E,
+        "An annotation names a `messageId` the conversation does not have, or a conversation entity names none.",
+        "`messageId: msg-9` on a conversation with msg-1 to msg-4",
+        "Use the ids of the conversation's `messages` (`labelport rows list` shows them).",
+    ),
+    "page_out_of_range": _c(
+        E,
+        "A PDF page number is not a page of the document (pages are 1-based: 1 to its page count).",
+        "`page: 0`, or `page: 5` on a 3-page document",
+        "Number pages from 1, as the document has them (`labelport rows list` shows page_count).",
+    ),
+    "token_not_found": _c(
+        E,
+        "A PDF text selection names a token or group that is not on that page of the document's text layer, or the document has no text layer.",
+        "`tokenIds: [\"3-1-2\"]` with `page: 1`",
+        "Take token and group ids from the row's text layer, on the page they are on (`labelport rows list` shows the metadata).",
+    ),
     # --- options -------------------------------------------------------------------------------
     "class_map_invalid": _c(
         E,
