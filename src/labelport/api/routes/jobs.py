@@ -1,0 +1,110 @@
+"""Import jobs: their state, their issues a page at a time, run, cancel and undo."""
+
+from __future__ import annotations
+
+from itertools import islice
+from typing import Annotated
+
+import msgspec
+from fastapi import APIRouter, Depends, Query
+from starlette.responses import Response
+
+from labelport.api.auth import scoped
+from labelport.api.context import Context, get_context
+from labelport.api.responses import reply, returns
+from labelport.jobs import runner
+from labelport.model.issues import Issue
+from labelport.model.jobs import ImportJob
+from labelport.model.tokens import Scope
+
+router = APIRouter()
+Ctx = Annotated[Context, Depends(get_context)]
+READ, IMPORT = scoped(Scope.READ), scoped(Scope.IMPORT)
+
+
+class IssuesPage(msgspec.Struct, kw_only=True):
+    issues: list[Issue]
+    next_offset: int | None
+
+
+@router.get(
+    "/jobs", operation_id="list_jobs", tags=["jobs"], openapi_extra=READ, responses=returns(list[ImportJob])
+)
+def list_jobs(ctx: Ctx, project: Annotated[str, Query()]) -> Response:
+    return reply(ctx.ws.jobs(project))
+
+
+@router.get(
+    "/jobs/{job_id}", operation_id="get_job", tags=["jobs"], openapi_extra=READ, responses=returns(ImportJob)
+)
+def get_job(
+    job_id: int,
+    ctx: Ctx,
+    issues: Annotated[int, Query(ge=0, le=10_000, description="How many of its issues to include")] = 0,
+) -> Response:
+    return reply(ctx.ws.job(job_id, issues=issues))
+
+
+@router.get(
+    "/jobs/{job_id}/issues",
+    operation_id="list_job_issues",
+    tags=["jobs"],
+    openapi_extra=READ,
+    responses=returns(IssuesPage),
+)
+def list_job_issues(
+    job_id: int,
+    ctx: Ctx,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    code: str | None = None,
+    data_row: str | None = None,
+) -> Response:
+    """A job's issues in payload order; follow ``next_offset`` until it is null."""
+    found = list(
+        islice(
+            ctx.ws.job_issues(job_id, offset=offset, limit=limit + 1, code=code, data_row=data_row),
+            limit + 1,
+        )
+    )
+    more = len(found) > limit
+    return reply(IssuesPage(issues=found[:limit], next_offset=offset + limit if more else None))
+
+
+@router.post(
+    "/jobs/{job_id}/run",
+    operation_id="run_job",
+    tags=["jobs"],
+    openapi_extra=IMPORT,
+    status_code=202,
+    responses=returns(ImportJob, 202, "Accepted: the job is queued"),
+)
+def run_job(job_id: int, ctx: Ctx) -> Response:
+    """Queue a recorded job again, e.g. one a crash interrupted (nothing of it was committed)."""
+    ctx.ws.job(job_id)
+    runner.submit(ctx.ws.url, job_id)
+    return reply(ctx.ws.job(job_id), 202)
+
+
+@router.post(
+    "/jobs/{job_id}/cancel",
+    operation_id="cancel_job",
+    tags=["jobs"],
+    openapi_extra=IMPORT,
+    responses=returns(ImportJob),
+)
+def cancel_job(job_id: int, ctx: Ctx) -> Response:
+    """Cancel a job: queued, it never runs; running, it stops at its next check and commits nothing."""
+    return reply(ctx.ws.cancel_job(job_id))
+
+
+@router.post(
+    "/jobs/{job_id}/undo",
+    operation_id="undo_job",
+    tags=["jobs"],
+    openapi_extra=IMPORT,
+    responses=returns(ImportJob),
+)
+def undo_job(job_id: int, ctx: Ctx) -> Response:
+    """Revert a succeeded job in one transaction; refused when a later job touched the same rows."""
+    return reply(ctx.ws.undo_job(job_id))
