@@ -16,11 +16,18 @@ from collections.abc import Callable
 from typing import Any
 
 from labelport.model.records import Annotation
+from labelport.validate.document import check_pdf
 from labelport.validate.geometry import Problem
+from labelport.validate.text import check_conversation, check_html, check_text
 
 MediaRule = Callable[[Annotation, dict[str, Any]], list[Problem]]
 
 # media type -> its rule, one module per media type (image rules stay in the engine: they report a row
 # without a size once per row). One explicit table rather than registration on import, so what runs
 # for a media type is read here.
-RULES: dict[str, MediaRule] = {}
+RULES: dict[str, MediaRule] = {
+    "text": check_text,
+    "html": check_html,
+    "conversation": check_conversation,
+    "pdf": check_pdf,
+}

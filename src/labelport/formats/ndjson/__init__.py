@@ -16,6 +16,9 @@ payload key        canonical kind                         notes
 ``relationship``   relationship                           endpoints are uuids of the payload
 ``location``       entity ``[start, end + 1)``            NDJSON ``end`` is inclusive
 ``answer(s)``      radio / checklist / text               ``answers`` is an alias of a list
+``textSelections`` entity ``{"selections": [...]}``       PDF token ids by page and group;
+                                                          PDF boxes take ``page``+``unit``
+                                                          (``document.py``)
 =================  =====================================  ==================================
 
 Nested ``classifications`` go to any depth. Ids: a UUID in any textual form, or the AIMMO
@@ -47,10 +50,11 @@ from labelport.formats.base import (
     issue,
 )
 from labelport.formats.common import cannot_carry
+from labelport.formats.ndjson import document
 from labelport.model.issues import Location
 from labelport.model.records import Annotation, Answer, Choice, Record, RowRef
 
-SHAPES = ("bbox", "polygon", "line", "point", "mask", "relationship", "location")
+SHAPES = ("bbox", "polygon", "line", "point", "mask", "relationship", "location", *document.KEYS)
 _AIMMO_ID = re.compile(r"^\d+-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _KNOWN = {
     "uuid",
@@ -214,7 +218,7 @@ def _annotation(doc: dict[str, Any]) -> Annotation:
         )
     kind = shapes[0]
     nested = _classifications(doc.get("classifications"), "/classifications")
-    extra = {"unit": doc["unit"]} if "unit" in doc else None
+    extra = {"unit": document.unit(doc["unit"], "/unit")} if "unit" in doc else None
     geometry, canon = _geometry(kind, doc[kind], f"/{kind}")
     return Annotation(
         kind=canon, geometry=geometry, classifications=nested, extra=extra, pointer=f"/{kind}", **common
@@ -270,6 +274,8 @@ def _geometry(kind: str, v: Any, pointer: str) -> tuple[Any, str]:
         return _points(v, pointer), "line"
     if kind == "point":
         return list(_xy(v, pointer)), "point"
+    if kind in document.KEYS:
+        return document.text_selections(v, pointer), "entity"
     if kind == "location":
         if not isinstance(v, dict) or "start" not in v or "end" not in v:
             raise _Bad("missing_field", "`location` needs `start` and `end`", pointer, v)
@@ -434,8 +440,9 @@ def annotation_to_line(ann: Annotation, data_row: dict[str, str]) -> dict[str, A
         d["messageId"] = ann.message_id
     if ann.page is not None:
         d["page"] = ann.page
-    if ann.extra and "unit" in ann.extra:
-        d["unit"] = ann.extra["unit"]
+    unit = document.unit_out(ann)
+    if unit is not None:
+        d["unit"] = unit
     if ann.answer is not None:
         d.update({k: v for k, v in _answer_out(ann.answer).items() if k not in ("name", "schemaId")})
         return d
@@ -453,6 +460,8 @@ def annotation_to_line(ann: Annotation, data_row: dict[str, str]) -> dict[str, A
         d["mask"] = {"png": base64.b64encode(masks.to_png(masks.decode(g))).decode()}
     elif ann.kind == "relationship":
         d["relationship"] = dict(g)
+    elif document.is_selection(ann):
+        d["textSelections"] = document.selections_out(ann)
     elif ann.kind == "entity":
         d["location"] = {"start": g[0], "end": g[1] - 1}
     else:
