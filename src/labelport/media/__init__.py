@@ -10,6 +10,6 @@ from __future__ import annotations
 from .detect import detect_media_type
 from .errors import ProbeError
 from .probe import probe
-from .probes.scene import probe_scene
+from .probes.scene import probe_cloud_scene, probe_scene
 
-__all__ = ["ProbeError", "detect_media_type", "probe", "probe_scene"]
+__all__ = ["ProbeError", "detect_media_type", "probe", "probe_cloud_scene", "probe_scene"]

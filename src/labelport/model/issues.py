@@ -382,6 +382,25 @@ CODES: dict[str, CodeInfo] = {
         "`tokenIds: [\"3-1-2\"]` with `page: 1`",
         "Take token and group ids from the row's text layer, on the page they are on (`labelport rows list` shows the metadata).",
     ),
+    # --- scenes: image sequences and point clouds ----------------------------------------------
+    "frame_not_found": _c(
+        E,
+        "A frame the payload names is not a frame of the scene (a file not in the scene's folder as ingested, or a frame number past its last frame).",
+        "AIMMO `filename: 0042.jpg` for a scene whose frames are 0001.jpg to 0040.jpg",
+        "Name a frame file the scene has (`labelport rows list` shows its frames), or re-add the scene.",
+    ),
+    "frame_number_mismatch": _c(
+        W,
+        "A frame file's `frame_number` is not the position of its `filename` in the scene; the file name decides the frame.",
+        "`filename: 0003.jpg` (the 3rd frame) with `frame_number: 2`",
+        "Number frames from 1 in the scene's order, or leave `frame_number` out.",
+    ),
+    "scene_id_mismatch": _c(
+        E,
+        "A frame file's `scene_id` names another scene than its `parent_path`.",
+        "`parent_path: /0000/scene_a` with the scene_id of scene_b",
+        "Give the id, external id or global key of the scene the folder names, or leave `scene_id` out.",
+    ),
     # --- options -------------------------------------------------------------------------------
     "class_map_invalid": _c(
         E,

@@ -35,6 +35,7 @@ from labelport.model.snapshot import RowInfo, Snapshot
 from labelport.validate.answers import resolve_answer, resolve_answers
 from labelport.validate.geometry import check_image, onto_edges, to_pixels
 from labelport.validate.media import RULES as MEDIA_RULES
+from labelport.validate.scene import frame_names, frame_of, frames_of
 
 _C = set(CLASSIFICATION_KINDS) | {"classification"}
 MEDIA_KINDS: dict[str, set[str]] = {
@@ -62,6 +63,9 @@ TOOLS_FOR_KIND: dict[str, set[ToolKind]] = {
     "relationship": {ToolKind.EDGE},
 }
 _PIXEL_MEDIA = {"image"}
+# a row of these is a folder of frames; a payload names one frame file of it (AIMMO: the scene's
+# folder as `parent_path` or its `scene_id`, and the frame as `filename`)
+_SCENE_MEDIA = {"image_sequence", "point_cloud"}
 _UID_NS = uuid.UUID("6f1c1f7e-8d8a-4bb0-9e0c-6c1a5d0b7a11")
 _UID_NS_BYTES = _UID_NS.bytes
 
@@ -90,7 +94,8 @@ class RowPlan:
     last_workers: dict[str, str | None] | None = None
     last_modifier: str | None = None
     tags: list[str] | None = None
-    top_level: set[str] = field(default_factory=set)  # top-level classifications answered
+    top_level: set[str] = field(default_factory=set)  # top-level classifications answered (per scope)
+    answered: set[str] = field(default_factory=set)  # their names, whatever the scope
     uids: dict[str, int | None] = field(default_factory=dict)  # uid -> payload line
     copies: dict[str, int] = field(default_factory=dict)  # derived uid -> identical shapes seen
 
@@ -160,6 +165,8 @@ class Validator:
             row = s.by_key.get(ref.global_key)
         elif ref.id is not None:
             row = s.by_uid.get(ref.id)
+        elif ref.parent_path is not None and ref.filename is not None and s.media_type in _SCENE_MEDIA:
+            return self._scene_row(ref, loc)
         elif ref.parent_path is not None and ref.filename is not None:
             parent = "/" + ref.parent_path.strip("/") if ref.parent_path.strip("/") else "/"
             row = s.by_path.get((parent, ref.filename))
@@ -205,6 +212,88 @@ class Validator:
             )
             return None
         return row
+
+    def _scene_row(self, ref: RowRef, loc: Location) -> RowInfo | None:
+        """The scene a frame file belongs to: the row at its ``parent_path`` (the scene's folder), a
+        point cloud added as a single file (the frame is the row), or the row its ``scene_id``
+        names (id, external id or global key) when the folders differ. A ``scene_id`` given beside
+        a folder that found the scene must name the same row."""
+        assert ref.parent_path is not None and ref.filename is not None
+        s = self.snap
+        folder = "/" + ref.parent_path.strip("/")
+        head, _, name = folder.rpartition("/")
+        row = s.by_path.get((head or "/", name)) if name else None
+        if row is None or frames_of(row.metadata) is None:
+            row = s.by_path.get((folder.rstrip("/") or "/", ref.filename))
+        scene_id = ref.scene_id
+        if row is None and scene_id is not None:
+            row = s.by_uid.get(scene_id) or s.by_key.get(scene_id)
+            if row is None:
+                row = next((r for r in s.rows if r.external_id == scene_id), None)
+        if row is None:
+            what = f"scene {folder!r}" + (f" (scene_id {scene_id!r})" if scene_id is not None else "")
+            self.report(
+                "data_row_not_found",
+                f"no {what} in this project for the frame {ref.filename!r}",
+                loc,
+                folder,
+                hint_for(folder, self._key_sample)
+                or "`parent_path` is the scene's folder as ingested (`labelport rows list`)",
+            )
+            return None
+        if scene_id is not None and scene_id not in (row.uid, row.external_id, row.global_key):
+            self.report(
+                "scene_id_mismatch",
+                f"`scene_id` {scene_id!r} does not name the scene {row.global_key!r} (id {row.uid}) "
+                f"that `parent_path` {ref.parent_path!r} names",
+                loc,
+                scene_id,
+            )
+            return None
+        single = row.filename == ref.filename  # a cloud added as one file: the frame is the row
+        if ref.file_id is not None and single and ref.file_id not in (row.uid, row.external_id):
+            # in a folder scene `file_id` is the frame file's own id, which labelport does not keep
+            self.report(
+                "file_id_mismatch",
+                f"`file_id` {ref.file_id!r} does not match data row {row.global_key!r} (id {row.uid})",
+                loc,
+                ref.file_id,
+            )
+            return None
+        return row
+
+    def _place_in_scene(self, row: RowInfo, record: Record) -> bool:
+        """Put every annotation of a frame file on its frame: the 1-based position of ``filename``
+        in the scene's probed frames. The file name decides; a ``frame_number`` that says otherwise
+        (top-level or on an annotation) is warned about once per file, never trusted."""
+        assert record.row.filename is not None
+        name = record.row.filename
+        loc = Location(file=record.location.file, line=record.location.line, data_row=row.global_key)
+        frame = frame_of(row.metadata, row.filename, name)
+        if frame is None:
+            names = frame_names(row.metadata)
+            self.report(
+                "frame_not_found",
+                f"{name!r} is not a frame of the scene {row.global_key!r} ({len(names)} frames)",
+                loc,
+                name,
+                hint_for(name, names),
+            )
+            return False
+        given = (record.fields.extra or {}).get("frame_number") if record.fields is not None else None
+        stated = [given, *(a.frame for a in record.annotations)]
+        other = next((n for n in stated if n is not None and n != frame), None)
+        if other is not None:
+            self.report(
+                "frame_number_mismatch",
+                f"{name!r} is frame {frame} of the scene {row.global_key!r}; the file says "
+                f"frame_number {other}. The file name decides",
+                loc,
+                other,
+            )
+        for ann in record.annotations:
+            ann.frame = frame
+        return True
 
     def _under_longer_root(self, rel: str) -> RowInfo | None:
         """A file that names its image from a higher folder (``images/train/a.png`` for the row
@@ -272,6 +361,9 @@ class Validator:
         if row is None:
             return []
         if record.image_size is not None and not self._same_size(row, record):
+            return []
+        scene_file = record.row.parent_path is not None and record.row.filename is not None
+        if scene_file and self.snap.media_type in _SCENE_MEDIA and not self._place_in_scene(row, record):
             return []
         plan = self._plan(row, record)
         if plan.outcome == "skip":
@@ -391,13 +483,19 @@ class Validator:
             answer = self._classification(ann, node, loc)
             if self.snap.media_type not in _PIXEL_MEDIA:
                 self._media_rule(ann, row, loc)  # a message, page or time range it names
-            # a conversation's classifications may be answered once per message (`messageId`)
-            scoped = node.name if ann.message_id is None else f"{node.name}\x00{ann.message_id}"
+            # a conversation's classifications may be answered once per message (`messageId`), a
+            # scene's once per frame
+            where = "this row"
+            if ann.message_id is not None:
+                where = f"message {ann.message_id!r}"
+            elif ann.frame is not None:
+                where = f"frame {ann.frame}"
+            scoped = node.name if where == "this row" else f"{node.name}\x00{where}"
             if scoped in plan.top_level:
-                where = "this row" if ann.message_id is None else f"message {ann.message_id!r}"
                 msg = f"`{node.name}` is answered twice for {where}"
                 self.report("duplicate_answer", msg, loc, node.name)
             plan.top_level.add(scoped)
+            plan.answered.add(node.name)
             stored = answer_to_json(answer) if answer is not None else None
         if self.counts.errors != errors_before:
             return None
@@ -687,7 +785,7 @@ class Validator:
             if plan.outcome != "create":
                 continue
             for cls in self.snap.classes.values():
-                if cls.required and cls.name not in plan.top_level:
+                if cls.required and cls.name not in plan.answered:
                     self.report(
                         "missing_required_classification",
                         f"data row {plan.row.global_key!r} has no answer to the required `{cls.name}`",

@@ -16,9 +16,13 @@ from collections.abc import Callable
 from typing import Any
 
 from labelport.model.records import Annotation
+from labelport.validate.audio import check_audio
 from labelport.validate.document import check_pdf
+from labelport.validate.geo import check_geo
 from labelport.validate.geometry import Problem
+from labelport.validate.scene import check_cloud, check_sequence
 from labelport.validate.text import check_conversation, check_html, check_text
+from labelport.validate.video import check_video
 
 MediaRule = Callable[[Annotation, dict[str, Any]], list[Problem]]
 
@@ -30,4 +34,9 @@ RULES: dict[str, MediaRule] = {
     "html": check_html,
     "conversation": check_conversation,
     "pdf": check_pdf,
+    "image_sequence": check_sequence,
+    "point_cloud": check_cloud,
+    "geospatial": check_geo,
+    "video": check_video,
+    "audio": check_audio,
 }

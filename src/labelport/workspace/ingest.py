@@ -18,7 +18,8 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from labelport.media import ProbeError, detect_media_type, probe, probe_scene
+from labelport.media import ProbeError, detect_media_type, probe
+from labelport.media.probes.tiles import tile_metadata
 from labelport.model.catalog import AddRowsResult, SkippedFile
 from labelport.model.errors import ConflictError, InvalidInputError
 from labelport.model.ids import new_uid
@@ -39,19 +40,27 @@ def _parent_of(rel: PurePosixPath) -> str:
     return "/" if parent in ("", ".") else "/" + parent
 
 
-def _walk(paths: Sequence[Path], scenes: bool) -> Iterator[tuple[Path, Path]]:
-    """``(root, file)`` pairs in a stable order; for scenes, ``(root, folder)`` of each leaf scene."""
+_SCENES = {MediaType.IMAGE_SEQUENCE: MediaType.IMAGE, MediaType.POINT_CLOUD: MediaType.POINT_CLOUD}
+
+
+def _walk(paths: Sequence[Path], scene: MediaType | None) -> Iterator[tuple[Path, Path]]:
+    """``(root, file)`` pairs in a stable order; for scenes, ``(root, folder)`` of each folder that
+    holds frames (a point-cloud file given on its own is a one-frame row, so it stays a file).
+
+    The folder given is the dataset root, as for files: its scenes are keyed below it
+    (``/0000/scene_a``); a scene folder given itself is keyed by its own name (``/scene_a``).
+    """
     for given in paths:
         if not given.exists():
             raise InvalidInputError(f"no such file or folder: {given}", code="path_not_found")
         if given.is_dir():
-            if scenes:
-                yield from ((given.parent, d) for d in _scene_dirs(given))
+            if scene is not None:
+                yield from ((given.parent if d == given else given, d) for d in _scene_dirs(given, scene))
                 continue
             for f in sorted(given.rglob("*")):
                 if f.is_file() and not any(part.startswith(".") for part in f.relative_to(given).parts):
                     yield given, f
-        elif scenes:
+        elif scene is MediaType.IMAGE_SEQUENCE:
             raise InvalidInputError(
                 f"an image sequence is a folder of frames, not a file: {given}", code="wrong_media_type"
             )
@@ -59,9 +68,12 @@ def _walk(paths: Sequence[Path], scenes: bool) -> Iterator[tuple[Path, Path]]:
             yield given.parent, given
 
 
-def _scene_dirs(root: Path) -> Iterator[Path]:
+def _scene_dirs(root: Path, scene: MediaType) -> Iterator[Path]:
+    frame = _SCENES[scene]
     for d in sorted([root, *(p for p in root.rglob("*") if p.is_dir())]):
-        if any(detect_media_type(f) is MediaType.IMAGE for f in d.iterdir() if f.is_file()):
+        if any(part.startswith(".") for part in d.relative_to(root).parts):
+            continue
+        if any(detect_media_type(f) is frame for f in d.iterdir() if f.is_file()):
             yield d
 
 
@@ -75,13 +87,13 @@ def add_paths(
     progress: Progress | None = None,
 ) -> AddRowsResult:
     ds_id = catalog.dataset_id(conn, dataset)
-    scenes = media_type is MediaType.IMAGE_SEQUENCE
-    pairs = list(_walk([p.expanduser().resolve() for p in paths], scenes))
+    scene = media_type if media_type in _SCENES else None
+    pairs = list(_walk([p.expanduser().resolve() for p in paths], scene))
     result = AddRowsResult(dataset=dataset, added=0, unchanged=0, skipped=[])
     chunk: list[dict[str, Any]] = []
     seen: dict[str, str] = {}
     for i, (root, path) in enumerate(pairs, 1):
-        row = _row_from_file(root, path, media_type, scenes, result.skipped, strict)
+        row = _row_from_file(root, path, media_type, result.skipped, strict)
         if row is not None:
             row["dataset_id"] = ds_id
             chunk.append(row)
@@ -94,7 +106,7 @@ def add_paths(
 
 
 def _row_from_file(
-    root: Path, path: Path, forced: MediaType | None, scenes: bool, skipped: list[SkippedFile], strict: bool
+    root: Path, path: Path, forced: MediaType | None, skipped: list[SkippedFile], strict: bool
 ) -> dict[str, Any] | None:
     media = forced or detect_media_type(path)
     reason: str | None = None
@@ -103,7 +115,7 @@ def _row_from_file(
         reason = "not a media file labelport knows (use --media-type to force one)"
     else:
         try:
-            meta = probe_scene(path) if scenes else probe(path, media)
+            meta = probe(path, media)
         except ProbeError as exc:
             reason = str(exc)
         except OSError as exc:
@@ -276,6 +288,13 @@ def _str_field(entry: dict[str, Any], key: str, where: str, required: bool = Fal
 def _row_from_entry(
     where: str, entry: dict[str, Any], base: Path, skipped: list[SkippedFile], strict: bool
 ) -> dict[str, Any] | None:
+    media_name = _str_field(entry, "media_type", where)
+    try:
+        media = MediaType.parse(media_name) if media_name else None
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{where}: {exc.message}", code=exc.code) from None
+    if media is MediaType.GEOSPATIAL:
+        return _geo_row(where, entry)
     uri = _str_field(entry, "uri", where, required=True) or ""
     parsed = urllib.parse.urlparse(uri)
     local: Path | None = None
@@ -293,11 +312,6 @@ def _row_from_entry(
     )
     filename = rel.name
     parent = _parent_of(PurePosixPath(rel.as_posix().lstrip("/")))
-    media_name = _str_field(entry, "media_type", where)
-    try:
-        media = MediaType.parse(media_name) if media_name else None
-    except InvalidInputError as exc:
-        raise InvalidInputError(f"{where}: {exc.message}", code=exc.code) from None
     meta = entry.get("metadata")
     if meta is not None and not isinstance(meta, dict):
         raise InvalidInputError(f"{where}: `metadata` must be an object", code="wrong_type")
@@ -309,9 +323,7 @@ def _row_from_entry(
             raise InvalidInputError(f"{where}: {uri}: {reason}", code="unreadable_file") from exc
         skipped.append(SkippedFile(path=uri, reason=reason))
         return None
-    tags = entry.get("tags", [])
-    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        raise InvalidInputError(f"{where}: `tags` must be a list of strings", code="wrong_type")
+    tags = _tags(entry, where)
     return {
         "uid": _str_field(entry, "id", where),
         "global_key": key or key_for(parent, filename),
@@ -320,6 +332,35 @@ def _row_from_entry(
         "uri": uri,
         "parent_path": parent,
         "filename": filename,
+        "metadata": meta,
+        "tags": tags,
+    }
+
+
+def _tags(entry: dict[str, Any], where: str) -> list[str]:
+    tags = entry.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise InvalidInputError(f"{where}: `tags` must be a list of strings", code="wrong_type")
+    return tags
+
+
+def _geo_row(where: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """A tile layer: its key is the one the manifest gives (a URL template is no name), its bytes
+    stay on the tile server, and its stated bounds, zooms and projection are checked."""
+    key = _str_field(entry, "global_key", where) or _str_field(entry, "globalKey", where)
+    if key is None:
+        raise InvalidInputError(f"{where}: a geospatial row needs `global_key`", code="missing_field")
+    meta = tile_metadata(entry, where)
+    rel = PurePosixPath(key.lstrip("/"))
+    tags = _tags(entry, where)
+    return {
+        "uid": _str_field(entry, "id", where),
+        "global_key": key,
+        "external_id": _str_field(entry, "external_id", where),
+        "media_type": MediaType.GEOSPATIAL.value,
+        "uri": meta["tile_layer_url"],
+        "parent_path": _parent_of(rel),
+        "filename": rel.name,
         "metadata": meta,
         "tags": tags,
     }

@@ -1,4 +1,4 @@
-"""Image sequences: a folder of frames, ordered the way a person numbered them."""
+"""Scenes: a folder of frames (images, or point clouds), ordered the way a person numbered them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from labelport.model.media import MediaType
 from ..detect import detect_media_type
 from ..errors import ProbeError
 from .image import probe_image
+from .point_cloud import probe_point_cloud
 
 _DIGITS = re.compile(r"(\d+)")
 
@@ -28,23 +29,28 @@ def natural_key(name: str) -> tuple[Any, ...]:
     )
 
 
-def probe_scene(folder: pathlib.Path) -> dict[str, Any]:
-    """Probe every image directly in ``folder`` (not in subfolders) as one frame of the sequence.
+def frame_files(folder: pathlib.Path, media: MediaType) -> list[str]:
+    """The names of the frames directly in ``folder`` (not in subfolders), in natural order.
 
-    Hidden files are skipped, since they are editor or OS droppings, never frames. A frame that is
-    not a readable image fails the whole scene, because a gap would shift every later frame index
-    that labels refer to.
+    Hidden files are skipped, since they are editor or OS droppings, never frames.
     """
-    names = sorted(
+    return sorted(
         (
             entry.name
             for entry in folder.iterdir()
-            if not entry.name.startswith(".")
-            and entry.is_file()
-            and detect_media_type(entry) is MediaType.IMAGE
+            if not entry.name.startswith(".") and entry.is_file() and detect_media_type(entry) is media
         ),
         key=natural_key,
     )
+
+
+def probe_scene(folder: pathlib.Path) -> dict[str, Any]:
+    """Probe every image directly in ``folder`` as one frame of the sequence.
+
+    A frame that is not a readable image fails the whole scene, because a gap would shift every
+    later frame index that labels refer to.
+    """
+    names = frame_files(folder, MediaType.IMAGE)
     if not names:
         raise ProbeError("image sequence has no image files")
     frames: list[dict[str, Any]] = []
@@ -54,4 +60,24 @@ def probe_scene(folder: pathlib.Path) -> dict[str, Any]:
         except ProbeError as exc:
             raise ProbeError(f"frame {name}: {exc}") from None
         frames.append({"filename": name, "width": image["width"], "height": image["height"]})
+    return {"frames": frames, "frame_count": len(frames)}
+
+
+def probe_cloud_scene(folder: pathlib.Path) -> dict[str, Any]:
+    """Probe every ``.pcd``/``.bin`` directly in ``folder`` as one frame of a lidar sequence.
+
+    Each frame keeps its own point count and bounds, since a cuboid is checked against the cloud of
+    its own frame (a moving sensor sees a different extent every sweep). A bad frame fails the
+    scene for the same reason as in :func:`probe_scene`.
+    """
+    names = frame_files(folder, MediaType.POINT_CLOUD)
+    if not names:
+        raise ProbeError("point cloud scene has no .pcd or .bin files")
+    frames: list[dict[str, Any]] = []
+    for name in names:
+        try:
+            cloud = probe_point_cloud(folder / name)
+        except ProbeError as exc:
+            raise ProbeError(f"frame {name}: {exc}") from None
+        frames.append({"filename": name, "point_count": cloud["point_count"], "bounds": cloud["bounds"]})
     return {"frames": frames, "frame_count": len(frames)}
