@@ -20,9 +20,11 @@ from labelport.model.errors import (
     SchemaError,
 )
 from labelport.model.media import MediaType
+from labelport.sdk import Client
 from labelport.workspace import Workspace
 
 __all__ = [
+    "Client",
     "ConflictError",
     "InvalidInputError",
     "LabelportError",

@@ -34,6 +34,7 @@ from labelport.model.jobs import ImportJob, Mode, OnExisting
 from labelport.model.records import Annotation
 from labelport.model.tokens import Scope
 from labelport.store import imports as job_store
+from labelport.store.blobs import BlobConfig
 from labelport.store.projects import project_record
 
 router = APIRouter()
@@ -198,8 +199,18 @@ async def create_import(
     responses=returns(ImportJob, 202, "Accepted: the job is queued"),
 )
 def create_import_from_url(body: ImportFromUrl, ctx: Ctx) -> Response:
-    """Queue the import of a payload the server fetches (http/https, public addresses only)."""
-    check_url(body.url, allow_private=private_allowed())
+    """Queue the import of a payload the server fetches (http/https, public addresses only), or
+    one already in the server's S3 storage (``s3://`` under ``LABELPORT_STORAGE``)."""
+    if body.url.startswith("s3://"):
+        storage = BlobConfig.from_env(ctx.ws.url).location.rstrip("/") + "/"
+        if not storage.startswith("s3://") or not body.url.startswith(storage):
+            raise InvalidInputError(
+                f"{body.url} is outside this server's storage",
+                code="url_not_allowed",
+                hint="upload the payload, or give an http(s) URL",
+            )
+    else:
+        check_url(body.url, allow_private=private_allowed())
 
     def make() -> int:
         return ctx.ws.create_import(
