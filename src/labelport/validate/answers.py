@@ -7,11 +7,13 @@ form that is stored.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 
 from labelport.model.names import hint_for
 from labelport.model.ontology import Classification, ClassificationType, Option
 from labelport.model.records import Answer, Choice
+from labelport.validate.geometry import Problem
 
 Report = Callable[[str, str, str, object, str | None], None]  # code, message, pointer, value, hint
 
@@ -72,6 +74,8 @@ def resolve_answer(a: Answer, cls: Classification, report: Report) -> Answer | N
         v = Choice(name=v, pointer=a.pointer)
     if a.loose and isinstance(v, str) and kind is ClassificationType.CHECKLIST:
         v = [Choice(name=v, pointer=a.pointer)]
+    if isinstance(v, Choice | list) and _timed(v) and kind is not ClassificationType.CHECKLIST:
+        return _over_time(a, cls, v if isinstance(v, list) else [v], report)
     shape = "a string" if isinstance(v, str) else "a list" if isinstance(v, list) else "one answer"
     if kind is ClassificationType.TEXT:
         if not isinstance(v, str):
@@ -157,3 +161,130 @@ def _choice(c: Choice, cls: Classification, report: Report) -> Choice | None:
     if nested is None:
         return None
     return Choice(name=opt.value, schema_id=opt.feature_id, classifications=nested, frames=c.frames)
+
+
+# --- answers over time (video frames, audio milliseconds) --------------------------------------
+
+
+def _timed(v: Choice | list[Choice]) -> bool:
+    """Every chosen option (or text) holds over ranges: a radio or a text answered over time."""
+    items = v if isinstance(v, list) else [v]
+    return bool(items) and all(c.frames is not None for c in items)
+
+
+def _over_time(a: Answer, cls: Classification, items: list[Choice], report: Report) -> Answer | None:
+    """A radio or a text over time: a list of answers, each over its ranges, one at a time. The stored
+    form is that list, however the payload wrote it (one object, or a list)."""
+    texts = [c.text is not None for c in items]
+    mixed = any(texts) and not all(texts)
+    if mixed or any(texts) != (cls.type is ClassificationType.TEXT):
+        got = "text values" if any(texts) else "options"
+        report(
+            "answer_type_mismatch",
+            f"`{cls.name}` is a {cls.type.value} classification; got {got} over time",
+            a.pointer,
+            None,
+            "give `value` items for a text, `name` items for a radio",
+        )
+        return None
+    out: list[Choice] = []
+    for c in items:
+        if c.text is not None:
+            nested = resolve_answers(c.classifications, (), f"the text `{cls.name}`", report)
+            resolved = None if nested is None else Choice(text=c.text, frames=c.frames)
+        else:
+            resolved = _choice(c, cls, report)
+        if resolved is None:
+            return None
+        out.append(resolved)
+    spans = sorted((s, e, c) for c in out for s, e in c.frames or [] if s <= e)
+    for (_, e1, c1), (s2, e2, c2) in itertools.pairwise(spans):
+        if s2 < e1 and c1 is not c2:
+            report(
+                "segments_overlap",
+                f"`{cls.name}` holds one answer at a time; {_said(c1)} and {_said(c2)} overlap "
+                f"at {s2}-{min(e1, e2)}",
+                a.pointer,
+                [s2, min(e1, e2)],
+                None,
+            )
+            return None
+    return Answer(name=cls.name, schema_id=cls.feature_id, value=out)
+
+
+def _said(c: Choice) -> str:
+    return f"{c.text!r}" if c.text is not None else f"`{c.name}`"
+
+
+def time_problems(answers: Sequence[Answer], lo: int, hi: int, clip: str, code: str) -> list[Problem]:
+    """Where answers hold over time, checked against the asset: ``lo``..``hi`` inclusive, in the
+    media type's units, ``clip`` naming them for messages ("the video's frames 1-48") and ``code``
+    the issue for a range that leaves them. Every range starts before it ends, stays in the clip,
+    does not overlap the answer's other ranges, and a nested answer's ranges lie inside its
+    parent's (or the nearest ancestor's that has ranges)."""
+    out: list[Problem] = []
+    _walk(answers, None, lo, hi, clip, code, out)
+    return out
+
+
+def _walk(
+    answers: Sequence[Answer],
+    parent: list[tuple[int, int]] | None,
+    lo: int,
+    hi: int,
+    clip: str,
+    code: str,
+    out: list[Problem],
+) -> None:
+    for a in answers:
+        v = a.value
+        for c in v if isinstance(v, list) else [v] if isinstance(v, Choice) else []:
+            what = f"`{a.name or a.schema_id}`" + (f" = {_said(c)}" if c.name or c.text is not None else "")
+            spans = c.frames
+            if spans is not None:
+                _spans(what, spans, parent, lo, hi, clip, code, out)
+            _walk(c.classifications, spans if spans is not None else parent, lo, hi, clip, code, out)
+
+
+def _spans(
+    what: str,
+    spans: list[tuple[int, int]],
+    parent: list[tuple[int, int]] | None,
+    lo: int,
+    hi: int,
+    clip: str,
+    code: str,
+    out: list[Problem],
+) -> None:
+    before: tuple[int, int] | None = None
+    held = _merged(parent) if parent is not None else None
+    for s, e in sorted(spans):
+        if s > e:
+            out.append(("range_reversed", f"{what}: the range {s}-{e} ends before it starts", [s, e]))
+            continue
+        if s < lo or e > hi:
+            out.append((code, f"{what}: the range {s}-{e} leaves {clip}", [s, e]))
+        if before is not None and s < before[1]:
+            overlap = f"{what}: the ranges {before[0]}-{before[1]} and {s}-{e} overlap"
+            out.append(("segments_overlap", overlap, [s, e]))
+        before = (s, e)
+        if held is not None and not any(ps <= s and e <= pe for ps, pe in held):
+            out.append(
+                (
+                    "child_outside_parent",
+                    f"{what}: the range {s}-{e} is not inside its parent's ranges "
+                    + ", ".join(f"{ps}-{pe}" for ps, pe in held),
+                    [s, e],
+                )
+            )
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Ranges joined where they touch or overlap (frames 1-3 and 4-6 hold over 1-6)."""
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if out and s <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out

@@ -50,7 +50,7 @@ from labelport.formats.base import (
     issue,
 )
 from labelport.formats.common import cannot_carry
-from labelport.formats.ndjson import document
+from labelport.formats.ndjson import document, temporal
 from labelport.model.issues import Location
 from labelport.model.records import Annotation, Answer, Choice, Record, RowRef
 
@@ -71,6 +71,7 @@ _KNOWN = {
     "page",
     "unit",
     *SHAPES,
+    *temporal.KEYS,
 }
 
 
@@ -138,13 +139,13 @@ def _record(doc: dict[str, Any], loc: Location, sink: IssueSink) -> Record | Non
         for key in doc:
             if key not in _KNOWN:
                 sink(issue("unknown_field", f"unknown field `{key}` is ignored", _at(loc, f"/{key}")))
-        ann = _annotation(doc)
+        anns = temporal.read_line(doc) if temporal.claims(doc) else [_annotation(doc)]
     except _Bad as bad:
         sink(issue(bad.code, bad.message, _at(loc, bad.pointer), value=bad.value))
         return None
     if uid is not None and (not isinstance(uid, str) or not valid_id(uid)):
         sink(issue("bad_annotation_id", f"`uuid` {uid!r} is not a UUID", _at(loc, "/uuid"), value=uid))
-    return Record(row=row, annotations=[ann], location=loc)
+    return Record(row=row, annotations=anns, location=loc)
 
 
 def _at(loc: Location, pointer: str) -> Location:
@@ -209,7 +210,9 @@ def _annotation(doc: dict[str, Any]) -> Annotation:
     if page is not None:
         common["page"] = _int(page, "/page")
     if has_answer:
-        return Annotation(kind=_answer_kind(doc), answer=_answer(doc, ""), **common)
+        answer = _answer(doc, "")
+        temporal.spread(doc, answer)  # the SDK's video `frames` on the line
+        return Annotation(kind=_answer_kind(doc), answer=answer, **common)
     if not shapes:
         raise _Bad(
             "unsupported_annotation",
@@ -368,12 +371,15 @@ def _answer_kind(doc: dict[str, Any]) -> str:
 def _choice(v: Any, pointer: str) -> Choice:
     if not isinstance(v, dict):
         raise _Bad("wrong_type", "an answer is an object with `name` or `schemaId`", pointer, v)
+    if "value" in v:
+        return temporal.text_choice(v, pointer)
     name, schema_id = _name(v, pointer)
     return Choice(
         name=name,
         schema_id=schema_id,
         pointer=pointer,
         classifications=_classifications(v.get("classifications"), f"{pointer}/classifications"),
+        frames=temporal.frames(v, pointer),
     )
 
 
@@ -426,9 +432,13 @@ def _answer_out(a: Answer) -> dict[str, Any]:
 
 
 def _choice_out(c: Choice) -> dict[str, Any]:
+    if c.text is not None:
+        return temporal.text_choice_out(c)
     d: dict[str, Any] = {"name": c.name} if c.name is not None else {"schemaId": c.schema_id}
     if c.classifications:
         d["classifications"] = [_answer_out(x) for x in c.classifications]
+    if c.frames is not None:
+        d["frames"] = temporal.frames_out(c.frames)
     return d
 
 
@@ -489,7 +499,10 @@ def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSum
         for row in rows:
             summary.rows += 1
             ref = {"globalKey": row.ref.global_key or ""}
-            for ann in row.annotations:
+            rest = row.annotations
+            if row.media_type == "video":
+                rest = temporal.write_video(row, ref, fh, summary)
+            for ann in rest:
                 line = annotation_to_line(ann, ref)
                 lost = _not_carried(ann, line)
                 if lost:
