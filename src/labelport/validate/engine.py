@@ -438,9 +438,10 @@ class Validator:
             ann.units = None
         media = self.snap.media_type
         if ann.kind not in MEDIA_KINDS.get(media, set()):
-            self.report(
-                "wrong_media_type", f"a {ann.kind} cannot be imported into a {media} project", loc, ann.kind
-            )
+            shapes = ", ".join(sorted(MEDIA_KINDS.get(media, set()) - _C))
+            takes = f"its shapes are {shapes}" if shapes else "it takes classifications only"
+            msg = f"{_a(ann.kind)} cannot be imported into {_a(media)} project: {takes}"
+            self.report("wrong_media_type", msg, loc, ann.kind)
             return None
         node = self._feature(ann, loc)
         if node is None:
@@ -792,6 +793,11 @@ class Validator:
                         Location(data_row=plan.row.global_key),
                         cls.name,
                     )
+
+
+def _a(word: str) -> str:
+    """The word with its article, for messages (`an entity`, `an html project`)."""
+    return f"{'an' if word[0] in 'aeio' or word == 'html' else 'a'} {word}"
 
 
 def _relative(path: str) -> str:
