@@ -200,14 +200,12 @@ def test_file_attributes_label_and_envelope(tmp_path: Path) -> None:
     assert rec.annotations == [
         Annotation(
             kind="classification",
-            uid="attr:weather",
             name="weather",
             pointer="/attributes/weather",
             answer=Answer(name="weather", value="sunny", loose=True, pointer="/attributes/weather"),
         ),
         Annotation(
             kind="classification",
-            uid="attr:flags",
             name="flags",
             pointer="/attributes/flags",
             answer=Answer(
@@ -219,7 +217,6 @@ def test_file_attributes_label_and_envelope(tmp_path: Path) -> None:
         ),
         Annotation(
             kind="classification",
-            uid="label",
             name=None,
             pointer="/label",
             answer=Answer(value="day", loose=True, pointer="/label"),
@@ -348,7 +345,7 @@ def test_optional_fields_wrong_and_unknown(tmp_path: Path) -> None:
     assert severities["/colour"] == "warning" and severities["/last_workers/review"] == "warning"
     assert rec.fields is not None
     assert rec.fields.last_workers == {"inspection": "u3"} and rec.fields.tags == ["a"]
-    assert [a.uid for a in rec.annotations] == ["attr:ok"]
+    assert [(a.uid, a.name) for a in rec.annotations] == [(None, "ok")]
 
 
 def test_bad_annotation_id_still_yielded(tmp_path: Path) -> None:

@@ -38,10 +38,27 @@ Mapping to the canonical records (``labelport.model.records``)::
     classification (label, attributes)     classification, name None, answer = the label
                                            (a Choice carrying the attributes when there are any)
     annotation attributes {name: value}    nested loose Answers (str, or list of Choice)
-    file attributes {name: value}          classification uid "attr:<name>", name <name>
-    file label                             classification uid "label", name None
+    file attributes {name: value}          classification, name <name>, no uid (validation derives
+                                           one from the row, the name and the frame: stable on re-import)
+    file label                             classification, name None, no uid
     envelope (last_modifier_id, ...)       Record.fields (LabelFields); metadata, parent_tags,
                                            frame_number, scene_id kept in fields.extra
+
+Scenes (sequence images, point clouds). The data row is the scene: a folder of frames. A frame's
+GT file names the scene's folder as ``parent_path`` and the frame as ``filename``, mirrored on disk
+as ``<scene folder>/<frame>.json``; ``scene_id`` may name the scene instead (its id, external id
+or global key), and must agree with the folder when both find a scene. Validation puts every
+annotation of the file on the frame = the 1-based position of ``filename`` in the scene's frames
+(natural order: ``2.jpg`` before ``10.jpg``); ``frame_number`` is 1-based too, and one that
+disagrees is warned about (the file name decides). File attributes and ``classification`` entries
+of a frame file hold for that frame. ``track_id`` joins an object across frames: unique within a
+frame, one class per track. Export writes one file per frame of the scene, empty frames included,
+with ``scene_id`` (the row's id) and ``frame_number``; point-cloud frames write ``metadata: {}``,
+image frames their own size. A cuboid's ``points`` are metres in the cloud's frame.
+
+Video. The data row is the video file (``parent_path`` + ``filename``, ``metadata: {"fps": ...}``).
+Each annotation is one keyframe: ``frame_number`` is the 1-based decoded frame (1 to the probed
+frame count) and ``track_id`` the object it belongs to (one class per track, once per frame).
 
 Numbers are kept exactly as parsed (ints stay ints); bounds, finiteness and degenerate shapes are
 checked by validation, which knows the row's real size.
@@ -59,6 +76,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import msgspec
 import orjson
 
 from labelport.formats.base import (
@@ -90,6 +108,7 @@ _ID_RE = re.compile(
     r"[0-9]+-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE | re.ASCII
 )
 _STAGES = ("labeling", "inspection", "final inspection")
+_SCENE_MEDIA = frozenset({"image_sequence", "point_cloud"})
 _TOP_KEYS = frozenset(
     {
         "annotations",
@@ -314,15 +333,12 @@ def _record(doc: dict[str, Any], f: _File, mirror: str | None) -> Record | None:
             answer = _answer(name, value, pointer, f, None)
             if answer is not None:
                 annotations.append(
-                    Annotation(
-                        kind="classification", uid=f"attr:{name}", name=name, answer=answer, pointer=pointer
-                    )
+                    Annotation(kind="classification", name=name, answer=answer, pointer=pointer)
                 )
     if label is not None:
         annotations.append(
             Annotation(
                 kind="classification",
-                uid="label",
                 name=None,
                 answer=Answer(value=label, loose=True, pointer="/label"),
                 pointer="/label",
@@ -771,14 +787,48 @@ def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSum
     out.mkdir(parents=True, exist_ok=True)
     summary = ExportSummary()
     for row in rows:
-        doc, written = _row_doc(row, _Out(summary, row))
-        target = out.joinpath(*_rel_parts(row))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("xb") as fh:  # two rows naming one file must not overwrite each other
-            fh.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+        o = _Out(summary, row)
+        for file_row in _files(row, o):
+            doc, written = _row_doc(file_row, o)
+            target = out.joinpath(*_rel_parts(file_row))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with target.open("xb") as fh:  # two rows naming one file must not overwrite each other
+                fh.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+            summary.annotations += written
         summary.rows += 1
-        summary.annotations += written
     return summary
+
+
+def _files(row: ExportRow, o: _Out) -> Iterator[ExportRow]:
+    """The GT files of one row: the row itself, or for a scene (an image sequence or a point-cloud
+    folder) one file per frame, every frame of the scene, in the scene's folder: ``parent_path`` is
+    the scene's path, ``filename`` the frame, ``scene_id`` the row's id and ``frame_number`` the
+    1-based position that import reads back from the file name."""
+    frames = row.metadata.get("frames") if row.media_type in _SCENE_MEDIA else None
+    if not isinstance(frames, list):
+        yield row
+        return
+    by_frame: dict[int, list[Annotation]] = {}
+    for ann in row.annotations:
+        if ann.frame is None or not 1 <= ann.frame <= len(frames):
+            o.lost(f"a {ann.kind} on no frame of the scene (frame {ann.frame}) has no file to go in", ann.uid)
+            continue
+        by_frame.setdefault(ann.frame, []).append(ann)
+    scene = f"{(row.ref.parent_path or '/').rstrip('/')}/{row.ref.filename}"
+    fields = row.fields if isinstance(row.fields, LabelFields) else LabelFields()
+    for i, frame in enumerate(frames, 1):
+        yield ExportRow(
+            ref=RowRef(
+                global_key=row.ref.global_key,
+                parent_path=scene,
+                filename=frame["filename"],
+                scene_id=row.ref.id,
+            ),
+            media_type=row.media_type,
+            metadata=frame,
+            annotations=by_frame.get(i, []),
+            fields=msgspec.structs.replace(fields, extra={**(fields.extra or {}), "frame_number": i}),
+        )
 
 
 def _rel_parts(row: ExportRow) -> list[str]:
@@ -803,7 +853,7 @@ def _row_doc(row: ExportRow, o: _Out) -> tuple[dict[str, Any], int]:
     written = 0
     for ann in row.annotations:
         if ann.kind in _CLASSIFICATION_KINDS:
-            if ann.name is None and ann.uid not in (None, "label"):
+            if ann.name is None and ann.uid is not None:
                 entry = _classification_entry(ann, o)
                 if entry is not None:
                     annotations.append(entry)
@@ -867,7 +917,7 @@ def _row_doc(row: ExportRow, o: _Out) -> tuple[dict[str, Any], int]:
 def _metadata(row: ExportRow, extra: dict[str, Any]) -> Any:
     """The row's probed metadata wins; what the imported file said comes next; else ``{}``."""
     md = row.metadata or {}
-    if row.media_type == "image" and "height" in md and "width" in md:
+    if row.media_type in ("image", "image_sequence") and "height" in md and "width" in md:
         return {"height": md["height"], "width": md["width"]}
     if "metadata" in extra:
         return extra["metadata"]
