@@ -318,7 +318,28 @@ def write_video(
             fh.write(orjson.dumps(line) + b"\n")
     for group, anns in groups.items():
         fh.write(orjson.dumps(_masks_line(group, anns, ref, row, summary)) + b"\n")
-    return rest
+    plain = []
+    for ann in rest:
+        line = nd.annotation_to_line(ann, ref) if ann.answer is not None else None
+        if line is None:
+            plain.append(ann)
+            continue
+        fh.write(orjson.dumps(_sdk_form(line, radio=ann.kind == "radio")) + b"\n")
+        summary.annotations += 1
+    return plain
+
+
+def _sdk_form(line: dict[str, Any], *, radio: bool) -> dict[str, Any]:
+    """Options that all hold over the same ranges are written as the SDK writes them: the ranges
+    once, on the line, and a radio's one option as an object (both forms read the same)."""
+    answer = line.get("answer")
+    if not isinstance(answer, list) or not answer or any("value" in c or "frames" not in c for c in answer):
+        return line
+    ranges = answer[0]["frames"]
+    if any(c["frames"] != ranges for c in answer):
+        return line
+    options = [{k: v for k, v in c.items() if k != "frames"} for c in answer]
+    return {**line, "frames": ranges, "answer": options[0] if radio else options}
 
 
 def _object_line(
