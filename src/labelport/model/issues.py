@@ -368,7 +368,7 @@ CODES: dict[str, CodeInfo] = {
         E,
         "An annotation names a `messageId` the conversation does not have, or a conversation entity names none.",
         "`messageId: msg-9` on a conversation with msg-1 to msg-4",
-        "Use the ids of the conversation's `messages` (`labelport rows list` shows them).",
+        "Use the ids of the conversation's `messages` (`labelport --json rows list` shows them).",
     ),
     "page_out_of_range": _c(
         E,
@@ -380,7 +380,7 @@ CODES: dict[str, CodeInfo] = {
         E,
         "A PDF text selection names a token or group that is not on that page of the document's text layer, or the document has no text layer.",
         "`tokenIds: [\"3-1-2\"]` with `page: 1`",
-        "Take token and group ids from the row's text layer, on the page they are on (`labelport rows list` shows the metadata).",
+        "Take token and group ids from the row's text layer, on the page they are on (`labelport --json rows list` shows each row's `text_layer`).",
     ),
     # --- scenes: image sequences and point clouds ----------------------------------------------
     "frame_not_found": _c(
