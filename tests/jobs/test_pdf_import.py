@@ -4,6 +4,7 @@ serializer, checked against the probed pages and tokens, exported and imported b
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 from labelport import Workspace
 from labelport.model.jobs import JobState
 from tests.jobs.conftest import uid, write_ndjson
-from tests.jobs.documents import issues_of, project, refused, round_trip, sdk_lines
+from tests.jobs.documents import ONTOLOGY, issues_of, project, refused, round_trip, sdk_lines
 from tests.media.assets import make_pdf, make_text_pdf
 
 lb = pytest.importorskip("labelbox.types")
@@ -214,3 +215,28 @@ def test_broken_copies_are_refused(
     problems = refused(proj, tmp_path, [*sdk_lines(_label(proj)), line])
     assert [c for c, _ in problems] == [code], problems
     assert words in problems[0][1]
+
+
+def test_a_text_layer_given_in_the_manifest_is_used(ws: Workspace, tmp_path: Path) -> None:
+    """Selections made against another platform's text layer keep their ids when the row is added
+    with that layer as its metadata (the research sample's `tok-1`, `grp-1`)."""
+    pdf = make_text_pdf(tmp_path / "doc.pdf", [[(72, 720, "Hello there")]])
+    token = {"id": "tok-1", "text": "Hello", "box": [72.0, 60.0, 30.0, 12.0]}
+    layer = [
+        {"page": 1, "groups": [{"id": "grp-1", "text": "Hello", "box": token["box"], "tokens": [token]}]}
+    ]
+    meta = {"page_count": 1, "pages": [{"width": W, "height": H}], "text_layer": layer}
+    manifest = tmp_path / "rows.json"
+    entry = {"uri": str(pdf), "global_key": "pdf-1", "media_type": "pdf", "metadata": meta}
+    manifest.write_text(json.dumps([entry]), encoding="utf-8")
+    ws.create_dataset("d")
+    ws.add_manifest("d", manifest)
+    ws.create_ontology("o", ONTOLOGY)
+    ws.create_project("p", ontology="o", media_type="pdf")
+    ws.create_batch("p", "b", dataset="d")
+    assert refused(ws, tmp_path, [_sel(["1-1-1"], "1-1", 1)]) == [
+        ("token_not_found", "page 1 has no group '1-1' (its groups are 'grp-1')")
+    ]
+    line = _sel(["tok-1"], "grp-1", 1)
+    job = ws.import_labels("p", write_ndjson(tmp_path / "x.ndjson", [line]), format="ndjson")
+    assert job.state is JobState.SUCCEEDED, issues_of(ws, job.id)
