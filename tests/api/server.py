@@ -19,6 +19,7 @@ import httpx
 from labelport import Workspace
 
 LABELPORT = [sys.executable, "-m", "labelport.cli.main"]
+UPLOAD_LIMIT = 4_000_000  # LABELPORT_MAX_UPLOAD_BYTES of the test servers
 
 
 def free_port() -> int:
@@ -46,6 +47,7 @@ def _env(tmp: Path, extra: dict[str, str] | None) -> dict[str, str]:
             "LABELPORT_STORAGE": str(tmp / "storage"),
             "LABELPORT_SPOOL": str(tmp / "spool"),
             "LABELPORT_ROW_ROOTS": str(tmp / "assets"),
+            "LABELPORT_MAX_UPLOAD_BYTES": str(UPLOAD_LIMIT),
             "PYTHONUNBUFFERED": "1",
         }
     )
