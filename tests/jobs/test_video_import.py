@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from labelport import Workspace
+from labelport.formats import masks
 from labelport.model.jobs import JobState
 from tests.jobs.conftest import write_ndjson
 from tests.media.assets import make_video
@@ -281,6 +282,27 @@ def test_nested_answers_over_time(vproj: Workspace, tmp_path: Path) -> None:
     assert (day.name, night.name, night.frames) == ("day", "night", [(8, 10)])
     light = day.classifications[0].value
     assert isinstance(light, list) and light[0].frames == [(2, 5)]
+
+
+def test_mask_frames_by_url_are_fetched_and_cut(vproj: Workspace, tmp_path: Path) -> None:
+    """`instanceURI` composites (here files beside the payload) are fetched once by the job."""
+    (tmp_path / "f1.png").write_bytes(
+        composite((RED, slice(2, 10), slice(2, 10)), (GREEN, slice(20, 30), slice(20, 30)))
+    )
+    (tmp_path / "f4.png").write_bytes(
+        composite((RED, slice(0, 4), slice(0, 4)), (GREEN, slice(5, 6), slice(5, 9)))
+    )
+    line = {
+        "uuid": "00000000-0000-4000-8000-0000000000f1",
+        "dataRow": {"globalKey": "vid-1"},
+        "masks": {
+            "frames": [{"index": 1, "instanceURI": "f1.png"}, {"index": 4, "instanceURI": "f4.png"}],
+            "instances": [{"colorRGB": list(RED), "name": "seg"}, {"colorRGB": list(GREEN), "name": "sky"}],
+        },
+    }
+    _import(vproj, write_ndjson(tmp_path / "m.ndjson", [line]))
+    got = sorted((a.frame, a.name, int(masks.decode(a.geometry).sum())) for a in vproj.labels("v")["vid-1"])
+    assert got == [(1, "seg", 64), (1, "sky", 100), (4, "seg", 16), (4, "sky", 4)]
 
 
 def _scene(**answer: Any) -> dict[str, Any]:
