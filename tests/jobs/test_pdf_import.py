@@ -175,6 +175,11 @@ def _sel(tokens: list[str], group: str, page: int, row: str = "pdf-1") -> dict[s
         (_box(1, height=0.0), "degenerate_geometry", "no area"),
         (_sel(["2-1-1"], "1-1", 1), "token_not_found", "group '1-1' on page 1 has no token '2-1-1'"),
         (
+            _sel(["1-1-1", "1-2-1"], "1-1", 1),
+            "token_not_found",
+            "no token '1-2-1'; '1-2-1' is in group '1-2'",
+        ),
+        (
             _sel(["1-1-1"], "1-9", 1),
             "token_not_found",
             "page 1 has no group '1-9' (its groups are '1-1', '1-2')",

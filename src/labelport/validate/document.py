@@ -12,6 +12,7 @@ that use 0 are not followed): page 0 is refused with that said.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from labelport.model.records import Annotation
@@ -93,29 +94,55 @@ def _selections(selections: list[dict[str, Any]], meta: dict[str, Any]) -> list[
             why = f" ({reason})" if reason else ""
             problems.append(("token_not_found", f"the document has no text layer{why}", s["tokenIds"]))
             continue
-        groups = {g["id"]: g for g in layer[s["page"] - 1]["groups"]}
-        group = groups.get(s["groupId"])
-        if group is None:
+        groups = _groups_on(layer, s["page"])
+        if groups is None:
+            msg = f"the row's text layer for page {s['page']} is not pages of groups of tokens with ids"
+            problems.append(("token_not_found", msg, s["tokenIds"]))
+            continue
+        tokens = groups.get(s["groupId"])
+        if tokens is None:
+            listed = f" (its groups are {_names(list(groups))})" if groups else " (it has no text)"
             problems.append(
-                (
-                    "token_not_found",
-                    f"page {s['page']} has no group {s['groupId']!r}"
-                    + (f" (its groups are {_names(list(groups))})" if groups else " (it has no text)"),
-                    s["groupId"],
-                )
+                ("token_not_found", f"page {s['page']} has no group {s['groupId']!r}{listed}", s["groupId"])
             )
             continue
-        tokens = {t["id"] for t in group["tokens"]}
         missing = [t for t in s["tokenIds"] if t not in tokens]
         if missing:
-            problems.append(
-                (
-                    "token_not_found",
-                    f"group {s['groupId']!r} on page {s['page']} has no token {_names(missing)}",
-                    missing,
-                )
+            elsewhere = {t: g for g, ts in groups.items() for t in missing if t in ts}
+            also = "".join(
+                f"; {t!r} is in group {g!r}" for t, g in list(elsewhere.items())[:_MAX_TOKENS_NAMED]
             )
+            msg = f"group {s['groupId']!r} on page {s['page']} has no token {_names(missing)}{also}"
+            problems.append(("token_not_found", msg, missing))
     return problems
+
+
+# The last pages looked up: a document's selections come one annotation at a time, and rebuilding a
+# page's index for each would cost its whole token list per selection. The layer itself is held so
+# its id is not reused while the entry lives.
+_INDEX: dict[tuple[int, int], tuple[list[Any], dict[str, set[str]]]] = {}
+_INDEX_SIZE = 64
+_INDEX_LOCK = threading.Lock()  # jobs may validate in several threads of one process
+
+
+def _groups_on(layer: list[Any], page: int) -> dict[str, set[str]] | None:
+    """Group id -> its token ids on a page, or None when the stored layer is not in the probe's
+    layout (a manifest may give its own)."""
+    key = (id(layer), page)
+    with _INDEX_LOCK:
+        hit = _INDEX.get(key)
+    if hit is not None and hit[0] is layer:
+        return hit[1]
+    try:
+        entry = layer[page - 1]
+        groups = {g["id"]: {t["id"] for t in g["tokens"]} for g in entry["groups"]}
+    except (KeyError, TypeError, IndexError):
+        return None
+    with _INDEX_LOCK:
+        if len(_INDEX) >= _INDEX_SIZE:
+            _INDEX.pop(next(iter(_INDEX)))
+        _INDEX[key] = (layer, groups)
+    return groups
 
 
 def _names(ids: list[str]) -> str:
