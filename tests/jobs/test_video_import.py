@@ -429,6 +429,17 @@ BROKEN: dict[str, tuple[list[dict[str, Any]], str]] = {
         ],
         "answer_type_mismatch",
     ),
+    "a message id on a video": (
+        [
+            {
+                "dataRow": {"globalKey": "vid-1"},
+                "name": "overall",
+                "answer": {"name": "good"},
+                "messageId": "m-1",
+            }
+        ],
+        "wrong_media_type",
+    ),
     "a mask colour in no frame": (
         [_masks(1, composite(_RED_BOX), (RED, "seg"), (GREEN, "sky"))],
         "mask_color_not_found",

@@ -227,6 +227,12 @@ def time_problems(answers: Sequence[Answer], lo: int, hi: int, clip: str, code: 
     return out
 
 
+def chosen(a: Answer) -> list[Choice]:
+    """The options (or texts over time) an answer names; none for a plain text."""
+    v = a.value
+    return v if isinstance(v, list) else [v] if isinstance(v, Choice) else []
+
+
 def _walk(
     answers: Sequence[Answer],
     parent: list[tuple[int, int]] | None,
@@ -237,8 +243,7 @@ def _walk(
     out: list[Problem],
 ) -> None:
     for a in answers:
-        v = a.value
-        for c in v if isinstance(v, list) else [v] if isinstance(v, Choice) else []:
+        for c in chosen(a):
             what = f"`{a.name or a.schema_id}`" + (f" = {_said(c)}" if c.name or c.text is not None else "")
             spans = c.frames
             if spans is not None:

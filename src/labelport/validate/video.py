@@ -13,6 +13,7 @@ from typing import Any
 from labelport.model.records import Annotation
 from labelport.validate.answers import time_problems
 from labelport.validate.geometry import Problem, check_image
+from labelport.validate.text import foreign_placement
 
 
 def check_video(ann: Annotation, meta: dict[str, Any]) -> list[Problem]:
@@ -21,7 +22,7 @@ def check_video(ann: Annotation, meta: dict[str, Any]) -> list[Problem]:
         return [("missing_dimensions", "the video row has no probed frame_count", None)]
     clip = f"the video's frames 1-{count}"
     answers = [ann.answer] if ann.answer is not None else ann.classifications
-    problems = time_problems(answers, 1, count, clip, "frame_out_of_range")
+    problems = foreign_placement(ann, "video") + time_problems(answers, 1, count, clip, "frame_out_of_range")
     if ann.answer is not None:
         return problems
     if ann.frame is None:
