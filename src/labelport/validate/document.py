@@ -56,8 +56,8 @@ def _page(page: Any, meta: dict[str, Any]) -> tuple[Problem | None, dict[str, An
         why = " (pages are numbered from 1)" if page == 0 else ""
         msg = f"page {page} is not a page of the document, which has {len(pages)}{why}"
         return ("page_out_of_range", msg, page), None
-    found: dict[str, Any] = pages[page - 1]
-    return None, found
+    found = pages[page - 1]
+    return None, found if isinstance(found, dict) else {}
 
 
 def _box(ann: Annotation, meta: dict[str, Any]) -> list[Problem]:
@@ -66,7 +66,9 @@ def _box(ann: Annotation, meta: dict[str, Any]) -> list[Problem]:
     problem, page = _page(ann.page, meta)
     if page is None:
         return [problem] if problem is not None else []
-    w, h = page["width"], page["height"]
+    w, h = page.get("width"), page.get("height")
+    if not isinstance(w, int | float) or not isinstance(h, int | float):
+        return [("missing_dimensions", f"page {ann.page} has no probed width and height", None)]
     unit = (ann.extra or {}).get("unit", "POINTS")
     g = list(ann.geometry)
     if unit == "PERCENT":

@@ -36,9 +36,9 @@ def check_conversation(ann: Annotation, meta: dict[str, Any]) -> list[Problem]:
         return problems  # a global classification
     if ann.kind == "entity" and ann.message_id is None:
         return [*problems, ("message_not_found", "a conversation entity needs `messageId`", None)]
-    lengths = {m["id"]: m["length"] for m in meta.get("messages", [])}
+    lengths = {m.get("id"): m.get("length") for m in meta.get("messages") or [] if isinstance(m, dict)}
     if ann.message_id not in lengths:
-        known = ", ".join(list(lengths)[:10]) + (", …" if len(lengths) > 10 else "")
+        known = ", ".join(str(m) for m in list(lengths)[:10]) + (", …" if len(lengths) > 10 else "")
         return [
             *problems,
             (
