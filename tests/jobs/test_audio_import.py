@@ -13,8 +13,8 @@ import msgspec
 import pytest
 
 from labelport import Workspace
-from labelport.model.jobs import JobState
 from tests.jobs.conftest import write_ndjson
+from tests.jobs.temporal import add_project, canon, imported, one_row_project, refusals
 from tests.media.assets import make_wav
 
 lb = pytest.importorskip("labelbox.types")
@@ -54,14 +54,7 @@ ONTOLOGY: dict[str, Any] = {
 @pytest.fixture
 def aproj(ws: Workspace, tmp_path: Path) -> Workspace:
     wav = make_wav(tmp_path / "talk.wav", seconds=MS / 1000)
-    manifest = tmp_path / "rows.json"
-    manifest.write_text(json.dumps([{"uri": str(wav), "global_key": "aud-1"}]), encoding="utf-8")
-    ws.create_dataset("d")
-    ws.add_manifest("d", manifest)
-    ws.create_ontology("o", ONTOLOGY)
-    ws.create_project("a", ontology="o", media_type="audio")
-    ws.create_batch("a", "b", dataset="d")
-    return ws
+    return one_row_project(ws, tmp_path, wav, "aud-1", ONTOLOGY, "audio", "a")
 
 
 def sdk_lines() -> list[dict[str, Any]]:
@@ -94,18 +87,8 @@ def sdk_lines() -> list[dict[str, Any]]:
     return [msgspec.json.decode(msgspec.json.encode(x)) for x in lines]
 
 
-def _issues(ws: Workspace, job_id: int) -> list[str]:
-    return [f"{i.code} {i.location} {i.message}" for i in ws.job_issues(job_id)]
-
-
 def _import(ws: Workspace, path: Path, project: str = "a") -> Any:
-    job = ws.import_labels(project, path, format="ndjson")
-    assert job.state is JobState.SUCCEEDED, _issues(ws, job.id)
-    return job
-
-
-def _canon(labels: dict[str, list[Any]]) -> dict[str, list[Any]]:
-    return {k: sorted((msgspec.to_builtins(a) for a in v), key=lambda d: d["uid"]) for k, v in labels.items()}
+    return imported(ws, project, path)
 
 
 def test_sdk_payload_imports(aproj: Workspace, tmp_path: Path) -> None:
@@ -135,15 +118,13 @@ def test_export_then_import_reproduces_the_labels(aproj: Workspace, tmp_path: Pa
     assert summary.not_expressible == [] and summary.annotations == 4
     written = {x["name"]: x for x in map(json.loads, out.read_text().splitlines())}
     assert written["speaker"]["answer"][0]["frames"] == [{"start": 0, "end": 500}]  # the SDK's temporal form
-    aproj.create_project("a2", ontology="o", media_type="audio")
-    aproj.create_batch("a2", "b", dataset="d")
+    add_project(aproj, "a2", "audio")
     _import(aproj, out, "a2")
-    assert _canon(aproj.labels("a2")) == _canon(aproj.labels("a"))
+    assert canon(aproj.labels("a2")) == canon(aproj.labels("a"))
     # and the SDK's payload, imported again, names its id-less lines the same
-    aproj.create_project("a3", ontology="o", media_type="audio")
-    aproj.create_batch("a3", "b", dataset="d")
+    add_project(aproj, "a3", "audio")
     _import(aproj, path, "a3")
-    assert _canon(aproj.labels("a3")) == _canon(aproj.labels("a"))
+    assert canon(aproj.labels("a3")) == canon(aproj.labels("a"))
 
 
 def _speaker(*answers: dict[str, Any]) -> dict[str, Any]:
@@ -193,13 +174,9 @@ BROKEN: dict[str, tuple[dict[str, Any], str]] = {
 
 
 def test_broken_copies_are_refused_and_change_nothing(aproj: Workspace, tmp_path: Path) -> None:
-    missed = {}
+    """Each broken line replaces its classification's good line in the SDK payload."""
+    cases = {}
     for n, (case, (line, code)) in enumerate(BROKEN.items()):
         good = [x for x in sdk_lines() if x.get("name") != line.get("name")]
-        bad = write_ndjson(tmp_path / f"bad{n}.ndjson", [*good, copy.deepcopy(line)])
-        job = aproj.import_labels("a", bad, format="ndjson")
-        assert job.state is JobState.FAILED, case
-        assert aproj.labels("a") == {}, f"{case}: a refused job must change nothing"
-        if code not in [i.code for i in aproj.job_issues(job.id)]:
-            missed[case] = _issues(aproj, job.id)
-    assert missed == {}
+        cases[case] = (write_ndjson(tmp_path / f"bad{n}.ndjson", [*good, copy.deepcopy(line)]), code)
+    assert refusals(aproj, "a", cases) == {}

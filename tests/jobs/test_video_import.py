@@ -18,8 +18,8 @@ from PIL import Image
 
 from labelport import Workspace
 from labelport.formats import masks
-from labelport.model.jobs import JobState
 from tests.jobs.conftest import write_ndjson
+from tests.jobs.temporal import add_project, canon, imported, one_row_project, refusals
 from tests.media.assets import make_video
 
 lb = pytest.importorskip("labelbox.types")
@@ -72,14 +72,7 @@ ONTOLOGY: dict[str, Any] = {
 @pytest.fixture
 def vproj(ws: Workspace, tmp_path: Path) -> Workspace:
     clip = make_video(tmp_path / "clip.mp4", frames=FRAMES, size=(W, H))
-    manifest = tmp_path / "rows.json"
-    manifest.write_text(json.dumps([{"uri": str(clip), "global_key": "vid-1"}]), encoding="utf-8")
-    ws.create_dataset("d")
-    ws.add_manifest("d", manifest)
-    ws.create_ontology("o", ONTOLOGY)
-    ws.create_project("v", ontology="o", media_type="video")
-    ws.create_batch("v", "b", dataset="d")
-    return ws
+    return one_row_project(ws, tmp_path, clip, "vid-1", ONTOLOGY, "video", "v")
 
 
 def composite(*boxes: tuple[tuple[int, int, int], slice, slice]) -> bytes:
@@ -167,18 +160,8 @@ def sdk_lines() -> list[dict[str, Any]]:
     return [msgspec.json.decode(msgspec.json.encode(x)) for x in lines]
 
 
-def _canon(labels: dict[str, list[Any]]) -> dict[str, list[Any]]:
-    return {k: sorted((msgspec.to_builtins(a) for a in v), key=lambda d: d["uid"]) for k, v in labels.items()}
-
-
-def _issues(ws: Workspace, job_id: int) -> list[str]:
-    return [f"{i.code} {i.location} {i.message}" for i in ws.job_issues(job_id)]
-
-
 def _import(ws: Workspace, path: Path, project: str = "v") -> Any:
-    job = ws.import_labels(project, path, format="ndjson")
-    assert job.state is JobState.SUCCEEDED, _issues(ws, job.id)
-    return job
+    return imported(ws, project, path)
 
 
 def test_sdk_payload_imports_with_every_video_annotation(vproj: Workspace, tmp_path: Path) -> None:
@@ -213,11 +196,10 @@ def test_sdk_payload_imports_with_every_video_annotation(vproj: Workspace, tmp_p
 def test_importing_the_same_payload_again_gives_the_same_ids(vproj: Workspace, tmp_path: Path) -> None:
     path = write_ndjson(tmp_path / "v.ndjson", sdk_lines())
     _import(vproj, path)
-    first = _canon(vproj.labels("v"))
-    vproj.create_project("v2", ontology="o", media_type="video")
-    vproj.create_batch("v2", "b", dataset="d")
+    first = canon(vproj.labels("v"))
+    add_project(vproj, "v2", "video")
     _import(vproj, path, "v2")
-    assert _canon(vproj.labels("v2")) == first
+    assert canon(vproj.labels("v2")) == first
 
 
 def test_export_then_import_reproduces_the_labels(vproj: Workspace, tmp_path: Path) -> None:
@@ -232,10 +214,9 @@ def test_export_then_import_reproduces_the_labels(vproj: Workspace, tmp_path: Pa
         {"start": 1, "end": 3},
         {"start": 7, "end": 8},
     ]  # the SDK's own form
-    vproj.create_project("v2", ontology="o", media_type="video")
-    vproj.create_batch("v2", "b", dataset="d")
+    add_project(vproj, "v2", "video")
     _import(vproj, out, "v2")
-    assert _canon(vproj.labels("v2")) == _canon(vproj.labels("v"))
+    assert canon(vproj.labels("v2")) == canon(vproj.labels("v"))
 
 
 def test_frames_inside_answers_read_as_the_sdk_form(vproj: Workspace, tmp_path: Path) -> None:
@@ -253,8 +234,7 @@ def test_frames_inside_answers_read_as_the_sdk_form(vproj: Workspace, tmp_path: 
     stored = []
     for i, line in enumerate((sdk, docs)):
         project = f"p{i}"
-        vproj.create_project(project, ontology="o", media_type="video")
-        vproj.create_batch(project, "b", dataset="d")
+        add_project(vproj, project, "video")
         _import(vproj, write_ndjson(tmp_path / f"{i}.ndjson", [{**line, "dataRow": row}]), project)
         stored.append([a.answer for a in vproj.labels(project)["vid-1"]])
     assert stored[0] == stored[1]
@@ -470,12 +450,8 @@ BROKEN: dict[str, tuple[list[dict[str, Any]], str]] = {
 def test_broken_copies_are_refused_and_change_nothing(vproj: Workspace, tmp_path: Path) -> None:
     """Each broken line, added to the SDK's good payload, fails the whole job with its code. One
     workspace for every case (a refused job leaves it as it was), so the cases stay fast."""
-    missed = {}
-    for n, (case, (lines, code)) in enumerate(BROKEN.items()):
-        bad = write_ndjson(tmp_path / f"bad{n}.ndjson", [*sdk_lines(), *copy.deepcopy(lines)])
-        job = vproj.import_labels("v", bad, format="ndjson")
-        assert job.state is JobState.FAILED, case
-        assert vproj.labels("v") == {}, f"{case}: a refused job must change nothing"
-        if code not in [i.code for i in vproj.job_issues(job.id)]:
-            missed[case] = _issues(vproj, job.id)
-    assert missed == {}
+    cases = {
+        case: (write_ndjson(tmp_path / f"bad{n}.ndjson", [*sdk_lines(), *copy.deepcopy(lines)]), code)
+        for n, (case, (lines, code)) in enumerate(BROKEN.items())
+    }
+    assert refusals(vproj, "v", cases) == {}

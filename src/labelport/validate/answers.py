@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from labelport.model.names import hint_for
 from labelport.model.ontology import Classification, ClassificationType, Option
@@ -222,9 +223,9 @@ def time_problems(answers: Sequence[Answer], lo: int, hi: int, clip: str, code: 
     the issue for a range that leaves them. Every range starts before it ends, stays in the clip,
     does not overlap the answer's other ranges, and a nested answer's ranges lie inside its
     parent's (or the nearest ancestor's that has ranges)."""
-    out: list[Problem] = []
-    _walk(answers, None, lo, hi, clip, code, out)
-    return out
+    found = _Clip(lo, hi, clip, code)
+    _walk(answers, None, found)
+    return found.problems
 
 
 def chosen(a: Answer) -> list[Choice]:
@@ -233,42 +234,37 @@ def chosen(a: Answer) -> list[Choice]:
     return v if isinstance(v, list) else [v] if isinstance(v, Choice) else []
 
 
-def _walk(
-    answers: Sequence[Answer],
-    parent: list[tuple[int, int]] | None,
-    lo: int,
-    hi: int,
-    clip: str,
-    code: str,
-    out: list[Problem],
-) -> None:
+_Spans = list[tuple[int, int]]  # (start, end) pairs, both ends inclusive
+
+
+@dataclass
+class _Clip:
+    lo: int
+    hi: int
+    name: str
+    code: str
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _walk(answers: Sequence[Answer], parent: _Spans | None, clip: _Clip) -> None:
     for a in answers:
         for c in chosen(a):
             what = f"`{a.name or a.schema_id}`" + (f" = {_said(c)}" if c.name or c.text is not None else "")
-            spans = c.frames
-            if spans is not None:
-                _spans(what, spans, parent, lo, hi, clip, code, out)
-            _walk(c.classifications, spans if spans is not None else parent, lo, hi, clip, code, out)
+            if c.frames is not None:
+                _spans(what, c.frames, parent, clip)
+            _walk(c.classifications, c.frames if c.frames is not None else parent, clip)
 
 
-def _spans(
-    what: str,
-    spans: list[tuple[int, int]],
-    parent: list[tuple[int, int]] | None,
-    lo: int,
-    hi: int,
-    clip: str,
-    code: str,
-    out: list[Problem],
-) -> None:
+def _spans(what: str, spans: _Spans, parent: _Spans | None, clip: _Clip) -> None:
+    out = clip.problems
     before: tuple[int, int] | None = None
     held = _merged(parent) if parent is not None else None
     for s, e in sorted(spans):
         if s > e:
             out.append(("range_reversed", f"{what}: the range {s}-{e} ends before it starts", [s, e]))
             continue
-        if s < lo or e > hi:
-            out.append((code, f"{what}: the range {s}-{e} leaves {clip}", [s, e]))
+        if s < clip.lo or e > clip.hi:
+            out.append((clip.code, f"{what}: the range {s}-{e} leaves {clip.name}", [s, e]))
         if before is not None and s < before[1]:
             overlap = f"{what}: the ranges {before[0]}-{before[1]} and {s}-{e} overlap"
             out.append(("segments_overlap", overlap, [s, e]))
@@ -284,9 +280,9 @@ def _spans(
             )
 
 
-def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def _merged(spans: _Spans) -> _Spans:
     """Ranges joined where they touch or overlap (frames 1-3 and 4-6 hold over 1-6)."""
-    out: list[tuple[int, int]] = []
+    out: _Spans = []
     for s, e in sorted(spans):
         if out and s <= out[-1][1] + 1:
             out[-1] = (out[-1][0], max(out[-1][1], e))
