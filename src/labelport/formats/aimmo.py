@@ -853,7 +853,7 @@ def _row_doc(row: ExportRow, o: _Out) -> tuple[dict[str, Any], int]:
     written = 0
     for ann in row.annotations:
         if ann.kind in _CLASSIFICATION_KINDS:
-            if ann.name is None and ann.uid is not None:
+            if _is_entry(ann):
                 entry = _classification_entry(ann, o)
                 if entry is not None:
                     annotations.append(entry)
@@ -942,6 +942,8 @@ def _attr_value(answer: Answer, o: _Out, uid: str | None, name: str | None) -> A
 
 
 def _choice_name(choice: Choice, o: _Out, uid: str | None, name: str | None) -> str | None:
+    if choice.frames is not None:
+        o.lost(f"`{name}` holds over frames; an AIMMO attribute holds for the whole file", uid)
     if choice.classifications:
         o.lost(f"answers nested under option `{choice.name}` of `{name}` cannot be written in AIMMO", uid)
     if choice.name is None:
@@ -963,10 +965,40 @@ def _nested(answers: list[Answer], o: _Out, uid: str | None) -> dict[str, Any]:
     return out
 
 
+def _is_entry(ann: Annotation) -> bool:
+    """A classification that came from a `classification` entry of ``annotations`` (it has an
+    AIMMO id; file attributes have none) goes back there, so its id survives the trip; so does a
+    radio held on one video frame, which a file attribute cannot say."""
+    if ann.kind not in ("classification", "radio"):
+        return False
+    if ann.name is None and ann.uid is not None:
+        return True  # straight from the reader
+    value = _timed_radio(ann)
+    on_frames = isinstance(value, Choice) and value.frames is not None
+    return on_frames or (ann.uid is not None and _ID_RE.fullmatch(ann.uid) is not None)
+
+
+def _timed_radio(ann: Annotation) -> Choice | list[Choice] | str | None:
+    """An answer's value; a radio over time is stored as the list of its answers, and one answer
+    is what a `classification` entry can hold."""
+    value = ann.answer.value if ann.answer is not None else None
+    if ann.kind == "radio" and isinstance(value, list) and len(value) == 1 and value[0].frames is not None:
+        return value[0]
+    return value
+
+
 def _classification_entry(ann: Annotation, o: _Out) -> dict[str, Any] | None:
-    """A `classification` entry of ``annotations``: the label, with the choice's answers as attributes."""
-    value = ann.answer.value if ann.answer else None
+    """A `classification` entry of ``annotations``: the label, with the choice's answers as attributes.
+    A video answer over frames is written on its frame (``frame_number``) when it holds on one."""
+    value = _timed_radio(ann)
     attributes: dict[str, Any] = {}
+    frame = ann.frame
+    if isinstance(value, Choice) and value.frames is not None:
+        if len(value.frames) != 1 or value.frames[0][0] != value.frames[0][1]:
+            spans = ", ".join(f"{a}-{b}" for a, b in value.frames)
+            o.lost(f"an answer over frames {spans}: AIMMO writes a classification on one frame", ann.uid)
+            return None
+        frame = value.frames[0][0]
     if isinstance(value, Choice) and value.name is not None:
         label: str = value.name
         attributes = _nested(value.classifications, o, ann.uid)
@@ -982,6 +1014,8 @@ def _classification_entry(ann: Annotation, o: _Out) -> dict[str, Any] | None:
         "label": label,
     }
     _frame_track(entry, ann)
+    if frame is not None:
+        entry["frame_number"] = frame
     return entry
 
 

@@ -481,6 +481,8 @@ class Validator:
             if ann.track_id is not None:
                 self._track(row, ann, node.name, loc)
         else:
+            if ann.frame is not None and ann.answer is not None and self.snap.media_type == "video":
+                self._answer_on_frame(ann, node)
             answer = self._classification(ann, node, loc)
             if self.snap.media_type not in _PIXEL_MEDIA:
                 self._media_rule(ann, row, loc)  # a message, page or time range it names
@@ -658,9 +660,12 @@ class Validator:
             )
 
     def _label_class(self, ann: Annotation, loc: Location) -> Classification | None:
-        """An AIMMO file `label`: the one top-level radio classification with that option."""
+        """An AIMMO file `label` or `classification` entry: the one top-level radio classification
+        with that option (an entry's attributes are answers nested under the option)."""
         value = ann.answer.value if ann.answer is not None else None
-        label = self.class_map.get(value, value) if isinstance(value, str) else value
+        choice = value if isinstance(value, Choice) else None
+        raw = choice.name if choice is not None else value
+        label = self.class_map.get(raw, raw) if isinstance(raw, str) else raw
         owners = [
             c
             for c in self.snap.classes.values()
@@ -678,8 +683,26 @@ class Validator:
             )
             return None
         if ann.answer is not None and isinstance(label, str):
-            ann.answer = Answer(name=owners[0].name, value=label, loose=True, pointer=ann.answer.pointer)
+            given = msgspec.structs.replace(choice, name=label) if choice is not None else label
+            ann.answer = Answer(name=owners[0].name, value=given, loose=True, pointer=ann.answer.pointer)
         return owners[0]
+
+    @staticmethod
+    def _answer_on_frame(ann: Annotation, cls: Classification) -> None:
+        """A video answer a format scopes to one frame (AIMMO's `classification` entry with its
+        `frame_number`) is, canonically, an answer that holds over frames [n, n]."""
+        assert ann.frame is not None and ann.answer is not None
+        held = [(ann.frame, ann.frame)]
+        v = ann.answer.value
+        if isinstance(v, str):
+            text = cls.type is ClassificationType.TEXT
+            ann.answer.value = [Choice(text=v, frames=held)] if text else Choice(name=v, frames=held)
+        elif isinstance(v, Choice):
+            v.frames = held
+        elif isinstance(v, list):
+            for c in v:
+                c.frames = held
+        ann.frame = None
 
     def _classification(self, ann: Annotation, cls: Classification, loc: Location) -> Answer | None:
         if ann.answer is None:
