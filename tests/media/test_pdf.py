@@ -81,7 +81,7 @@ def test_text_layer_tokens_grouped_by_line(tmp_path: pathlib.Path) -> None:
     assert _tokens(layer, 3) == [("3-1-1", "Page"), ("3-1-2", "three")]
     # boxes in points from the top-left: a 12 pt line whose baseline is 720 pt up a 792 pt page
     x, y, w, h = groups[0]["tokens"][0]["box"]
-    assert x == 72 and 792 - 720 - 12 < y < 792 - 720 and 0 < w < 60 and 0 < h <= 14
+    assert x == 72 and 792 - 720 - 12 < y < 792 - 720 and 0 < w < 60 and 12 <= h <= 15
     gx, gy, gw, gh = groups[0]["box"]
     assert gh == h
     assert (gx, gy) == (x, y) and gw > w

@@ -44,11 +44,11 @@ def probe_pdf(path: pathlib.Path) -> dict[str, Any]:
 
 
 def _text_layer(path: pathlib.Path, page_count: int) -> dict[str, Any]:
-    """The text layer, or why there is none. A file pypdf can show but pdfminer cannot read is still
+    """The text layer, or why there is none. A file pypdf can show but PDFium cannot read is still
     a document people can label with boxes, so it is kept; only its text selections cannot be checked."""
     try:
         layer = extract_text_layer(path)
-    except Exception as exc:  # pdfminer reports damage through many exception types
+    except Exception as exc:  # PdfiumError, or a decoding error in a broken font
         reason = (str(exc) or type(exc).__name__).splitlines()[0]
         return {"text_layer": None, "text_layer_error": reason}
     if len(layer) != page_count:
