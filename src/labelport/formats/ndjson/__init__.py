@@ -23,7 +23,8 @@ payload key        canonical kind                         notes
 
 Nested ``classifications`` go to any depth. Ids: a UUID in any textual form, or the AIMMO
 ``<n>-<uuid>`` form so AIMMO-born annotations survive a trip through NDJSON. Coordinates are never
-rounded. What this format cannot carry: cuboids, skeleton keypoints, tracks (``track_id``).
+rounded. What this format cannot carry: cuboids, skeleton keypoints, tracks (``track_id``) but
+video objects' (``temporal.py`` reads and writes video and audio lines).
 """
 
 from __future__ import annotations
@@ -371,7 +372,7 @@ def _answer_kind(doc: dict[str, Any]) -> str:
 def _choice(v: Any, pointer: str) -> Choice:
     if not isinstance(v, dict):
         raise _Bad("wrong_type", "an answer is an object with `name` or `schemaId`", pointer, v)
-    if "value" in v:
+    if temporal.is_text_item(v):
         return temporal.text_choice(v, pointer)
     name, schema_id = _name(v, pointer)
     return Choice(

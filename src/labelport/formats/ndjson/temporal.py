@@ -271,6 +271,11 @@ def spread(doc: dict[str, Any], answer: Answer) -> None:
         c.frames = ranges
 
 
+def is_text_item(v: dict[str, Any]) -> bool:
+    """An answer item that is a text over time (``{"value", "frames"}``), not an option by name."""
+    return "value" in v and "name" not in v and "schemaId" not in v
+
+
 def text_choice(v: dict[str, Any], pointer: str) -> Choice:
     """One item of a text answered over time: ``{"value", "frames"}``."""
     text = v["value"]
