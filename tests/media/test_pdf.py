@@ -4,6 +4,8 @@ import pathlib
 from typing import Any
 
 import pytest
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import RectangleObject
 
 from labelport.media import ProbeError, probe
 from labelport.model.media import MediaType
@@ -100,3 +102,34 @@ def test_text_layer_of_a_turned_page_is_in_the_displayed_frame(tmp_path: pathlib
     (token,) = meta["text_layer"][0]["groups"][0]["tokens"]
     x, y, w, h = token["box"]
     assert token["text"] == "Turned" and 35 < x < 60 and 45 < y < 55 and h > w
+
+
+@pytest.mark.parametrize(
+    ("rotate", "where"),
+    [
+        # text at (50, 50) from the bottom-left of a 612x792 page, shown turned clockwise
+        (0, lambda x, y: x < 60 and 725 < y < 745),  # bottom-left stays bottom-left
+        (180, lambda x, y: 500 < x < 562 and 45 < y < 70),  # turned over: top-right
+        (270, lambda x, y: 725 < x < 745 and 500 < y < 562),  # a quarter back: bottom-right
+    ],
+)
+def test_text_layer_follows_each_page_turn(tmp_path: pathlib.Path, rotate: int, where: Any) -> None:
+    meta = probe(make_text_pdf(tmp_path / "r.pdf", [[(50, 50, "Turned")]], rotate=rotate), MediaType.PDF)
+    (token,) = meta["text_layer"][0]["groups"][0]["tokens"]
+    x, y, _w, _h = token["box"]
+    assert where(x, y), token["box"]
+
+
+def test_text_layer_is_in_the_crop_box_frame(tmp_path: pathlib.Path) -> None:
+    path = make_text_pdf(tmp_path / "doc.pdf", [[(20, 720, "hidden"), (150, 600, "shown")]])
+    reader = PdfReader(path)
+    writer = PdfWriter()
+    page = writer.add_page(reader.pages[0])
+    page.cropbox = RectangleObject([100, 100, 512, 692])  # 412x592, its top-left at (100, 692)
+    with path.open("wb") as out:
+        writer.write(out)
+    meta = probe(path, MediaType.PDF)
+    assert meta["pages"] == [{"width": 412.0, "height": 592.0}]
+    (token,) = [t for g in meta["text_layer"][0]["groups"] for t in g["tokens"]]
+    x, y, _w, h = token["box"]
+    assert token["text"] == "shown" and x == 50 and 592 - (600 - 100) - h < y < 592 - (600 - 100)
