@@ -11,6 +11,7 @@ from http import HTTPStatus
 from typing import Any
 
 import msgspec
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
@@ -103,6 +104,13 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
     return problem(exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {}) or None)
 
 
+async def _database_refused(_request: Request, exc: Exception) -> Response:
+    # the database could not take a value the request carried (a NUL in a name, a number out of
+    # its column's range): the request is at fault, not the server
+    log.info("database refused a value: %s", exc.__class__.__name__)
+    return problem(422, "invalid_value", "a value in the request cannot be stored or looked up")
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     # the path without its query: a query may carry data the client did not mean to be logged
     log.exception("unexpected error on %s %s", request.method, request.url.path)
@@ -113,4 +121,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(LabelportError, _labelport_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(sa.exc.DataError, _database_refused)
     app.add_exception_handler(Exception, _unexpected)

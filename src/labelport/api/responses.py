@@ -22,6 +22,12 @@ def reply(data: Any, status: int = 200) -> Response:
     return Response(msgspec.json.encode(data), status_code=status, media_type="application/json")
 
 
+PROBLEM_RESPONSE = {
+    "description": "A problem: the request was refused or failed",
+    "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": REF.format(name="Problem")}}},
+}
+
+
 def returns(tp: Any, status: int = 200, description: str = "OK") -> dict[int | str, dict[str, Any]]:
     """A route's ``responses``: ``tp`` as its success body, problem documents otherwise."""
     _types.append(tp)
@@ -31,10 +37,19 @@ def returns(tp: Any, status: int = 200, description: str = "OK") -> dict[int | s
             "description": description,
             "content": {"application/json": {"schema": {"x-labelport-type": index}}},
         },
-        "default": {
-            "description": "A problem: the request was refused or failed",
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": REF.format(name="Problem")}}},
+        "default": PROBLEM_RESPONSE,
+    }
+
+
+def streams(description: str) -> dict[int | str, dict[str, Any]]:
+    """A route's ``responses`` when it streams a file back."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {
+        200: {
+            "description": description,
+            "content": {"application/octet-stream": binary, "application/zip": binary},
         },
+        "default": PROBLEM_RESPONSE,
     }
 
 

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from labelport.api import uploads
 from labelport.api.auth import scoped
 from labelport.api.context import Context, get_context
+from labelport.api.params import Offset
 from labelport.api.responses import reply, returns
 from labelport.media.fetch import check_url, private_allowed
 from labelport.model.catalog import AddRowsResult, DataRow, Dataset, OntologyInfo
@@ -130,7 +131,7 @@ def list_rows(
     dataset: str | None = None,
     prefix: str | None = None,
     limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Response:
     return reply(ctx.ws.rows(dataset, prefix=prefix, limit=limit, offset=offset))
 
@@ -190,8 +191,11 @@ def allowed_path(ctx: Context, given: str) -> Path:
             code="path_not_allowed",
             hint="send a manifest of URIs, or start the server with LABELPORT_ROW_ROOTS set",
         )
-    path = Path(given).expanduser()
-    path = (path if path.is_absolute() else roots[0] / path).resolve()
+    try:
+        path = Path(given).expanduser()
+        path = (path if path.is_absolute() else roots[0] / path).resolve()
+    except (ValueError, OSError, RuntimeError) as exc:
+        raise InvalidInputError(f"{given!r} is not a usable path: {exc}", code="invalid_path") from exc
     if not any(path == root or path.is_relative_to(root) for root in roots):
         raise InvalidInputError(
             f"{given} is outside the folders this server adds files from",

@@ -21,7 +21,8 @@ from starlette.responses import Response
 from labelport.api import exports, uploads
 from labelport.api.auth import scoped
 from labelport.api.context import Context, get_context
-from labelport.api.responses import reply, returns
+from labelport.api.params import Offset
+from labelport.api.responses import reply, returns, streams
 from labelport.formats import detect as detect_format
 from labelport.formats import get as get_format
 from labelport.formats import names as format_names
@@ -308,7 +309,7 @@ def list_labels(
     project: Annotated[str, Query()],
     mode: Annotated[Mode, Query()] = Mode.GROUND_TRUTH,
     global_key: Annotated[str | None, Query(description="Only this data row")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> Response:
     """Labelled rows' live annotations by global key, a page of rows at a time."""
@@ -348,12 +349,7 @@ def create_export(body: ExportIn, ctx: Ctx) -> Response:
     operation_id="download_export",
     tags=["exports"],
     openapi_extra=READ,
-    responses={
-        200: {
-            "description": "The exported file, or a zip of the exported folder",
-            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
-        }
-    },
+    responses=streams("The exported file, or a zip of the exported folder"),
 )
 def download_export(export_id: str, ctx: Ctx) -> Response:
     """Stream an export's file back; it is deleted once sent."""

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from labelport.api.auth import scoped
 from labelport.api.context import Context, get_context
+from labelport.api.params import Id, Offset
 from labelport.api.responses import reply, returns
 from labelport.jobs import runner
 from labelport.model.issues import Issue
@@ -38,7 +39,7 @@ def list_jobs(ctx: Ctx, project: Annotated[str, Query()]) -> Response:
     "/jobs/{job_id}", operation_id="get_job", tags=["jobs"], openapi_extra=READ, responses=returns(ImportJob)
 )
 def get_job(
-    job_id: int,
+    job_id: Id,
     ctx: Ctx,
     issues: Annotated[int, Query(ge=0, le=10_000, description="How many of its issues to include")] = 0,
 ) -> Response:
@@ -53,9 +54,9 @@ def get_job(
     responses=returns(IssuesPage),
 )
 def list_job_issues(
-    job_id: int,
+    job_id: Id,
     ctx: Ctx,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     code: str | None = None,
     data_row: str | None = None,
@@ -79,7 +80,7 @@ def list_job_issues(
     status_code=202,
     responses=returns(ImportJob, 202, "Accepted: the job is queued"),
 )
-def run_job(job_id: int, ctx: Ctx) -> Response:
+def run_job(job_id: Id, ctx: Ctx) -> Response:
     """Queue a recorded job again, e.g. one a crash interrupted (nothing of it was committed)."""
     ctx.ws.job(job_id)
     runner.submit(ctx.ws.url, job_id)
@@ -93,7 +94,7 @@ def run_job(job_id: int, ctx: Ctx) -> Response:
     openapi_extra=IMPORT,
     responses=returns(ImportJob),
 )
-def cancel_job(job_id: int, ctx: Ctx) -> Response:
+def cancel_job(job_id: Id, ctx: Ctx) -> Response:
     """Cancel a job: queued, it never runs; running, it stops at its next check and commits nothing."""
     return reply(ctx.ws.cancel_job(job_id))
 
@@ -105,6 +106,6 @@ def cancel_job(job_id: int, ctx: Ctx) -> Response:
     openapi_extra=IMPORT,
     responses=returns(ImportJob),
 )
-def undo_job(job_id: int, ctx: Ctx) -> Response:
+def undo_job(job_id: Id, ctx: Ctx) -> Response:
     """Revert a succeeded job in one transaction; refused when a later job touched the same rows."""
     return reply(ctx.ws.undo_job(job_id))

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from labelport.api.auth import scoped
 from labelport.api.context import Context, get_context
+from labelport.api.params import Offset
 from labelport.api.responses import reply, returns
 from labelport.model.catalog import Batch, Project, Task, TaskStatus
 from labelport.model.tokens import Scope
@@ -101,7 +102,7 @@ def list_tasks(
     project: Annotated[str, Query()],
     status: TaskStatus | None = None,
     limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Response:
     return reply(ctx.ws.tasks(project, status=status, limit=limit, offset=offset))
 

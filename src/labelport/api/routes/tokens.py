@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from labelport.api.auth import scoped
 from labelport.api.context import Context, get_context
+from labelport.api.params import Id
 from labelport.api.responses import reply, returns
 from labelport.model.tokens import ApiToken, IssuedToken, Scope
 
@@ -53,5 +54,5 @@ def create_token(body: TokenIn, ctx: Ctx) -> Response:
     openapi_extra=ADMIN,
     responses=returns(ApiToken),
 )
-def revoke_token(token_id: int, ctx: Ctx) -> Response:
+def revoke_token(token_id: Id, ctx: Ctx) -> Response:
     return reply(ctx.ws.revoke_token(token_id))
