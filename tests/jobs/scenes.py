@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,20 +9,14 @@ import msgspec
 
 from labelport import Workspace
 from labelport.model.jobs import JobState
+from tests.jobs.test_aimmo_import import write_tree
+
+__all__ = ["aid", "canon", "messages", "refused", "succeeded", "write_tree"]
 
 
 def aid(n: int) -> str:
     """An AIMMO annotation id (``<number>-<uuid>``)."""
     return f"{n}-abd21cb9-cb89-4cf4-8de6-{n:012d}"
-
-
-def write_tree(root: Path, docs: list[dict[str, Any]]) -> Path:
-    """AIMMO GT files mirroring ``parent_path``/``filename`` under ``root``."""
-    for d in docs:
-        target = root / d["parent_path"].lstrip("/") / (d["filename"] + ".json")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(d), encoding="utf-8")
-    return root
 
 
 def canon(labels: dict[str, list[Any]]) -> dict[str, list[Any]]:

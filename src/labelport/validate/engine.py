@@ -203,15 +203,18 @@ class Validator:
                     hint_for(str(ref), self._key_sample),
                 )
             return None
-        if ref.file_id is not None and ref.file_id not in (row.uid, row.external_id):
-            self.report(
-                "file_id_mismatch",
-                f"`file_id` {ref.file_id!r} does not match data row {row.global_key!r} (id {row.uid})",
-                loc,
-                ref.file_id,
-            )
-            return None
-        return row
+        return row if self._file_id_matches(ref, row, loc) else None
+
+    def _file_id_matches(self, ref: RowRef, row: RowInfo, loc: Location) -> bool:
+        if ref.file_id is None or ref.file_id in (row.uid, row.external_id):
+            return True
+        self.report(
+            "file_id_mismatch",
+            f"`file_id` {ref.file_id!r} does not match data row {row.global_key!r} (id {row.uid})",
+            loc,
+            ref.file_id,
+        )
+        return False
 
     def _scene_row(self, ref: RowRef, loc: Location) -> RowInfo | None:
         """The scene a frame file belongs to: the row at its ``parent_path`` (the scene's folder), a
@@ -250,15 +253,9 @@ class Validator:
                 scene_id,
             )
             return None
-        single = row.filename == ref.filename  # a cloud added as one file: the frame is the row
-        if ref.file_id is not None and single and ref.file_id not in (row.uid, row.external_id):
-            # in a folder scene `file_id` is the frame file's own id, which labelport does not keep
-            self.report(
-                "file_id_mismatch",
-                f"`file_id` {ref.file_id!r} does not match data row {row.global_key!r} (id {row.uid})",
-                loc,
-                ref.file_id,
-            )
+        # a cloud added as one file is its own frame and its `file_id` is the row's; in a folder
+        # scene `file_id` is the frame file's own id, which labelport does not keep
+        if row.filename == ref.filename and not self._file_id_matches(ref, row, loc):
             return None
         return row
 

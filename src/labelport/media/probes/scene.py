@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pathlib
 import re
+from collections.abc import Callable
 from typing import Any
 
 from labelport.model.media import MediaType
@@ -45,39 +46,40 @@ def frame_files(folder: pathlib.Path, media: MediaType) -> list[str]:
 
 
 def probe_scene(folder: pathlib.Path) -> dict[str, Any]:
-    """Probe every image directly in ``folder`` as one frame of the sequence.
-
-    A frame that is not a readable image fails the whole scene, because a gap would shift every
-    later frame index that labels refer to.
-    """
-    names = frame_files(folder, MediaType.IMAGE)
-    if not names:
-        raise ProbeError("image sequence has no image files")
-    frames: list[dict[str, Any]] = []
-    for name in names:
-        try:
-            image = probe_image(folder / name)
-        except ProbeError as exc:
-            raise ProbeError(f"frame {name}: {exc}") from None
-        frames.append({"filename": name, "width": image["width"], "height": image["height"]})
-    return {"frames": frames, "frame_count": len(frames)}
+    """Probe every image directly in ``folder`` as one frame of the sequence, with its size."""
+    return _probe_frames(folder, MediaType.IMAGE, probe_image, ("width", "height"))
 
 
 def probe_cloud_scene(folder: pathlib.Path) -> dict[str, Any]:
     """Probe every ``.pcd``/``.bin`` directly in ``folder`` as one frame of a lidar sequence.
 
     Each frame keeps its own point count and bounds, since a cuboid is checked against the cloud of
-    its own frame (a moving sensor sees a different extent every sweep). A bad frame fails the
-    scene for the same reason as in :func:`probe_scene`.
+    its own frame (a moving sensor sees a different extent every sweep).
     """
-    names = frame_files(folder, MediaType.POINT_CLOUD)
+    return _probe_frames(folder, MediaType.POINT_CLOUD, probe_point_cloud, ("point_count", "bounds"))
+
+
+def _probe_frames(
+    folder: pathlib.Path,
+    media: MediaType,
+    probe_one: Callable[[pathlib.Path], dict[str, Any]],
+    keep: tuple[str, ...],
+) -> dict[str, Any]:
+    """A frame that cannot be read fails the whole scene, because a gap would shift every later
+    frame index that labels refer to."""
+    names = frame_files(folder, media)
     if not names:
-        raise ProbeError("point cloud scene has no .pcd or .bin files")
+        what = (
+            "image sequence has no image files"
+            if media is MediaType.IMAGE
+            else "point cloud scene has no .pcd or .bin files"
+        )
+        raise ProbeError(what)
     frames: list[dict[str, Any]] = []
     for name in names:
         try:
-            cloud = probe_point_cloud(folder / name)
+            found = probe_one(folder / name)
         except ProbeError as exc:
             raise ProbeError(f"frame {name}: {exc}") from None
-        frames.append({"filename": name, "point_count": cloud["point_count"], "bounds": cloud["bounds"]})
+        frames.append({"filename": name, **{k: found[k] for k in keep}})
     return {"frames": frames, "frame_count": len(frames)}
