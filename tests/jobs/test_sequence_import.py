@@ -188,3 +188,17 @@ def test_frame_number_that_disagrees_is_a_warning(seq: Workspace, tmp_path: Path
     warned = [i for i in seq.job_issues(job_id) if i.code == "frame_number_mismatch"]
     assert len(warned) == 1 and warned[0].value == 10
     assert {a.frame for a in seq.labels("p")[SCENE] if a.uid == aid(6)} == {3}
+
+
+def test_a_required_answer_given_on_frames_counts_for_the_scene(seq: Workspace, tmp_path: Path) -> None:
+    required = json.loads(json.dumps(ONTOLOGY))
+    required["classifications"][0]["required"] = True
+    seq.create_ontology("o2", required)
+    seq.create_project("p2", ontology="o2", media_type="image_sequence")
+    seq.create_batch("p2", "b", dataset="res")
+    succeeded(seq, "p2", write_tree(tmp_path / "gt", scene_docs()), "aimmo")
+    seq.create_project("p3", ontology="o2", media_type="image_sequence")
+    seq.create_batch("p3", "b", dataset="res")
+    unanswered = [{**d, "attributes": {}} for d in scene_docs()]
+    codes = refused(seq, "p3", write_tree(tmp_path / "gt2", unanswered), "aimmo")
+    assert codes == ["missing_required_classification"]
