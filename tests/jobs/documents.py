@@ -92,3 +92,10 @@ def refused(ws: Workspace, tmp_path: Path, lines: list[dict[str, Any]]) -> list[
     assert ws.labels("p") == {}, "a failed job must change nothing"
     assert [(t.global_key, t.status) for t in ws.tasks("p")] == before
     return [(i.code, i.message) for i in ws.job_issues(job.id)]
+
+
+def refused_as(ws: Workspace, tmp_path: Path, lines: list[dict[str, Any]], code: str, words: str) -> None:
+    """As :func:`refused`, with exactly one problem: ``code``, its message containing ``words``."""
+    problems = refused(ws, tmp_path, lines)
+    assert [c for c, _ in problems] == [code], problems
+    assert words in problems[0][1], problems

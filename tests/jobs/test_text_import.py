@@ -11,7 +11,7 @@ import pytest
 from labelport import Workspace
 from labelport.model.jobs import JobState
 from tests.jobs.conftest import uid, write_ndjson
-from tests.jobs.documents import issues_of, project, refused, round_trip, sdk_lines
+from tests.jobs.documents import issues_of, project, refused, refused_as, round_trip, sdk_lines
 from tests.media.assets import make_text
 
 lb = pytest.importorskip("labelbox.types")
@@ -126,9 +126,7 @@ def test_broken_copies_are_refused(
     proj: Workspace, tmp_path: Path, line: dict[str, Any], code: str, words: str
 ) -> None:
     good = sdk_lines(_label("txt-bom"))
-    problems = refused(proj, tmp_path, [*good, line])
-    assert [c for c, _ in problems] == [code]
-    assert words in problems[0][1]
+    refused_as(proj, tmp_path, [*good, line], code, words)
 
 
 def test_a_bom_is_not_a_character(proj: Workspace, tmp_path: Path) -> None:
