@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import uuid as uuidlib
 from collections import defaultdict
 from typing import IO, Any
@@ -56,7 +57,8 @@ def read_line(doc: dict[str, Any]) -> list[Annotation]:
 
 def derived_id(*parts: Any) -> str:
     """A stable id from content: the same payload gets the same ids on every import."""
-    return str(uuidlib.uuid5(_NS, orjson.dumps(parts, option=orjson.OPT_SORT_KEYS).decode()))
+    # the stdlib writer: a line read by the NaN-tolerant fallback may hold NaN or a 100-digit integer
+    return str(uuidlib.uuid5(_NS, json.dumps(parts, sort_keys=True, separators=(",", ":"))))
 
 
 def keyframe_uid(track: str, frame: int) -> str:
@@ -181,10 +183,14 @@ def _masks(doc: dict[str, Any]) -> list[Annotation]:
         if index in seen_frames:
             raise nd._Bad("invalid_value", f"frame {index} has two composites", f"{fp}/index", index)
         seen_frames.add(index)
-        present = _frame_colors(fr, fp)
-        all_inline = all_inline and present is not None
+        cut = _composite(fr, fp)
+        all_inline = all_inline and cut is not None
         for color, name, schema_id in instances:
-            if present is not None and color not in present:
+            if cut is None:
+                geometry: Any = {"uri": fr["instanceURI"], "color": list(color)}  # fetched by the job
+            elif color in cut[1]:
+                geometry = _mask_of(cut[0], color, fp)
+            else:
                 continue  # not every instance shows in every frame
             found.add(color)
             out.append(
@@ -193,7 +199,7 @@ def _masks(doc: dict[str, Any]) -> list[Annotation]:
                     uid=mask_uid(group, index, list(color)),
                     name=name,
                     schema_id=schema_id,
-                    geometry=_cut(fr, fp, list(color)),
+                    geometry=geometry,
                     frame=index,
                     extra={"mask_group": group, "color": list(color)},
                     pointer=fp,
@@ -210,11 +216,13 @@ def _masks(doc: dict[str, Any]) -> list[Annotation]:
     return out
 
 
-def _frame_colors(fr: dict[str, Any], fp: str) -> set[tuple[int, int, int]] | None:
-    """Colours of an inline composite (None for a URL: the job fetches it, and checks each colour)."""
+def _composite(fr: dict[str, Any], fp: str) -> tuple[bytes, set[tuple[int, int, int]]] | None:
+    """An inline composite's PNG bytes and colours; None for a URL, which the job fetches and cuts
+    (checking each colour there)."""
     if "imBytes" in fr:
+        data = nd._b64(fr["imBytes"], f"{fp}/imBytes")
         try:
-            return masks.colors_in_png(nd._b64(fr["imBytes"], f"{fp}/imBytes"))
+            return data, masks.colors_in_png(data)
         except masks.MaskError as exc:
             raise nd._Bad("mask_invalid", f"mask cannot be decoded: {exc}", f"{fp}/imBytes") from None
     if "instanceURI" in fr:
@@ -226,11 +234,9 @@ def _frame_colors(fr: dict[str, Any], fp: str) -> set[tuple[int, int, int]] | No
     raise nd._Bad("missing_field", "a mask frame needs `imBytes` or `instanceURI`", fp, sorted(fr))
 
 
-def _cut(fr: dict[str, Any], fp: str, color: list[int]) -> Any:
-    if "instanceURI" in fr:
-        return {"uri": fr["instanceURI"], "color": color}
+def _mask_of(data: bytes, color: tuple[int, int, int], fp: str) -> dict[str, Any]:
     try:
-        return masks.encode(masks.from_png(nd._b64(fr["imBytes"], f"{fp}/imBytes"), color))
+        return masks.encode(masks.from_png(data, color))
     except masks.MaskError as exc:
         raise nd._Bad("mask_invalid", f"mask cannot be decoded: {exc}", f"{fp}/imBytes") from None
 
