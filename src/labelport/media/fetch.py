@@ -40,19 +40,19 @@ def fetch(url: str, *, limit_bytes: int, allow_private: bool = False) -> Iterato
         conn, resp = _open(url, allow)
         if resp.status in (301, 302, 303, 307, 308):
             location = resp.getheader("Location")
-            conn.close()
+            _close(conn, resp)
             if not location:
                 raise InvalidInputError(f"{_shown(url)} redirected without a Location", code="fetch_failed")
             url = urllib.parse.urljoin(url, location)
             continue
         if not 200 <= resp.status < 300:
-            conn.close()
+            _close(conn, resp)
             raise InvalidInputError(
                 f"{_shown(url)} answered HTTP {resp.status} {resp.reason}", code="fetch_failed"
             )
         length = resp.getheader("Content-Length")
         if length is not None and length.isdigit() and int(length) > limit_bytes:
-            conn.close()
+            _close(conn, resp)
             raise _too_large(url, limit_bytes)
         return _body(url, conn, resp, limit_bytes)
     raise InvalidInputError(f"{_shown(url)}: more than {MAX_REDIRECTS} redirects", code="fetch_failed")
@@ -75,7 +75,13 @@ def _body(
                 raise _too_large(url, limit)
             yield chunk
     finally:
-        conn.close()
+        _close(conn, resp)
+
+
+def _close(conn: http.client.HTTPConnection, resp: http.client.HTTPResponse) -> None:
+    # the response may own the socket by now (a server closing after it), so close both
+    resp.close()
+    conn.close()
 
 
 def check_url(url: str, *, allow_private: bool = False) -> tuple[urllib.parse.SplitResult, list[Address]]:
