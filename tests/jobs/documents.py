@@ -84,6 +84,10 @@ def round_trip(ws: Workspace, tmp_path: Path, media_type: str) -> tuple[dict[str
 
 def refused(ws: Workspace, tmp_path: Path, lines: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """Import ``lines`` into ``p`` expecting the job to fail and change nothing; its (code, message)s."""
+    return [(i.code, i.message) for i in ws.job_issues(_failed_job(ws, tmp_path, lines))]
+
+
+def _failed_job(ws: Workspace, tmp_path: Path, lines: list[dict[str, Any]]) -> int:
     path = tmp_path / "broken.ndjson"
     path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
     before = [(t.global_key, t.status) for t in ws.tasks("p")]
@@ -91,11 +95,25 @@ def refused(ws: Workspace, tmp_path: Path, lines: list[dict[str, Any]]) -> list[
     assert job.state is JobState.FAILED
     assert ws.labels("p") == {}, "a failed job must change nothing"
     assert [(t.global_key, t.status) for t in ws.tasks("p")] == before
-    return [(i.code, i.message) for i in ws.job_issues(job.id)]
+    return job.id
 
 
-def refused_as(ws: Workspace, tmp_path: Path, lines: list[dict[str, Any]], code: str, words: str) -> None:
-    """As :func:`refused`, with exactly one problem: ``code``, its message containing ``words``."""
-    problems = refused(ws, tmp_path, lines)
-    assert [c for c, _ in problems] == [code], problems
-    assert words in problems[0][1], problems
+def refused_lines(
+    ws: Workspace, tmp_path: Path, good: list[dict[str, Any]], broken: list[tuple[dict[str, Any], str, str]]
+) -> None:
+    """One payload of ``good`` lines and every ``(line, code, words)`` of ``broken`` after them: the
+    job fails, changes nothing, and each broken line, and no other, has exactly its one problem
+    (``code``, with ``words`` in the message) at its own line number. Each broken line gets its own
+    uuid so they do not collide with each other."""
+    lines = list(good)
+    expect: dict[int, tuple[str, str]] = {}
+    for n, (line, code, words) in enumerate(broken):
+        lines.append(line | {"uuid": f"00000000-0000-4000-9000-{n:012d}"})
+        expect[len(lines)] = (code, words)
+    got: dict[int | None, list[tuple[str, str]]] = {}
+    for i in ws.job_issues(_failed_job(ws, tmp_path, lines)):
+        got.setdefault(i.location.line, []).append((i.code, i.message))
+    assert sorted(got, key=str) == sorted(expect, key=str), got
+    for n, (code, words) in expect.items():
+        assert [c for c, _ in got[n]] == [code], (n, got[n])
+        assert words in got[n][0][1], (n, got[n])

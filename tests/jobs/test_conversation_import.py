@@ -12,7 +12,7 @@ import pytest
 from labelport import Workspace
 from labelport.model.jobs import JobState
 from tests.jobs.conftest import uid, write_ndjson
-from tests.jobs.documents import issues_of, project, refused_as, round_trip, sdk_lines
+from tests.jobs.documents import issues_of, project, refused_lines, round_trip, sdk_lines
 from tests.media.assets import make_conversation
 
 lb = pytest.importorskip("labelbox.types")
@@ -113,50 +113,47 @@ def _entity(message: str | None, start: int, end: int) -> dict[str, Any]:
     return line | ({"messageId": message} if message is not None else {})
 
 
-@pytest.mark.parametrize(
-    ("line", "code", "words"),
-    [
-        (_entity("msg-9", 0, 2), "message_not_found", "no message 'msg-9' (it has msg-1, msg-2, msg-3)"),
-        (_entity(None, 0, 2), "message_not_found", "needs `messageId`"),
-        # inside the conversation's text as a whole, but past the end of its own message
-        (_entity("msg-3", 0, len(TEXT["msg-3"])), "span_out_of_range", "inside message 'msg-3'"),
-        (_entity("msg-2", 4, 2), "degenerate_geometry", "before it starts"),
-        (
-            {
-                "uuid": uid(1),
-                "name": "intent",
-                "answer": {"name": "greeting"},
-                "dataRow": {"globalKey": "conv-1"},
-                "messageId": "msg-7",
-            },
-            "message_not_found",
-            "no message 'msg-7'",
-        ),
-        (
-            {
-                "uuid": uid(1),
-                "name": "intent",
-                "answer": {"name": "question"},
-                "dataRow": {"globalKey": "conv-1"},
-                "messageId": "msg-1",
-            },
-            "duplicate_answer",
-            "answered twice for message 'msg-1'",
-        ),
-        (
-            {
-                "uuid": uid(1),
-                "dataRow": {"globalKey": "conv-1"},
-                "name": "place",
-                "messageId": "msg-1",
-                "textSelections": [{"tokenIds": ["1-1-1"], "groupId": "1-1", "page": 1}],
-            },
-            "wrong_media_type",
-            "PDF documents",
-        ),
-    ],
-)
-def test_broken_copies_are_refused(
-    proj: Workspace, tmp_path: Path, line: dict[str, Any], code: str, words: str
-) -> None:
-    refused_as(proj, tmp_path, [*sdk_lines(_label()), line], code, words)
+BROKEN: list[tuple[dict[str, Any], str, str]] = [
+    (_entity("msg-9", 0, 2), "message_not_found", "no message 'msg-9' (it has msg-1, msg-2, msg-3)"),
+    (_entity(None, 0, 2), "message_not_found", "needs `messageId`"),
+    # inside the conversation's text as a whole, but past the end of its own message
+    (_entity("msg-3", 0, len(TEXT["msg-3"])), "span_out_of_range", "inside message 'msg-3'"),
+    (_entity("msg-2", 4, 2), "degenerate_geometry", "before it starts"),
+    (
+        {
+            "uuid": uid(1),
+            "name": "intent",
+            "answer": {"name": "greeting"},
+            "dataRow": {"globalKey": "conv-1"},
+            "messageId": "msg-7",
+        },
+        "message_not_found",
+        "no message 'msg-7'",
+    ),
+    (
+        {
+            "uuid": uid(1),
+            "name": "intent",
+            "answer": {"name": "question"},
+            "dataRow": {"globalKey": "conv-1"},
+            "messageId": "msg-1",
+        },
+        "duplicate_answer",
+        "answered twice for message 'msg-1'",
+    ),
+    (
+        {
+            "uuid": uid(1),
+            "dataRow": {"globalKey": "conv-1"},
+            "name": "place",
+            "messageId": "msg-1",
+            "textSelections": [{"tokenIds": ["1-1-1"], "groupId": "1-1", "page": 1}],
+        },
+        "wrong_media_type",
+        "PDF documents",
+    ),
+]
+
+
+def test_broken_copies_are_refused(proj: Workspace, tmp_path: Path) -> None:
+    refused_lines(proj, tmp_path, sdk_lines(_label()), BROKEN)

@@ -14,7 +14,7 @@ import pytest
 from labelport import Workspace
 from labelport.model.jobs import JobState
 from tests.jobs.conftest import uid, write_ndjson
-from tests.jobs.documents import ONTOLOGY, issues_of, project, refused, refused_as, round_trip, sdk_lines
+from tests.jobs.documents import ONTOLOGY, issues_of, project, refused, refused_lines, round_trip, sdk_lines
 from tests.media.assets import make_pdf, make_text_pdf
 
 lb = pytest.importorskip("labelbox.types")
@@ -155,69 +155,65 @@ def _sel(tokens: list[str], group: str, page: int, row: str = "pdf-1") -> dict[s
     }
 
 
-@pytest.mark.parametrize(
-    ("line", "code", "words"),
-    [
-        (
-            _box(0),
-            "page_out_of_range",
-            "page 0 is not a page of the document, which has 2 (pages are numbered from 1)",
-        ),
-        (_box(3), "page_out_of_range", "which has 2"),
-        (_box(None), "missing_field", "needs `page`"),
-        (
-            _box(1, width=650.0),
-            "out_of_bounds",
-            "the box [10.0, 10.0, 660.0, 30.0] leaves the 612x792 page 1",
-        ),
-        (_box(1, "PERCENT", left=50.0, width=60.0), "out_of_bounds", "page 1"),
-        (_box(2, "INCHES", top=10.0, height=2.0), "out_of_bounds", "612x792 page 2"),
-        (_box(1, height=0.0), "degenerate_geometry", "no area"),
-        (_sel(["2-1-1"], "1-1", 1), "token_not_found", "group '1-1' on page 1 has no token '2-1-1'"),
-        (
-            _sel(["1-1-1", "1-2-1"], "1-1", 1),
-            "token_not_found",
-            "no token '1-2-1'; '1-2-1' is in group '1-2'",
-        ),
-        (
-            _sel(["1-1-1"], "1-9", 1),
-            "token_not_found",
-            "page 1 has no group '1-9' (its groups are '1-1', '1-2')",
-        ),
-        (_sel(["1-1-1"], "1-1", 0), "page_out_of_range", "numbered from 1"),
-        (
-            _sel(["1-1-1"], "1-1", 1, row="blank"),
-            "token_not_found",
-            "page 1 has no group '1-1' (it has no text)",
-        ),
-        (
-            {
-                "uuid": uid(9),
-                "dataRow": {"globalKey": "pdf-1"},
-                "name": "person",
-                "location": {"start": 0, "end": 3},
-            },
-            "wrong_media_type",
-            "not a `location`",
-        ),
-        (
-            {
-                "uuid": uid(9),
-                "dataRow": {"globalKey": "pdf-1"},
-                "name": "sentiment",
-                "answer": {"name": "positive"},
-                "page": 1,
-            },
-            "unsupported_annotation",
-            "global",
-        ),
-    ],
-)
-def test_broken_copies_are_refused(
-    proj: Workspace, tmp_path: Path, line: dict[str, Any], code: str, words: str
-) -> None:
-    line = {k: v for k, v in line.items() if v is not None}
-    refused_as(proj, tmp_path, [*sdk_lines(_label(proj)), line], code, words)
+BROKEN: list[tuple[dict[str, Any], str, str]] = [
+    (
+        _box(0),
+        "page_out_of_range",
+        "page 0 is not a page of the document, which has 2 (pages are numbered from 1)",
+    ),
+    (_box(3), "page_out_of_range", "which has 2"),
+    (_box(None), "missing_field", "needs `page`"),
+    (
+        _box(1, width=650.0),
+        "out_of_bounds",
+        "the box [10.0, 10.0, 660.0, 30.0] leaves the 612x792 page 1",
+    ),
+    (_box(1, "PERCENT", left=50.0, width=60.0), "out_of_bounds", "page 1"),
+    (_box(2, "INCHES", top=10.0, height=2.0), "out_of_bounds", "612x792 page 2"),
+    (_box(1, height=0.0), "degenerate_geometry", "no area"),
+    (_sel(["2-1-1"], "1-1", 1), "token_not_found", "group '1-1' on page 1 has no token '2-1-1'"),
+    (
+        _sel(["1-1-1", "1-2-1"], "1-1", 1),
+        "token_not_found",
+        "no token '1-2-1'; '1-2-1' is in group '1-2'",
+    ),
+    (
+        _sel(["1-1-1"], "1-9", 1),
+        "token_not_found",
+        "page 1 has no group '1-9' (its groups are '1-1', '1-2')",
+    ),
+    (_sel(["1-1-1"], "1-1", 0), "page_out_of_range", "numbered from 1"),
+    (
+        _sel(["1-1-1"], "1-1", 1, row="blank"),
+        "token_not_found",
+        "page 1 has no group '1-1' (it has no text)",
+    ),
+    (
+        {
+            "uuid": uid(9),
+            "dataRow": {"globalKey": "pdf-1"},
+            "name": "person",
+            "location": {"start": 0, "end": 3},
+        },
+        "wrong_media_type",
+        "not a `location`",
+    ),
+    (
+        {
+            "uuid": uid(9),
+            "dataRow": {"globalKey": "pdf-1"},
+            "name": "sentiment",
+            "answer": {"name": "positive"},
+            "page": 1,
+        },
+        "unsupported_annotation",
+        "global",
+    ),
+]
+
+
+def test_broken_copies_are_refused(proj: Workspace, tmp_path: Path) -> None:
+    refused_lines(proj, tmp_path, sdk_lines(_label(proj)), BROKEN)
 
 
 def test_a_text_layer_given_in_the_manifest_is_used(ws: Workspace, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 from labelport import Workspace
 from labelport.model.jobs import JobState
 from tests.jobs.conftest import uid, write_ndjson
-from tests.jobs.documents import issues_of, project, refused, refused_as, round_trip, sdk_lines
+from tests.jobs.documents import issues_of, project, refused, refused_lines, round_trip, sdk_lines
 from tests.media.assets import make_text
 
 lb = pytest.importorskip("labelbox.types")
@@ -99,34 +99,30 @@ def _entity(start: int, end: int, **extra: Any) -> dict[str, Any]:
     return line | extra
 
 
-@pytest.mark.parametrize(
-    ("line", "code", "words"),
-    [
-        # one past the last character: NDJSON's end is the last character itself
-        (_entity(0, len(TEXT)), "span_out_of_range", f"has {len(TEXT)} characters"),
-        # what a byte-counting tool would write for the final "." (UTF-8 is longer than the text)
-        (_entity(len(TEXT.encode()) - 1, len(TEXT.encode()) - 1), "span_out_of_range", "not all inside"),
-        (_entity(-1, 3), "span_out_of_range", "characters -1 to 3"),
-        (_entity(5, 3), "degenerate_geometry", "ends (at 3) before it starts (at 5)"),
-        (_entity(0, 3, messageId="m-1"), "wrong_media_type", "`messageId`"),
-        (_entity(0, 3, page=1), "wrong_media_type", "`page`"),
-        (
-            {
-                "uuid": uid(1),
-                "dataRow": {"globalKey": "txt-1"},
-                "name": "place",
-                "textSelections": [{"tokenIds": ["1-1-1"], "groupId": "1-1", "page": 1}],
-            },
-            "wrong_media_type",
-            "PDF documents",
-        ),
-    ],
-)
-def test_broken_copies_are_refused(
-    proj: Workspace, tmp_path: Path, line: dict[str, Any], code: str, words: str
-) -> None:
-    good = sdk_lines(_label("txt-bom"))
-    refused_as(proj, tmp_path, [*good, line], code, words)
+BROKEN: list[tuple[dict[str, Any], str, str]] = [
+    # one past the last character: NDJSON's end is the last character itself
+    (_entity(0, len(TEXT)), "span_out_of_range", f"has {len(TEXT)} characters"),
+    # what a byte-counting tool would write for the final "." (UTF-8 is longer than the text)
+    (_entity(len(TEXT.encode()) - 1, len(TEXT.encode()) - 1), "span_out_of_range", "not all inside"),
+    (_entity(-1, 3), "span_out_of_range", "characters -1 to 3"),
+    (_entity(5, 3), "degenerate_geometry", "ends (at 3) before it starts (at 5)"),
+    (_entity(0, 3, messageId="m-1"), "wrong_media_type", "`messageId`"),
+    (_entity(0, 3, page=1), "wrong_media_type", "`page`"),
+    (
+        {
+            "uuid": uid(1),
+            "dataRow": {"globalKey": "txt-1"},
+            "name": "place",
+            "textSelections": [{"tokenIds": ["1-1-1"], "groupId": "1-1", "page": 1}],
+        },
+        "wrong_media_type",
+        "PDF documents",
+    ),
+]
+
+
+def test_broken_copies_are_refused(proj: Workspace, tmp_path: Path) -> None:
+    refused_lines(proj, tmp_path, sdk_lines(_label("txt-bom")), BROKEN)
 
 
 def test_a_bom_is_not_a_character(proj: Workspace, tmp_path: Path) -> None:
