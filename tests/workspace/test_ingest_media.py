@@ -167,3 +167,11 @@ def test_swapped_bounds_hint(ws: Workspace, tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError) as err:
         add(ws, tmp_path, [tile(bounds=[[19.39, -99.22], [19.42, -99.19]])])
     assert err.value.hint is not None and "(lat, lng)" in err.value.hint
+
+
+def test_tile_layers_are_not_files(ws: Workspace, tmp_path: Path) -> None:
+    ws.create_dataset("d")
+    with pytest.raises(InvalidInputError, match="tile layers") as err:
+        ws.add_rows("d", [make_image(tmp_path / "a.png")], media_type="TMS_GEO")
+    assert err.value.code == "wrong_media_type" and err.value.hint is not None
+    assert "manifest" in err.value.hint

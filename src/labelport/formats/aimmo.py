@@ -1137,7 +1137,8 @@ def _all_objects(lines: list[bytes]) -> bool:
 SPEC = FormatSpec(
     name="aimmo",
     title="AIMMO GT JSON",
-    carries="one JSON per resource file mirroring the resource tree: box, polygon, poly_seg, polyline, "
+    carries="one JSON per resource file mirroring the resource tree (per frame for sequence images and "
+    "point clouds, keyframes by frame_number for video): box, polygon, poly_seg, polyline, "
     "keypoint, cuboid, classification; class attributes, file attributes and label, track ids, "
     "frame numbers and the file envelope (workers, tags). Not masks, entities, relationships, "
     "multi-ring polygons or nested attributes.",

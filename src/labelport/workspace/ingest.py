@@ -87,6 +87,12 @@ def add_paths(
     progress: Progress | None = None,
 ) -> AddRowsResult:
     ds_id = catalog.dataset_id(conn, dataset)
+    if media_type is MediaType.GEOSPATIAL:
+        raise InvalidInputError(
+            "geospatial rows are tile layers on a tile server, not files",
+            code="wrong_media_type",
+            hint="add them with a manifest: global_key, tile_layer_url, bounds, min_zoom, max_zoom, epsg",
+        )
     scene = media_type if media_type in _SCENES else None
     pairs = list(_walk([p.expanduser().resolve() for p in paths], scene))
     result = AddRowsResult(dataset=dataset, added=0, unchanged=0, skipped=[])
