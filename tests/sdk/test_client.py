@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,23 @@ def test_an_unreachable_server() -> None:
     ):
         c.datasets()
     assert err.value.code == "server_unreachable"
+
+
+def test_an_embedded_job_waits_as_itself() -> None:
+    """``import_labels(...).wait()`` runs on a Workspace too: its jobs are finished when returned."""
+    job = ImportJob(
+        id=1,
+        project="p",
+        name="n",
+        format="ndjson",
+        mode="ground-truth",  # type: ignore[arg-type]
+        on_existing="fail",  # type: ignore[arg-type]
+        state=JobState.SUCCEEDED,
+        dry_run=False,
+        payload="x",
+        payload_sha256=None,
+        counts={},
+        progress={},
+        created_at=datetime.now(UTC),
+    )
+    assert job.wait() is job and job.wait(progress=True, timeout=1) is job
