@@ -31,6 +31,22 @@ MAX_MEMBERS = 200_000
 COPY_CHUNK = 1 << 20
 
 
+def request_body(description: str) -> dict[str, Any]:
+    """An upload route's ``openapi_extra``: the body FastAPI does not parse, described."""
+    binary = {"type": "string", "format": "binary"}
+    form = {"type": "object", "properties": {"payload": binary}, "required": ["payload"]}
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {
+                "application/octet-stream": {"schema": binary},
+                "multipart/form-data": {"schema": form},
+            },
+        }
+    }
+
+
 @dataclass
 class Upload:
     """The payload's bytes as they arrive, with the file name the client gave (for detection)."""

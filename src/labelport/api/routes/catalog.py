@@ -83,21 +83,9 @@ def add_rows(body: RowsIn, ctx: Ctx) -> Response:
     return reply(ctx.ws.add_rows(body.dataset, paths, media_type=body.media_type, strict=body.strict))
 
 
-MANIFEST_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {"payload": {"type": "string", "format": "binary"}},
-                    "required": ["payload"],
-                }
-            },
-        },
-    }
-}
+MANIFEST_BODY = uploads.request_body(
+    "The manifest: the raw body, or a form with one file part named `payload`."
+)
 
 
 @router.post(

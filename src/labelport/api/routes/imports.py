@@ -42,23 +42,10 @@ router = APIRouter()
 Ctx = Annotated[Context, Depends(get_context)]
 READ, IMPORT = scoped(Scope.READ), scoped(Scope.IMPORT)
 
-PAYLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "description": "The payload: the raw body, or a form with one file part named `payload`. "
-        "A zip is unpacked (folder formats).",
-        "content": {
-            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {"payload": {"type": "string", "format": "binary"}},
-                    "required": ["payload"],
-                }
-            },
-        },
-    }
-}
+PAYLOAD_BODY = uploads.request_body(
+    "The payload: the raw body, or a form with one file part named `payload`. A zip is unpacked "
+    "(folder formats)."
+)
 
 
 class FormatInfo(msgspec.Struct, kw_only=True):
