@@ -11,6 +11,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -72,4 +73,17 @@ def bucket(s3_env: str) -> str:
     name = f"lp-{uuid.uuid4().hex[:12]}"
     client: Any = boto3.client("s3", endpoint_url=s3_env)
     client.create_bucket(Bucket=name)
+    client.close()
     return name
+
+
+@contextmanager
+def s3_client(endpoint: str) -> Iterator[Any]:
+    """A plain boto3 client on the test server, closed afterwards (no stray sockets)."""
+    import boto3
+
+    client: Any = boto3.client("s3", endpoint_url=endpoint)
+    try:
+        yield client
+    finally:
+        client.close()

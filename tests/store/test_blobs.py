@@ -7,16 +7,14 @@ import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
 
 from labelport.jobs.payload import digest as path_digest
 from labelport.jobs.source import digest as uri_digest
 from labelport.model.errors import InvalidInputError, NotFoundError
 from labelport.store.blobs import BlobConfig, LocalBlobs, S3Blobs, default_location, open_blobs, safe_name
-from tests.s3server import bucket, s3_endpoint, s3_env
+from tests.s3server import bucket, s3_client, s3_endpoint, s3_env
 
 __all__ = ["bucket", "s3_endpoint", "s3_env"]
 
@@ -101,8 +99,8 @@ def test_s3_put_stream_is_multipart_and_round_trips(bucket: str, s3_env: str) ->
     total = 20 * (1 << 20) + 123  # three 8 MiB parts
     uri = store.put_stream("big.ndjson", chunks(total))
     assert uri.startswith(f"s3://{bucket}/uploads/") and uri.endswith("/big.ndjson")
-    client: Any = boto3.client("s3", endpoint_url=s3_env)
-    head = client.head_object(Bucket=bucket, Key=uri.split("/", 3)[3])
+    with s3_client(s3_env) as client:
+        head = client.head_object(Bucket=bucket, Key=uri.split("/", 3)[3])
     assert head["ContentLength"] == total
     assert "-" in head["ETag"]  # a multipart upload: the body was never one request
     expected = hashlib.sha256(b"".join(chunks(total))).hexdigest()
@@ -115,6 +113,7 @@ def test_s3_put_stream_is_multipart_and_round_trips(bucket: str, s3_env: str) ->
     store.delete(uri)
     with pytest.raises(NotFoundError), store.local_copy(uri):
         pass
+    store.close()
 
 
 def test_s3_tree_digest_matches_the_local_folder(bucket: str, s3_env: str, tmp_path: Path) -> None:
@@ -132,14 +131,16 @@ def test_s3_tree_digest_matches_the_local_folder(bucket: str, s3_env: str, tmp_p
         ]
         assert path_digest(local) == path_digest(src)
     assert uri_digest(uri) == path_digest(src)
+    store.close()
 
 
 def test_s3_keys_leaving_their_prefix_are_refused(bucket: str, s3_env: str) -> None:
-    client: Any = boto3.client("s3", endpoint_url=s3_env)
-    client.put_object(Bucket=bucket, Key="evil/../../escape.json", Body=b"{}")
+    with s3_client(s3_env) as client:
+        client.put_object(Bucket=bucket, Key="evil/../../escape.json", Body=b"{}")
     store = open_blobs(BlobConfig(f"s3://{bucket}", s3_env))
     with pytest.raises(InvalidInputError), store.local_copy(f"s3://{bucket}/evil/"):
         pass
+    store.close()
 
 
 def test_s3_failed_upload_leaves_no_object(bucket: str, s3_env: str) -> None:
@@ -151,6 +152,7 @@ def test_s3_failed_upload_leaves_no_object(bucket: str, s3_env: str) -> None:
 
     with pytest.raises(ConnectionResetError):
         store.put_stream("p.json", broken())
-    client: Any = boto3.client("s3", endpoint_url=s3_env)
-    assert client.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
-    assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+    store.close()
+    with s3_client(s3_env) as client:
+        assert client.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
+        assert client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []

@@ -24,7 +24,9 @@ class JobCancelled(Exception):
 
 
 def _state(conn: sa.Connection, job_id: int) -> str:
-    q = sa.select(import_jobs.c.state).where(import_jobs.c.id == job_id).with_for_update()
+    # FOR NO KEY UPDATE: a running commit holds the job's row FOR KEY SHARE (its journal rows point
+    # at it), which this lock does not wait for, so a cancel can land while the commit is open
+    q = sa.select(import_jobs.c.state).where(import_jobs.c.id == job_id).with_for_update(key_share=True)
     state = conn.execute(q).scalar()
     if state is None:
         raise NotFoundError(f"no import job {job_id}", code="job_not_found")

@@ -12,7 +12,7 @@ import hashlib
 import os
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +52,8 @@ def prepare(payload: str, blobs: Callable[[], Blobs]) -> Source:
     name = _last_part(urllib.parse.urlsplit(payload).path) or "payload"
     h = hashlib.sha256()
     chunks = fetch(payload, limit_bytes=max_payload_bytes(), allow_private=private_allowed())
-    uri = blobs().put_stream(name, _hashing(chunks, h))
+    with closing(blobs()) as store:
+        uri = store.put_stream(name, _hashing(chunks, h))
     return Source(uri, h.hexdigest(), name)
 
 
@@ -72,11 +73,12 @@ def digest(uri: str) -> str:
     if not uri.startswith("s3://"):
         return path_digest(Path(uri))
     h = hashlib.sha256()
-    for rel, chunks in open_blobs(uri).files(uri):
-        if rel:
-            h.update(rel.encode() + b"\0")
-        for chunk in chunks:
-            h.update(chunk)
+    with closing(open_blobs(uri)) as blobs:
+        for rel, chunks in blobs.files(uri):
+            if rel:
+                h.update(rel.encode() + b"\0")
+            for chunk in chunks:
+                h.update(chunk)
     return h.hexdigest()
 
 
@@ -84,7 +86,7 @@ def digest(uri: str) -> str:
 def local(uri: str) -> Iterator[Path]:
     """The payload as a local file or folder while the job reads it."""
     if uri.startswith("s3://"):
-        with open_blobs(uri).local_copy(uri) as path:
+        with closing(open_blobs(uri)) as blobs, blobs.local_copy(uri) as path:
             yield path
     else:
         yield Path(uri)

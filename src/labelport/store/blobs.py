@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
@@ -71,6 +71,10 @@ class Blobs(Protocol):
         ...
 
     def delete(self, uri: str) -> None: ...
+
+    def close(self) -> None:
+        """Let go of connections (an S3 client's pool)."""
+        ...
 
 
 def open_blobs(config: BlobConfig | str | None = None, *, workspace_url: str | None = None) -> Blobs:
@@ -152,7 +156,7 @@ class LocalBlobs:
     @contextmanager
     def local_copy(self, uri: str) -> Iterator[Path]:
         if uri.startswith("s3://"):
-            with open_blobs(BlobConfig(uri, os.environ.get("LABELPORT_S3_ENDPOINT"))).local_copy(uri) as p:
+            with closing(open_blobs(uri)) as s3, s3.local_copy(uri) as p:
                 yield p
             return
         path = Path(uri)
@@ -176,6 +180,9 @@ class LocalBlobs:
             path.unlink(missing_ok=True)
         if path.parent.parent == self.root and not any(path.parent.iterdir()):
             path.parent.rmdir()
+
+    def close(self) -> None:
+        pass
 
 
 def _read(path: Path) -> Iterator[bytes]:
@@ -299,6 +306,9 @@ class S3Blobs:
     def delete(self, uri: str) -> None:
         for bucket, key, _rel in self._objects(uri):
             self.client.delete_object(Bucket=bucket, Key=key)
+
+    def close(self) -> None:
+        self.client.close()
 
 
 __all__ = ["BlobConfig", "Blobs", "LocalBlobs", "S3Blobs", "default_location", "open_blobs", "split_s3"]
