@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from labelport.cli import catalog, common, demo, imports, projects, server
+from labelport.cli import catalog, common, demo, imports, projects, server, worker
 from labelport.cli.output import EXIT_REFUSED, STATE, fail
 from labelport.model.errors import LabelportError
 
@@ -46,11 +46,13 @@ app.add_typer(projects.batch_app, name="batch")
 app.add_typer(projects.task_app, name="task")
 app.command("import")(imports.import_)
 app.add_typer(imports.job_app, name="job")
+imports.job_app.command("cancel")(worker.job_cancel)
 app.command("export")(imports.export)
 app.command("formats")(imports.formats_)
 app.command("detect")(imports.detect)
 app.command("serve")(server.serve)
 app.add_typer(server.token_app, name="token")
+app.command("worker")(worker.worker)
 
 
 def main(argv: list[str] | None = None) -> int:
