@@ -9,14 +9,16 @@ import zipfile
 from pathlib import Path
 
 import httpx
+import msgspec
 import pytest
 
 from labelport import Client, ConflictError, InvalidInputError, NotFoundError, Workspace
 from labelport.model.jobs import ImportJob, JobState
+from labelport.sdk import JobHandle
 from tests.api.server import UPLOAD_LIMIT as LIMIT
 from tests.api.server import Server
 from tests.helpers import ONTOLOGY, make_images
-from tests.jobs.conftest import H, W, sample_lines, write_ndjson
+from tests.jobs.conftest import H, W, sample_lines, uid, write_ndjson
 
 OPERATION_IDS = {
     "add_manifest",
@@ -319,3 +321,33 @@ def test_class_map_suggestion_and_detection(client: Client, server: Server, tmp_
     )
     assert resp.status_code == 200 and resp.json()["format"] == "ndjson"
     assert client.jobs(p) == []
+
+
+def test_multipart_uploads(client: Client, server: Server, tmp_path: Path) -> None:
+    p = _project(client, server, "form")
+    boxes = [
+        {
+            "uuid": uid(n),
+            "dataRow": {"globalKey": f"{p}/img-{n}"},
+            "name": "car",
+            "bbox": {"top": 1, "left": 1, "height": 5, "width": 5},
+        }
+        for n in (1, 2)
+    ]
+    body = write_ndjson(tmp_path / "labels.ndjson", boxes).read_bytes()
+    auth = {"Authorization": f"Bearer {server.tokens['import']}"}
+    with httpx.Client(base_url=server.url, headers=auth, timeout=30) as http:
+        resp = http.post("/imports", params={"project": p}, files={"payload": ("labels.ndjson", body)})
+        assert resp.status_code == 202, resp.text
+        queued = msgspec.json.decode(resp.content, type=ImportJob)
+        job = JobHandle(client, queued).wait(progress=False, timeout=120)
+        assert job.state is JobState.SUCCEEDED and job.format == "ndjson"  # detected from the part's name
+        assert job.counts["annotations_imported"] == 2
+
+        wrong = http.post("/imports", params={"project": p}, files={"labels": ("x.ndjson", body)})
+        assert wrong.status_code == 422 and wrong.json()["code"] == "invalid_upload"
+        empty = http.post("/imports", params={"project": p, "format": "ndjson"}, content=b"")
+        assert empty.status_code == 422 and empty.json()["code"] == "invalid_upload"
+        missing = http.post("/imports", params={"project": "no-such"}, content=body)
+        assert missing.status_code == 404 and missing.json()["code"] == "project_not_found"
+    assert len(client.jobs(p)) == 1

@@ -42,12 +42,6 @@ def scoped(scope: TokenScope, *, upload: bool = False) -> dict[str, Any]:
     return extra
 
 
-def current_token(scope: Scope) -> ApiToken:
-    token = scope.get("state", {}).get("token")
-    assert isinstance(token, ApiToken), "route reached without the auth middleware"
-    return token
-
-
 class AuthMiddleware:
     def __init__(self, app: ASGIApp, *, routes: Any, engine: sa.Engine, settings: Settings) -> None:
         self.app = app

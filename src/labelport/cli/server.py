@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import urllib.parse
 from typing import Annotated
 
 import typer
@@ -34,7 +35,7 @@ def serve(
     ws = workspace()  # refuses a missing or outdated schema before anything listens
     os.environ["LABELPORT_DB"] = ws.url
     close()
-    err.print(f"labelport: serving {ws.url} on http://{host}:{port} (docs at /docs)")
+    err.print(f"labelport: serving {_shown(ws.url)} on http://{host}:{port} (docs at /docs)")
     uvicorn.run(
         APP_FACTORY,
         factory=True,
@@ -44,6 +45,15 @@ def serve(
         proxy_headers=False,
         server_header=False,
     )
+
+
+def _shown(url: str) -> str:
+    """The workspace URL without its password, for the console."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 
 @token_app.command("create")
