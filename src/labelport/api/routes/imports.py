@@ -8,7 +8,7 @@ follows it on ``/jobs/{id}``.
 from __future__ import annotations
 
 from itertools import islice
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio.to_thread
 import msgspec
@@ -124,8 +124,7 @@ def parse_class_map(text: str | None) -> dict[str, str] | None:
     return doc
 
 
-def _submit(ctx: Context, make_job: Any) -> ImportJob:
-    job_id: int = make_job()
+def _submit(ctx: Context, job_id: int) -> ImportJob:
     runner.submit(ctx.ws.url, job_id)
     return ctx.ws.job(job_id)
 
@@ -171,11 +170,11 @@ async def create_import(
         )
 
     try:
-        job = await anyio.to_thread.run_sync(_submit, ctx, make)
+        job_id = await anyio.to_thread.run_sync(make)
     except BaseException:
-        await anyio.to_thread.run_sync(ctx.blobs.delete, uri)
+        await anyio.to_thread.run_sync(ctx.blobs.delete, uri)  # no job refers to it
         raise
-    return reply(job, 202)
+    return reply(await anyio.to_thread.run_sync(_submit, ctx, job_id), 202)
 
 
 @router.post(
@@ -213,7 +212,7 @@ def create_import_from_url(body: ImportFromUrl, ctx: Ctx) -> Response:
             options=body.options or None,
         )
 
-    return reply(_submit(ctx, make), 202)
+    return reply(_submit(ctx, make()), 202)
 
 
 @router.post(
