@@ -1,0 +1,177 @@
+"""The PostgreSQL queue: procrastinate in the workspace's own schema, real worker processes, a dead
+worker's job put back and run once."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import procrastinate
+import pytest
+import sqlalchemy as sa
+
+from labelport import Workspace
+from labelport.jobs import queue, runner
+from labelport.model.jobs import JobState
+from labelport.store import db
+from tests.jobs.conftest import write_ndjson
+from tests.jobs.test_runner import points
+from tests.workers import Worker, job_state, queue_worker_of, wait_until
+
+
+@pytest.fixture
+def pg(proj: Workspace) -> Iterator[Workspace]:
+    if not runner.is_queued(proj.url):
+        pytest.skip("the queue is for PostgreSQL workspaces")
+    yield proj
+
+
+@pytest.fixture
+def engine(pg: Workspace) -> Iterator[sa.Engine]:
+    e = db.create_engine(pg.url)
+    yield e
+    e.dispose()
+
+
+def _queue_rows(engine: sa.Engine) -> list[tuple[int, str, str | None, int]]:
+    with engine.connect() as conn:
+        return [
+            (int(r[0]), str(r[1]), r[2], int(r[3]))
+            for r in conn.execute(
+                sa.text(
+                    "SELECT (args->>'job_id')::int, status::text, lock, attempts "
+                    "FROM procrastinate_jobs ORDER BY id"
+                )
+            )
+        ]
+
+
+def test_submit_defers_with_one_lock_per_project(pg: Workspace, engine: sa.Engine, tmp_path: Path) -> None:
+    a = pg.create_import("p", write_ndjson(tmp_path / "a.ndjson", points(3)))
+    b = pg.create_import("p", write_ndjson(tmp_path / "b.ndjson", points(3, 100)), on_existing="skip")
+    runner.submit(pg.url, a)
+    runner.submit(pg.url, b)
+    project_id = pg.project("p").id
+    assert _queue_rows(engine) == [
+        (a, "todo", f"labelport-project-{project_id}", 0),
+        (b, "todo", f"labelport-project-{project_id}", 0),
+    ]
+    queue.ensure_schema(queue.conninfo(pg.url))  # applied once; a second call changes nothing
+
+
+def test_a_worker_runs_queued_jobs_and_skips_cancelled_ones(
+    pg: Workspace, engine: sa.Engine, tmp_path: Path
+) -> None:
+    first = pg.create_import("p", write_ndjson(tmp_path / "a.ndjson", points(30)))
+    cancelled = pg.create_import("p", write_ndjson(tmp_path / "b.ndjson", points(3, 500)), on_existing="skip")
+    runner.submit(pg.url, first)
+    runner.submit(pg.url, cancelled)
+    pg.cancel_job(cancelled)
+    worker = Worker(pg.url, tmp_path / "worker.log")
+    try:
+        wait_until(lambda: job_state(engine, first) == "succeeded", 60, "the job", worker.output)
+        wait_until(lambda: _queue_rows(engine) == [], 30, "the queue to empty", worker.output)
+    finally:
+        worker.stop()
+    assert worker.proc.returncode == 0, worker.output()
+    assert pg.job(first).counts["annotations_imported"] == 30
+    job = pg.job(cancelled)
+    assert job.state is JobState.CANCELLED and job.started_at is None
+    assert sum(len(a) for a in pg.labels("p").values()) == 30
+
+
+def test_a_killed_workers_job_is_put_back_and_runs_once(
+    pg: Workspace, engine: sa.Engine, tmp_path: Path
+) -> None:
+    """SIGKILL while the labels are written but not committed; the survivor notices the silence
+    (three heartbeats) and runs the job again, from the start."""
+    job_id = pg.create_import("p", write_ndjson(tmp_path / "a.ndjson", points(3000)))
+    doomed = Worker(pg.url, tmp_path / "doomed.log", env={"LABELPORT_PAUSE_BEFORE_COMMIT": "120"})
+    survivor: Worker | None = None
+    try:
+        runner.submit(pg.url, job_id)
+        wait_until(lambda: job_state(engine, job_id) == "committing", 60, "the commit", doomed.output)
+        survivor = Worker(pg.url, tmp_path / "survivor.log")
+        doomed.kill()
+        wait_until(lambda: job_state(engine, job_id) == "succeeded", 60, "the retry", survivor.output)
+        assert "lost its worker" in survivor.output()
+    finally:
+        doomed.kill()
+        if survivor is not None:
+            survivor.stop()
+    job = pg.job(job_id)
+    assert job.counts["annotations_imported"] == 3000
+    assert sum(len(a) for a in pg.labels("p").values()) == 3000
+    with engine.connect() as conn:
+        attempts = conn.execute(
+            sa.text("SELECT attempts FROM import_jobs WHERE id = :j"), {"j": job_id}
+        ).scalar()
+    assert attempts == 2
+
+
+def _stall(engine: sa.Engine, job_id: int, attempts: int) -> None:
+    """Make the queue entry of a job look taken by a worker that stopped an hour ago."""
+    with engine.begin() as conn:
+        worker = conn.execute(
+            sa.text(
+                "INSERT INTO procrastinate_workers (last_heartbeat)"
+                " VALUES (now() - interval '1 hour') RETURNING id"
+            )
+        ).scalar()
+        conn.execute(
+            sa.text(
+                "UPDATE procrastinate_jobs SET status = 'doing', worker_id = :w, attempts = :a "
+                "WHERE (args->>'job_id')::int = :j"
+            ),
+            {"w": worker, "a": attempts, "j": job_id},
+        )
+
+
+async def _recover(url: str, engine: sa.Engine, stalled_after: float) -> list[int]:
+    dsn = queue.conninfo(url)
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=dsn))
+    async with app.open_async():
+        return await queue.recover_stalled(app, dsn, engine, stalled_after)
+
+
+def test_recovery_puts_back_only_jobs_of_silent_workers(
+    pg: Workspace, engine: sa.Engine, tmp_path: Path
+) -> None:
+    a = pg.create_import("p", write_ndjson(tmp_path / "a.ndjson", points(3)))
+    b = pg.create_import("p", write_ndjson(tmp_path / "b.ndjson", points(3, 100)), on_existing="skip")
+    runner.submit(pg.url, a)
+    runner.submit(pg.url, b)
+    _stall(engine, a, attempts=0)
+    assert asyncio.run(_recover(pg.url, engine, stalled_after=7200)) == []  # silent, but not that long
+    assert asyncio.run(_recover(pg.url, engine, stalled_after=5)) == [a]
+    rows = _queue_rows(engine)
+    assert [(j, s, n) for j, s, _lock, n in rows] == [(a, "todo", 1), (b, "todo", 0)]
+    assert queue_worker_of(engine, a) is None
+
+
+def test_a_job_that_keeps_killing_workers_fails_with_worker_lost(
+    pg: Workspace, engine: sa.Engine, tmp_path: Path
+) -> None:
+    job_id = pg.create_import("p", write_ndjson(tmp_path / "a.ndjson", points(3)))
+    runner.submit(pg.url, job_id)
+    _stall(engine, job_id, attempts=queue.MAX_ATTEMPTS - 1)
+    assert asyncio.run(_recover(pg.url, engine, stalled_after=5)) == []
+    job = pg.job(job_id)
+    assert job.state is JobState.FAILED and job.error is not None
+    assert job.error["code"] == "worker_lost"
+    assert [s for _j, s, _l, _n in _queue_rows(engine)] == ["failed"]  # not run again
+
+
+def test_worker_refuses_a_sqlite_workspace(tmp_path: Path) -> None:
+    url = str(tmp_path / "ws.db")
+    Workspace.init(url)
+    res = subprocess.run(
+        [sys.executable, "-m", "labelport.cli.main", "--db", url, "--json", "worker"],
+        capture_output=True,
+        timeout=60,
+    )
+    assert res.returncode == 1
+    assert b'"worker_needs_postgresql"' in res.stdout
