@@ -19,6 +19,7 @@ from typing import Any
 
 import anyio
 import anyio.from_thread
+import anyio.lowlevel
 import anyio.to_thread
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
@@ -122,7 +123,9 @@ async def _unpack(upload: Upload, folder: Path, limit: int) -> Path:
 
 
 async def _pump(upload: Upload, consume: Callable[[Iterator[bytes]], str]) -> str:
-    """Run ``consume`` on a worker thread over the upload's chunks, which it pulls from the loop."""
+    """Run ``consume`` on a worker thread over the upload's chunks, which it pulls from the loop
+    (from whichever thread reads them: boto3 reads on threads of its own)."""
+    token = anyio.lowlevel.current_token()
 
     async def next_chunk() -> bytes | None:
         try:
@@ -133,7 +136,7 @@ async def _pump(upload: Upload, consume: Callable[[Iterator[bytes]], str]) -> st
     def pull() -> Iterator[bytes]:
         if upload.head:
             yield upload.head
-        while (chunk := anyio.from_thread.run(next_chunk)) is not None:
+        while (chunk := anyio.from_thread.run(next_chunk, token=token)) is not None:
             yield chunk
 
     return await anyio.to_thread.run_sync(consume, pull())
