@@ -331,13 +331,13 @@ CODES: dict[str, CodeInfo] = {
         E,
         "A video frame, or a range of frames, lies outside the video (frames are 1-based: 1 to its frame count).",
         "keyframe `frame: 0`, or `frames: [{start: 40, end: 60}]` on a 48-frame video",
-        "Number frames from 1, as the probed video has them (`labelport rows list` shows frame_count).",
+        "Number frames from 1, as the probed video has them (`labelport --json rows list` shows frame_count).",
     ),
     "range_out_of_bounds": _c(
         E,
         "A time range lies outside the audio clip (milliseconds from 0 to its duration).",
         "`frames: [{start: 1000, end: 2500}]` on a 1.5 s clip",
-        "Give milliseconds within the clip's probed duration_ms.",
+        "Give milliseconds within the clip's probed duration_ms (`labelport --json rows list` shows it).",
     ),
     "range_reversed": _c(
         E,
