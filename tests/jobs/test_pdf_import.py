@@ -159,9 +159,9 @@ BROKEN: list[tuple[dict[str, Any], str, str]] = [
     (
         _box(0),
         "page_out_of_range",
-        "page 0 is not a page of the document, which has 2 (pages are numbered from 1)",
+        "page 0 is not a page of the document, which has 2 pages (pages are numbered from 1)",
     ),
-    (_box(3), "page_out_of_range", "which has 2"),
+    (_box(3), "page_out_of_range", "page 3 is not a page of the document, which has 2 pages"),
     (_box(None), "missing_field", "needs `page`"),
     (
         _box(1, width=650.0),

@@ -3,8 +3,9 @@
 The row's probed metadata (``media/probes/pdf.py``) gives ``pages`` (each page's displayed width
 and height in points) and ``text_layer`` (per page, groups of tokens with ids). Boxes arrive in the
 payload's unit (``extra["unit"]``, see ``formats/ndjson/document.py``) and leave in points, the
-stored unit: PIXELS are taken at 72 dpi (one pixel is one point, as Labelbox renders a page at
-100 %), INCHES are 72 points, PERCENT is of the page's width (x, width) and height (y, height).
+stored unit: PIXELS are taken at 72 dpi, so one pixel is one point (a payload does not say at what
+resolution its pixels were measured; this is the assumption, stated in ``docs/formats/ndjson.md``),
+INCHES are 72 points, PERCENT is of the page's width (x, width) and height (y, height).
 
 Pages are 1-based everywhere (Labelbox's SDK refuses a text selection on page 0; its box samples
 that use 0 are not followed): page 0 is refused with that said.
@@ -54,7 +55,7 @@ def _page(page: Any, meta: dict[str, Any]) -> tuple[Problem | None, dict[str, An
         ), None
     if not isinstance(page, int) or not 1 <= page <= len(pages):
         why = " (pages are numbered from 1)" if page == 0 else ""
-        msg = f"page {page} is not a page of the document, which has {len(pages)}{why}"
+        msg = f"page {page} is not a page of the document, which has {_pages(len(pages))}{why}"
         return ("page_out_of_range", msg, page), None
     found = pages[page - 1]
     return None, found if isinstance(found, dict) else {}
@@ -145,6 +146,10 @@ def _groups_on(layer: list[Any], page: int) -> dict[str, set[str]] | None:
             _INDEX.pop(next(iter(_INDEX)))
         _INDEX[key] = (layer, groups)
     return groups
+
+
+def _pages(n: int) -> str:
+    return f"{n} page{'s' if n != 1 else ''}"
 
 
 def _names(ids: list[str]) -> str:
