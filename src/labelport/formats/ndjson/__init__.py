@@ -51,7 +51,6 @@ from labelport.formats.base import (
     issue,
 )
 from labelport.formats.common import cannot_carry
-from labelport.formats.ndjson import document
 from labelport.formats.ndjson import document, temporal
 from labelport.model.issues import Location
 from labelport.model.records import Annotation, Answer, Choice, Record, RowRef
@@ -541,7 +540,8 @@ SPEC = FormatSpec(
     name="ndjson",
     title="Labelbox NDJSON",
     carries="bbox, polygon, line, point, masks (4 encodings), relationships, text entities, "
-    "conversation messages, PDF pages and text selections, radio/checklist/text at any depth",
+    "conversation messages, PDF pages and text selections, video tracks (keyframed segments) and "
+    "per-frame masks, answers over video frames or audio milliseconds, radio/checklist/text at any depth",
     read=read,
     write=write,
     detect=detect,
