@@ -56,7 +56,9 @@ tasks = procrastinate.Blueprint()
 )
 def run_import_job(context: JobContext, job_id: int) -> None:
     engine: sa.Engine = context.additional_context["engine"]
+    log.info("import job %s: running (queue attempt %d)", job_id, context.job.attempts + 1)
     run_submitted(engine, job_id)
+    log.info("import job %s: done", job_id)
 
 
 def conninfo(url: str) -> str:
