@@ -1,9 +1,11 @@
-"""A live server per engine, shared by a test module (starting one takes about a second)."""
+"""Live servers for the API and SDK tests: one per engine for the whole session (starting one
+takes seconds), each test using names of its own; `fresh_server` gives a module its own."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,11 +14,13 @@ from labelport import Client
 from tests.api.server import Server, running_server
 from tests.conftest import PG_URL, _pg_engine
 
+_shared: dict[str, Server] = {}
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("server")
-    if request.param == "sqlite":
+
+@contextmanager
+def engine_server(engine: str, tmp: Path) -> Iterator[Server]:
+    """A server on a new SQLite file or a new PostgreSQL schema, dropped afterwards."""
+    if engine == "sqlite":
         with running_server(str(tmp / "ws.db"), tmp) as s:
             yield s
         return
@@ -34,12 +38,32 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def _servers() -> Iterator[ExitStack]:
+    with ExitStack() as stack:
+        yield stack
+    _shared.clear()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server(
+    request: pytest.FixtureRequest, _servers: ExitStack, tmp_path_factory: pytest.TempPathFactory
+) -> Server:
+    engine = request.param
+    if engine not in _shared:
+        _shared[engine] = _servers.enter_context(engine_server(engine, tmp_path_factory.mktemp("server")))
+    return _shared[engine]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def fresh_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    with engine_server(request.param, tmp_path_factory.mktemp("server")) as s:
+        yield s
+
+
 @pytest.fixture
 def client(server: Server) -> Iterator[Client]:
     with Client(server.url, server.tokens["admin"]) as c:
         yield c
-
-
-@pytest.fixture
-def assets(server: Server) -> Path:
-    return server.root

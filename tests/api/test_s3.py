@@ -18,6 +18,7 @@ from tests.s3server import bucket, s3_client, s3_endpoint, s3_env
 __all__ = ["bucket", "s3_endpoint", "s3_env"]
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # storage shared by many machines
 def test_uploads_go_to_the_bucket_and_jobs_read_them_back(
     db_url: str, tmp_path: Path, bucket: str, s3_env: str
 ) -> None:

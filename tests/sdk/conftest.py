@@ -1,5 +1,5 @@
-"""The SDK tests use the API tests' live servers (one per engine, per module)."""
+"""The SDK tests share the API tests' live servers (one per engine for the session)."""
 
-from tests.api.conftest import assets, client, server
+from tests.api.conftest import _servers, client, server
 
-__all__ = ["assets", "client", "server"]
+__all__ = ["_servers", "client", "server"]
