@@ -455,3 +455,24 @@ def test_broken_copies_are_refused_and_change_nothing(vproj: Workspace, tmp_path
         for n, (case, (lines, code)) in enumerate(BROKEN.items())
     }
     assert refusals(vproj, "v", cases) == {}
+
+
+def test_an_instance_absent_from_one_url_frame_is_not_refused(vproj: Workspace, tmp_path: Path) -> None:
+    """An object leaves the picture: its colour is in frame 1's composite and not in frame 4's. That
+    frame simply has no mask of it, as with inline composites; the job says nothing about it."""
+    (tmp_path / "f1.png").write_bytes(
+        composite((RED, slice(2, 10), slice(2, 10)), (GREEN, slice(20, 30), slice(20, 30)))
+    )
+    (tmp_path / "f4.png").write_bytes(composite((GREEN, slice(5, 6), slice(5, 9))))
+    line = {
+        "uuid": "00000000-0000-4000-8000-0000000000f2",
+        "dataRow": {"globalKey": "vid-1"},
+        "masks": {
+            "frames": [{"index": 1, "instanceURI": "f1.png"}, {"index": 4, "instanceURI": "f4.png"}],
+            "instances": [{"colorRGB": list(RED), "name": "seg"}, {"colorRGB": list(GREEN), "name": "sky"}],
+        },
+    }
+    job = _import(vproj, write_ndjson(tmp_path / "m.ndjson", [line]))
+    got = sorted((a.frame, a.name) for a in vproj.labels("v")["vid-1"])
+    assert got == [(1, "seg"), (1, "sky"), (4, "sky")]
+    assert job.counts["annotations"] == 3

@@ -315,7 +315,13 @@ class _MaskFetcher:
                 continue
             color = tuple(g["color"])
             try:
-                if color not in masks.colors_in_png(data):
+                present = color in masks.colors_in_png(data)
+                if not present and g.get("optional"):
+                    # a video instance that is not in this frame: not an annotation of the frame
+                    ann.geometry = None
+                    validator.counts.annotations -= 1
+                    continue
+                if not present:
                     validator.note(
                         issue(
                             "mask_color_not_found",

@@ -187,7 +187,8 @@ def _masks(doc: dict[str, Any]) -> list[Annotation]:
         all_inline = all_inline and cut is not None
         for color, name, schema_id in instances:
             if cut is None:
-                geometry: Any = {"uri": fr["instanceURI"], "color": list(color)}  # fetched by the job
+                # fetched by the job; an instance may be absent from one frame's composite
+                geometry: Any = {"uri": fr["instanceURI"], "color": list(color), "optional": True}
             elif color in cut[1]:
                 geometry = _mask_of(cut[0], color, fp)
             else:
