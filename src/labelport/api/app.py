@@ -14,9 +14,10 @@ from fastapi import FastAPI
 from labelport.api import problems, responses
 from labelport.api.auth import SECURITY_SCHEME, AuthMiddleware
 from labelport.api.context import Context
-from labelport.api.routes import catalog, imports, jobs, projects, tokens
+from labelport.api.routes import catalog, imports, jobs, projects, tokens, views
 from labelport.api.settings import Settings
 from labelport.store.blobs import open_blobs
+from labelport.web import pages, session
 from labelport.workspace import Workspace, default_url
 
 VERSION = "0.1.0"
@@ -58,12 +59,14 @@ def create_app(url: str, *, settings: Settings | None = None) -> FastAPI:
         """Is the server up? Needs no token."""
         return {"status": "ok"}
 
-    routers = [m.router for m in (catalog, projects, imports, jobs, tokens)]
+    routers = [m.router for m in (catalog, projects, imports, jobs, tokens, views)]
     for router in routers:
         app.include_router(router)
     # the routers' own routes, which carry each route's declared scope and match requests alone
     routes = [route for router in routers for route in router.routes]
     app.add_middleware(AuthMiddleware, routes=routes, engine=ws.engine, settings=settings)
+    app.include_router(pages.router)  # the web UI: pages need a read token, from the session cookie
+    app.add_middleware(session.WebSessionMiddleware, public_app=pages.public_app())
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
