@@ -4,7 +4,6 @@ with a fresh bucket per test. Import the fixtures into a test module to use them
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,11 +16,7 @@ from typing import Any
 
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.api.server import free_port
 
 
 def _moto_command() -> list[str]:

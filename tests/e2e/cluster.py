@@ -5,7 +5,6 @@ HTTP with `labelport.Client`."""
 from __future__ import annotations
 
 import subprocess
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,7 +13,6 @@ from pathlib import Path
 from labelport import Client, Workspace
 from tests.api.server import LABELPORT, _env, _stop, _wait_up, free_port
 from tests.api.server import Server as _Server
-from tests.conftest import PG_URL, _pg_engine
 from tests.workers import Worker
 
 
@@ -43,43 +41,28 @@ class Cluster:
 
 
 @contextmanager
-def pg_schema() -> Iterator[str]:
-    schema = f"lp_{uuid.uuid4().hex[:12]}"
-    admin = _pg_engine()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
-
-
-@contextmanager
-def cluster(tmp: Path, env: dict[str, str] | None = None) -> Iterator[Cluster]:
-    """The server on a new schema; workers are added by the test (`Cluster.add_worker`)."""
+def cluster(db_url: str, tmp: Path, env: dict[str, str] | None = None) -> Iterator[Cluster]:
+    """The server on an empty database (the ``db_url`` fixture's PostgreSQL schema); workers are
+    added by the test (`Cluster.add_worker`)."""
     (tmp / "assets").mkdir(parents=True, exist_ok=True)
-    with pg_schema() as db_url:
-        with Workspace(db_url, create=True) as ws:
-            tokens = {s: ws.create_token(s, name=f"e2e-{s}").token for s in ("read", "import", "admin")}
-        full_env = _env(tmp, env)
-        port = free_port()
-        log = tmp / "server.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [*LABELPORT, "--db", db_url, "serve", "--port", str(port)],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=full_env,
-            )
-        server = _Server(f"http://127.0.0.1:{port}", db_url, tmp / "assets", log, tokens)
-        c = Cluster(db_url, server, tmp, full_env)
-        try:
-            _wait_up(server, proc)
-            yield c
-        finally:
-            for w in c.workers:
-                w.stop()
-            _stop(proc)
+    with Workspace(db_url, create=True) as ws:
+        tokens = {s: ws.create_token(s, name=f"e2e-{s}").token for s in ("read", "import", "admin")}
+    full_env = _env(tmp, env)
+    port = free_port()
+    log = tmp / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [*LABELPORT, "--db", db_url, "serve", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+        )
+    server = _Server(f"http://127.0.0.1:{port}", db_url, tmp / "assets", log, tokens)
+    c = Cluster(db_url, server, tmp, full_env)
+    try:
+        _wait_up(server, proc)
+        yield c
+    finally:
+        for w in c.workers:
+            w.stop()
+        _stop(proc)

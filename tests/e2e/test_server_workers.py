@@ -26,6 +26,14 @@ from tests.workers import Worker, wait_until
 
 pytestmark = pytest.mark.slow
 
+
+@pytest.fixture
+def pg_url(db_url: str) -> str:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("workers run on PostgreSQL")
+    return db_url
+
+
 PAUSE = "3"  # seconds each commit waits with its labels written, so a kill can land there
 ENV = {"LABELPORT_MAX_UPLOAD_BYTES": str(1 << 30), "LABELPORT_PAUSE_BEFORE_COMMIT": PAUSE}
 
@@ -57,14 +65,14 @@ def _wait(c: Client, job_id: int, cl: Cluster, timeout: float = 120) -> ImportJo
     raise AssertionError(f"job {job_id} is still {c.job(job_id).state.value} after {timeout} s\n{cl.logs()}")
 
 
-def test_a_killed_worker_changes_nothing_in_the_result(tmp_path: Path) -> None:
+def test_a_killed_worker_changes_nothing_in_the_result(pg_url: str, tmp_path: Path) -> None:
     """The same payload into two projects at once, one job per worker; the worker running the
     first is killed before its COMMIT, the other runs that job again after its own."""
     images = 10_050
     payload = tmp_path / "labels.ndjson"
     n = payloads.write_ndjson(payload, images)
     assert n >= 100_000
-    with cluster(tmp_path, ENV) as cl, cl.client() as c:
+    with cluster(pg_url, tmp_path, ENV) as cl, cl.client() as c:
         _setup(c, tmp_path, images, ["killed", "calm"])
         workers = [cl.add_worker("worker-1", env=ENV), cl.add_worker("worker-2", env=ENV)]
 
@@ -159,9 +167,9 @@ def _simulate(
     return live, outcome, skipped
 
 
-def test_concurrent_overlapping_imports_end_as_the_policies_say(tmp_path: Path) -> None:
+def test_concurrent_overlapping_imports_end_as_the_policies_say(pg_url: str, tmp_path: Path) -> None:
     env = {"LABELPORT_MAX_UPLOAD_BYTES": str(1 << 30)}
-    with cluster(tmp_path, env) as cl, cl.client() as c:
+    with cluster(pg_url, tmp_path, env) as cl, cl.client() as c:
         _setup(c, tmp_path, ROWS, ["p"])
         cl.add_worker("worker-1", env=env)
         cl.add_worker("worker-2", env=env)

@@ -49,11 +49,17 @@ def _queue_rows(engine: sa.Engine) -> list[tuple[int, str, str | None, int]]:
         ]
 
 
+def _two_queued(ws: Workspace, tmp_path: Path, first: int = 3) -> tuple[int, int]:
+    """Two jobs on the queue of project p: ``first`` new points, then three more (skip policy)."""
+    a = ws.create_import("p", write_ndjson(tmp_path / "a.ndjson", points(first)))
+    b = ws.create_import("p", write_ndjson(tmp_path / "b.ndjson", points(3, 500)), on_existing="skip")
+    runner.submit(ws.url, a)
+    runner.submit(ws.url, b)
+    return a, b
+
+
 def test_submit_defers_with_one_lock_per_project(pg: Workspace, engine: sa.Engine, tmp_path: Path) -> None:
-    a = pg.create_import("p", write_ndjson(tmp_path / "a.ndjson", points(3)))
-    b = pg.create_import("p", write_ndjson(tmp_path / "b.ndjson", points(3, 100)), on_existing="skip")
-    runner.submit(pg.url, a)
-    runner.submit(pg.url, b)
+    a, b = _two_queued(pg, tmp_path)
     project_id = pg.project("p").id
     assert _queue_rows(engine) == [
         (a, "todo", f"labelport-project-{project_id}", 0),
@@ -65,10 +71,7 @@ def test_submit_defers_with_one_lock_per_project(pg: Workspace, engine: sa.Engin
 def test_a_worker_runs_queued_jobs_and_skips_cancelled_ones(
     pg: Workspace, engine: sa.Engine, tmp_path: Path
 ) -> None:
-    first = pg.create_import("p", write_ndjson(tmp_path / "a.ndjson", points(30)))
-    cancelled = pg.create_import("p", write_ndjson(tmp_path / "b.ndjson", points(3, 500)), on_existing="skip")
-    runner.submit(pg.url, first)
-    runner.submit(pg.url, cancelled)
+    first, cancelled = _two_queued(pg, tmp_path, first=30)
     pg.cancel_job(cancelled)
     worker = Worker(pg.url, tmp_path / "worker.log")
     try:
@@ -140,10 +143,7 @@ async def _recover(url: str, engine: sa.Engine, stalled_after: float) -> list[in
 def test_recovery_puts_back_only_jobs_of_silent_workers(
     pg: Workspace, engine: sa.Engine, tmp_path: Path
 ) -> None:
-    a = pg.create_import("p", write_ndjson(tmp_path / "a.ndjson", points(3)))
-    b = pg.create_import("p", write_ndjson(tmp_path / "b.ndjson", points(3, 100)), on_existing="skip")
-    runner.submit(pg.url, a)
-    runner.submit(pg.url, b)
+    a, b = _two_queued(pg, tmp_path)
     _stall(engine, a, attempts=0)
     assert asyncio.run(_recover(pg.url, engine, stalled_after=7200)) == []  # silent, but not that long
     assert asyncio.run(_recover(pg.url, engine, stalled_after=5)) == [a]
