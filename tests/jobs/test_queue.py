@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import sqlalchemy as sa
 
 from labelport import Workspace
 from labelport.jobs import queue, runner
+from labelport.jobs.pipeline import run_import
 from labelport.model.jobs import JobState
 from labelport.store import db
 from tests.jobs.conftest import write_ndjson
@@ -175,3 +178,25 @@ def test_worker_refuses_a_sqlite_workspace(tmp_path: Path) -> None:
     )
     assert res.returncode == 1
     assert b'"worker_needs_postgresql"' in res.stdout
+
+
+def test_a_retry_waits_for_a_run_that_is_still_going(
+    pg: Workspace, engine: sa.Engine, tmp_path: Path
+) -> None:
+    """A worker taken for dead while it still runs (its heartbeat stalled): the retry waits for
+    that run's session lock, then finds the job finished and leaves it."""
+    job_id = pg.create_import("p", write_ndjson(tmp_path / "a.ndjson", points(30)))
+    with runner._lease(engine, job_id):  # the first worker, still running the job
+        retry = threading.Thread(target=runner.run_submitted, args=(engine, job_id), daemon=True)
+        retry.start()
+        time.sleep(0.5)
+        assert retry.is_alive() and job_state(engine, job_id) == "queued"  # waiting, not running
+        run_import(engine, job_id)  # the first worker's run ends
+    retry.join(timeout=30)
+    assert not retry.is_alive()
+    with engine.connect() as conn:
+        attempts = conn.execute(
+            sa.text("SELECT attempts FROM import_jobs WHERE id = :j"), {"j": job_id}
+        ).scalar()
+    assert attempts == 1 and job_state(engine, job_id) == "succeeded"
+    assert sum(len(a) for a in pg.labels("p").values()) == 30

@@ -12,6 +12,8 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 
@@ -28,12 +30,33 @@ def run_submitted(engine: sa.Engine, job_id: int) -> None:
     """Run a job taken from a queue. A job already succeeded (its worker died after the commit,
     before the queue heard of it) or cancelled is left as it is: running it again would judge
     its own labels as existing ones."""
-    with engine.connect() as conn:
-        state = JobState(store.job_record(conn, job_id).state)
-    if state in (JobState.SUCCEEDED, JobState.CANCELLED):
-        log.info("job %s is %s; not run again", job_id, state.value)
+    with _lease(engine, job_id):
+        with engine.connect() as conn:
+            state = JobState(store.job_record(conn, job_id).state)
+        if state in (JobState.SUCCEEDED, JobState.CANCELLED):
+            log.info("job %s is %s; not run again", job_id, state.value)
+            return
+        run_import(engine, job_id)
+
+
+@contextmanager
+def _lease(engine: sa.Engine, job_id: int) -> Iterator[None]:
+    """On PostgreSQL, hold a session lock on the job while it runs. A worker wrongly taken for dead
+    (a stalled heartbeat, not a stopped process) still holds it, so the retry waits for that run
+    to end and then finds the job finished, instead of running it a second time alongside. The
+    lock goes with the session: a killed worker's connection closes and frees it."""
+    if db.is_sqlite(engine):
+        yield
         return
-    run_import(engine, job_id)
+    key = sa.func.hashtext(sa.func.current_database() + "." + sa.func.current_schema())
+    with engine.connect() as conn:
+        conn.execute(sa.select(sa.func.pg_advisory_lock(key, job_id)))
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(sa.select(sa.func.pg_advisory_unlock(key, job_id)))
+            conn.commit()
 
 
 def is_queued(url: str) -> bool:
