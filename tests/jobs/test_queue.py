@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from labelport import Workspace
 from labelport.jobs import queue, runner
 from labelport.jobs.pipeline import run_import
+from labelport.model.errors import NotFoundError
 from labelport.model.jobs import JobState
 from labelport.store import db
 from tests.jobs.conftest import write_ndjson
@@ -69,6 +70,8 @@ def test_submit_defers_with_one_lock_per_project(pg: Workspace, engine: sa.Engin
         (b, "todo", f"labelport-project-{project_id}", 0),
     ]
     queue.ensure_schema(queue.conninfo(pg.url))  # applied once; a second call changes nothing
+    with pytest.raises(NotFoundError):
+        runner.submit(pg.url, 10_000)
 
 
 def test_a_worker_runs_queued_jobs_and_skips_cancelled_ones(

@@ -32,6 +32,7 @@ from procrastinate.job_context import JobContext
 from procrastinate.jobs import Status
 
 from labelport.jobs.runner import run_submitted
+from labelport.model.errors import NotFoundError
 from labelport.model.jobs import JobState
 from labelport.store import db
 from labelport.store import imports as store
@@ -114,13 +115,14 @@ def lock_for(project_id: int) -> str:
 
 def defer(url: str, job_id: int) -> int:
     """Put a recorded import job on the queue; returns procrastinate's job id."""
-    dsn = conninfo(url)
-    app = _deferrer(dsn)
-    with psycopg.connect(dsn) as conn:
-        row = conn.execute("SELECT project_id FROM import_jobs WHERE id = %s", (job_id,)).fetchone()
-    if row is None:
-        raise ValueError(f"no import job {job_id}")
-    return app.configure_task(TASK, lock=lock_for(int(row[0]))).defer(job_id=job_id)
+    app = _deferrer(conninfo(url))
+    try:
+        row = app.connector.get_sync_connector().execute_query_one(
+            "SELECT project_id FROM import_jobs WHERE id = %(job_id)s", job_id=job_id
+        )
+    except procrastinate.exceptions.NoResult:
+        raise NotFoundError(f"no import job {job_id}", code="job_not_found") from None
+    return app.configure_task(TASK, lock=lock_for(int(row["project_id"]))).defer(job_id=job_id)
 
 
 # --- workers ------------------------------------------------------------------------------------
