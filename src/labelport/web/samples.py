@@ -180,7 +180,7 @@ def _aimmo(c: dict[str, Any], row: DataRow | None, size: tuple[int, int], *, too
             return None
         kind, points = shape
         ann: dict[str, Any] = {
-            "id": _uid("aimmo", c["name"]),
+            "id": "1-" + _uid("aimmo", c["name"]),  # AIMMO ids are <number>-<uuid>
             "type": kind,
             "label": c["name"],
             "points": points,
