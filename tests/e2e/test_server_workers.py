@@ -207,3 +207,24 @@ def test_concurrent_overlapping_imports_end_as_the_policies_say(pg_url: str, tmp
             if uids:  # the shared uid carries the geometry of the job that wrote it last
                 winner = live[r][_uid(SHARED, r)]
                 assert by_uid[_uid(SHARED, r)].geometry == by_uid[_uid(winner, r)].geometry, r
+
+
+def test_cancel_over_http_stops_a_running_job(pg_url: str, tmp_path: Path) -> None:
+    """Cancelled while its worker holds the labels uncommitted: nothing lands, and the worker is
+    free for the next job."""
+    env = {**ENV, "LABELPORT_PAUSE_BEFORE_COMMIT": "4"}
+    with cluster(pg_url, tmp_path, env) as cl, cl.client() as c:
+        _setup(c, tmp_path, 20, ["p"])
+        worker = cl.add_worker("worker-1", env=env)
+        payload = tmp_path / "labels.ndjson"
+        payloads.write_ndjson(payload, 20)
+        handle = c.import_labels("p", payload, format="ndjson")
+        wait_until(lambda: c.job(handle.id).state is JobState.COMMITTING, 60, "the commit", cl.logs)
+        assert handle.cancel().state is JobState.CANCELLED
+        wait_until(lambda: f"import job {handle.id}: done" in worker.output(), 60, "the worker", cl.logs)
+        job = c.job(handle.id)
+        assert job.state is JobState.CANCELLED and job.counts["annotations_imported"] > 0  # written, not kept
+        assert c.labels("p") == {}
+        assert {t.status.value for t in c.tasks("p")} == {"not_started"}
+        again = _wait(c, c.create_import("p", payload, format="ndjson"), cl)
+        assert again.state is JobState.SUCCEEDED and again.counts["annotations_imported"] > 0
