@@ -34,7 +34,8 @@ from labelport.model.records import Annotation
 from labelport.model.tokens import Scope
 from labelport.store import imports as job_store
 from labelport.store.projects import project_record
-from labelport.store.schema import annotations, data_rows, features, labels
+from labelport.store.schema import annotations as annotations_t
+from labelport.store.schema import data_rows, features, job_issues, labels
 from labelport.web import samples
 
 router = APIRouter()
@@ -97,9 +98,9 @@ def project_summary(ctx: Context, project: str) -> ProjectSummary:
         pid = project_record(conn, project).id
         live = (
             sa.select(features.c.name, sa.func.count())
-            .select_from(annotations.join(labels, labels.c.id == annotations.c.label_id))
-            .join(features, features.c.id == annotations.c.feature_id)
-            .where(labels.c.project_id == pid, annotations.c.superseded_by.is_(None))
+            .select_from(annotations_t.join(labels, labels.c.id == annotations_t.c.label_id))
+            .join(features, features.c.id == annotations_t.c.feature_id)
+            .where(labels.c.project_id == pid, annotations_t.c.superseded_by.is_(None))
             .where(labels.c.source == Mode.GROUND_TRUTH.source)
             .group_by(features.c.name)
         )
@@ -159,9 +160,9 @@ def issue_groups(ctx: Context, job_id: int, *, data_row: str | None = None) -> l
         with ctx.ws.engine.connect() as conn:
             job_store.job_record(conn, job_id)
             q = (
-                sa.select(job_store.job_issues.c.code, sa.func.count())
-                .where(job_store.job_issues.c.job_id == job_id, job_store.job_issues.c.data_row == data_row)
-                .group_by(job_store.job_issues.c.code)
+                sa.select(job_issues.c.code, sa.func.count())
+                .where(job_issues.c.job_id == job_id, job_issues.c.data_row == data_row)
+                .group_by(job_issues.c.code)
             )
             by_code = {str(c): int(n) for c, n in conn.execute(q)}
     groups = []
@@ -220,8 +221,10 @@ def _csv(found: Iterator[Issue]) -> Iterator[bytes]:
                 issue.hint or "",
                 loc.file or "",
                 loc.line or "",
+                loc.pointer or "",
+                loc.annotation_id or "",
+                loc.data_row or "",
             ]
-            + [loc.pointer or "", loc.annotation_id or "", loc.data_row or ""]
         )
         if n % 500 == 0:
             yield buf.getvalue().encode()
@@ -284,17 +287,17 @@ def row_labels(ctx: Context, project: str, global_key: str, mode: Mode = Mode.GR
         pid = project_record(conn, project).id
         q = (
             sa.select(
-                annotations,
+                annotations_t,
                 features.c.name.label("fname"),
                 features.c.feature_id.label("fid"),
                 features.c.kind.label("fkind"),
             )
-            .join(labels, labels.c.id == annotations.c.label_id)
+            .join(labels, labels.c.id == annotations_t.c.label_id)
             .join(data_rows, data_rows.c.id == labels.c.data_row_id)
-            .join(features, features.c.id == annotations.c.feature_id)
+            .join(features, features.c.id == annotations_t.c.feature_id)
             .where(labels.c.project_id == pid, labels.c.source == mode.source)
-            .where(data_rows.c.global_key == global_key, annotations.c.superseded_by.is_(None))
-            .order_by(annotations.c.id)
+            .where(data_rows.c.global_key == global_key, annotations_t.c.superseded_by.is_(None))
+            .order_by(annotations_t.c.id)
         )
         # the store's own decoding of an annotation row, so this view reads exactly what exports read
         found = [job_store._annotation(a) for a in conn.execute(q)]
