@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import anyio
@@ -122,7 +123,9 @@ def _get(big: Any, path: str) -> str:
         async with httpx.AsyncClient(transport=transport, base_url="http://web.test") as client:
             return await client.get(path, headers={"cookie": f"labelport_token={token}"})
 
-    res = anyio.run(fetch)
+    # on a thread of its own: Playwright's sync API keeps an event loop running on this one
+    with ThreadPoolExecutor(1) as pool:
+        res = pool.submit(anyio.run, fetch).result()
     assert res.status_code == 200, res.text[:500]
     assert _unbounded(statements) == []
     return str(res.text)
