@@ -13,7 +13,7 @@ import pytest
 
 from labelport import Client
 from labelport.sdk import AuthError
-from tests.api.server import Server
+from tests.api.server import UPLOAD_LIMIT, Server
 
 RANK = {"read": 0, "import": 1, "admin": 2}
 
@@ -95,7 +95,7 @@ def test_unknown_paths_need_a_token_too(http: httpx.Client, server: Server) -> N
 
 
 def test_health_and_schema_need_no_token(http: httpx.Client, server: Server) -> None:
-    assert http.get(server.url + "/health").json() == {"status": "ok"}
+    assert http.get(server.url + "/health").json() == {"status": "ok", "max_upload_bytes": UPLOAD_LIMIT}
     assert http.get(server.url + "/openapi.json").status_code == 200
 
 

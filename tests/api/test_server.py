@@ -218,9 +218,14 @@ def test_upload_size_limit(client: Client, server: Server, tmp_path: Path) -> No
     p = _project(client, server, "big")
     big = tmp_path / "big.ndjson"
     big.write_bytes(b" " * (LIMIT + 1))
-    with pytest.raises(InvalidInputError) as err:
+    with pytest.raises(InvalidInputError) as err:  # the client knows the limit: nothing is sent
         client.import_labels(p, big, format="ndjson")
     assert err.value.code == "payload_too_large"
+    auth = {"Authorization": f"Bearer {server.tokens['import']}"}
+    sized = httpx.post(  # with a Content-Length over the limit, refused before the body is read
+        server.url + "/imports", params={"project": p}, content=big.read_bytes(), headers=auth, timeout=30
+    )
+    assert sized.status_code == 413 and sized.json()["code"] == "payload_too_large"
 
     def chunks() -> object:  # no Content-Length: the limit holds while the body streams
         for _ in range(LIMIT // 65536 + 2):

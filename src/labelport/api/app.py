@@ -55,9 +55,10 @@ def create_app(url: str, *, settings: Settings | None = None) -> FastAPI:
     problems.install(app)
 
     @app.get("/health", operation_id="health", tags=["server"])
-    def health() -> dict[str, str]:
-        """Is the server up? Needs no token."""
-        return {"status": "ok"}
+    def health() -> dict[str, str | int]:
+        """Is the server up? Needs no token. Says the upload limit, so a client can refuse a
+        payload that is too large before sending any of it."""
+        return {"status": "ok", "max_upload_bytes": settings.max_upload_bytes}
 
     routers = [m.router for m in (catalog, projects, imports, jobs, tokens, views)]
     for router in routers:

@@ -71,6 +71,7 @@ class Client:
     ) -> None:
         self.url = url
         self._http = Http(url, token, timeout=timeout, transport=transport)
+        self._limit: int | None = None  # the server's upload limit, asked once
 
     def close(self) -> None:
         self._http.close()
@@ -82,7 +83,27 @@ class Client:
         self.close()
 
     def health(self) -> bool:
-        return self._http.call("GET", "/health", dict[str, str]).get("status") == "ok"
+        return self._health().get("status") == "ok"
+
+    def _health(self) -> dict[str, str | int]:
+        return self._http.call("GET", "/health", dict[str, str | int])
+
+    @contextmanager
+    def _upload(self, path: Path) -> Iterator[tuple[Iterator[bytes], dict[str, str], str]]:
+        """``path`` as a streamed upload, refused here when the server would refuse its size
+        (a server cuts an oversized body short, which a client sees as a broken connection)."""
+        if self._limit is None:
+            limit = self._health().get("max_upload_bytes")
+            self._limit = limit if isinstance(limit, int) else 0
+        with _upload(path) as (content, headers, filename):
+            size = int(headers["Content-Length"])
+            if self._limit and size > self._limit:
+                raise InvalidInputError(
+                    f"{path} is {size:,} bytes; the server takes at most {self._limit:,}",
+                    code="payload_too_large",
+                    hint="the server's LABELPORT_MAX_UPLOAD_BYTES sets the limit",
+                )
+            yield content, headers, filename
 
     # --- datasets and rows -----------------------------------------------------------------
 
@@ -114,7 +135,7 @@ class Client:
         self, dataset: str, manifest: str | Path, *, strict: bool = False, progress: Any = None
     ) -> AddRowsResult:
         """Upload a local CSV or JSON manifest; its URIs are read by the server."""
-        with _upload(Path(manifest)) as (content, headers, filename):
+        with self._upload(Path(manifest)) as (content, headers, filename):
             return self._http.call(
                 "POST",
                 "/rows/manifest",
@@ -292,7 +313,7 @@ class Client:
             ("class_map", msgspec.json.encode(cmap).decode() if cmap else None),
         ]
         params += [("option", f"{k}={v}") for k, v in (options or {}).items()]
-        with _upload(Path(payload)) as (content, headers, filename):
+        with self._upload(Path(payload)) as (content, headers, filename):
             params.append(("filename", filename))
             return self._http.call(
                 "POST", "/imports", ImportJob, params=params, content=content, headers=headers
@@ -342,7 +363,7 @@ class Client:
     ) -> ClassMapSuggestion:
         params: list[tuple[str, Any]] = [("project", project), ("format", format)]
         params += [("option", f"{k}={v}") for k, v in (options or {}).items()]
-        with _upload(Path(payload)) as (content, headers, filename):
+        with self._upload(Path(payload)) as (content, headers, filename):
             params.append(("filename", filename))
             return self._http.call(
                 "POST",
