@@ -97,8 +97,9 @@ def test_import_with_errors_then_fixed_then_drawn(page: Any, site: Site, tmp_pat
     _upload(page, site, "image-gt", ndjson(good, tmp_path / "labels.ndjson"))
     assert _wait_finished(page) == "succeeded"
     assert page.text_content("#would-create") == "3" or int(page.text_content("#would-create") or 0) >= 3
+    dry_run_url = page.url
     page.click("#confirm")
-    page.wait_for_url("**/ui/jobs/*")
+    page.wait_for_url(lambda url: url != dry_run_url and "/ui/jobs/" in url)
     assert _wait_finished(page) == "succeeded"
 
     page.goto(f"{site.url}/ui/rows?project=image-gt&global_key=/a.png")
