@@ -266,24 +266,22 @@ def _state(engine: sa.Engine, job_id: int, state: JobState) -> None:
         store.update_job(conn, job_id, state=state)
 
 
-def _text(v: Any) -> str | None:
-    return None if v is None else orjson.dumps(v).decode()
-
-
-def _row(a: Accepted) -> tuple[Any, ...]:
+def _row(a: Accepted, dumps: Callable[[Any], bytes] = orjson.dumps) -> tuple[Any, ...]:
+    """The stored row, JSON columns as text (None stays NULL; an empty list needs no encoder)."""
+    g, c, e = a.geometry, a.classifications, a.extra
     return (
         a.row_pk,
         a.uid,
         a.feature_pk,
         a.kind,
-        _text(a.geometry),
-        _text(a.classifications),
+        None if g is None else dumps(g).decode(),
+        None if c is None else "[]" if c == [] else dumps(c).decode(),
         a.frame,
         a.frame_end,
         a.page,
         a.message_id,
         a.track_id,
-        _text(a.extra),
+        None if e is None else dumps(e).decode(),
     )
 
 

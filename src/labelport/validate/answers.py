@@ -23,6 +23,8 @@ def resolve_answers(
     answers: Sequence[Answer], scope: Sequence[Classification], where: str, report: Report
 ) -> list[Answer] | None:
     """Resolve nested answers against the classifications allowed in ``scope``; None if any fails."""
+    if not answers and not any(c.required for c in scope):
+        return []  # most objects answer nothing nested: no indexes to build
     ok = True
     out: list[Answer] = []
     seen: set[str] = set()

@@ -56,7 +56,9 @@ from labelport.model.issues import Location
 from labelport.model.records import Annotation, Answer, Choice, Record, RowRef
 
 SHAPES = ("bbox", "polygon", "line", "point", "mask", "relationship", "location", *document.KEYS)
-_AIMMO_ID = re.compile(r"^\d+-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# a UUID as every SDK spells it, or an AIMMO id (<number>-<uuid>), matched without building a UUID;
+# the other spellings `uuid.UUID` accepts ({...}, urn:uuid:, no hyphens) still go through it
+_UUID = re.compile(r"^(\d+-)?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _KNOWN = {
     "uuid",
     "dataRow",
@@ -85,7 +87,7 @@ class _Bad(Exception):
 
 
 def valid_id(value: str) -> bool:
-    if _AIMMO_ID.match(value):
+    if _UUID.match(value):
         return True
     try:
         uuidlib.UUID(value)
@@ -229,6 +231,9 @@ def _annotation(doc: dict[str, Any]) -> Annotation:
     )
 
 
+_NUMBER = (int, float)  # exact types: a bool is not a coordinate
+
+
 def _num(v: Any, pointer: str) -> float:
     if isinstance(v, bool) or not isinstance(v, int | float):
         raise _Bad("wrong_type", f"a coordinate must be a number, got {v!r}", pointer, v)
@@ -242,6 +247,11 @@ def _int(v: Any, pointer: str) -> int:
 
 
 def _xy(p: Any, pointer: str) -> tuple[float, float]:
+    """A point's coordinates; the pointers of a fault are built only when there is one."""
+    if type(p) is dict:
+        x, y = p.get("x"), p.get("y")
+        if type(x) in _NUMBER and type(y) in _NUMBER:
+            return x, y
     if not isinstance(p, dict):
         raise _Bad("wrong_type", "a point is an object with `x` and `y`", pointer, p)
     if "x" not in p or "y" not in p:
@@ -254,7 +264,11 @@ def _points(v: Any, pointer: str) -> list[float]:
         raise _Bad("wrong_type", "expected a list of points", pointer, v)
     flat: list[float] = []
     for i, p in enumerate(v):
-        flat.extend(_xy(p, f"{pointer}/{i}"))
+        x, y = (p.get("x"), p.get("y")) if type(p) is dict else (None, None)
+        if type(x) in _NUMBER and type(y) in _NUMBER:
+            flat += (x, y)
+        else:  # the checks that say what is wrong, and where
+            flat.extend(_xy(p, f"{pointer}/{i}"))
     return flat
 
 
@@ -262,11 +276,13 @@ def _geometry(kind: str, v: Any, pointer: str) -> tuple[Any, str]:
     if kind == "bbox":
         if not isinstance(v, dict):
             raise _Bad("wrong_type", "`bbox` is an object with top, left, height, width", pointer, v)
-        for k in ("top", "left", "height", "width"):
-            if k not in v:
-                raise _Bad("missing_field", f"`bbox` needs `{k}`", pointer, v)
-        top, left = _num(v["top"], f"{pointer}/top"), _num(v["left"], f"{pointer}/left")
-        h, w = _num(v["height"], f"{pointer}/height"), _num(v["width"], f"{pointer}/width")
+        top, left, h, w = v.get("top"), v.get("left"), v.get("height"), v.get("width")
+        if not (type(top) in _NUMBER and type(left) in _NUMBER and type(h) in _NUMBER and type(w) in _NUMBER):
+            for k in ("top", "left", "height", "width"):  # the checks that say what is wrong
+                if k not in v:
+                    raise _Bad("missing_field", f"`bbox` needs `{k}`", pointer, v)
+            top, left = _num(v["top"], f"{pointer}/top"), _num(v["left"], f"{pointer}/left")
+            h, w = _num(v["height"], f"{pointer}/height"), _num(v["width"], f"{pointer}/width")
         if w < 0:
             left, w = left + w, -w
         if h < 0:
