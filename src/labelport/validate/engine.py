@@ -135,6 +135,11 @@ class Validator:
         self._top_names = [*self.snap.tools, *self.snap.classes]
         # near-miss candidates for unknown rows, taken once: difflib over every key per miss is too slow
         self._key_sample = list(itertools.islice(self.snap.by_key, 5000))
+        self._kinds = MEDIA_KINDS.get(snap.media_type, set())
+        # per job, what repeats on every annotation of a class: (is a classification, name,
+        # schema id) -> (the name as given after the class map, its node), and node -> feature pk
+        self._nodes: dict[tuple[bool, str | None, str | None], tuple[str, Tool | Classification | None]] = {}
+        self._pks: dict[int, int] = {}
 
     # --- reporting -------------------------------------------------------------------------
 
@@ -434,8 +439,8 @@ class Validator:
                 ann.extra = {k: v for k, v in ann.extra.items() if k != "bbox_units"} | {"bbox": box}
             ann.units = None
         media = self.snap.media_type
-        if ann.kind not in MEDIA_KINDS.get(media, set()):
-            shapes = ", ".join(sorted(MEDIA_KINDS.get(media, set()) - _C))
+        if ann.kind not in self._kinds:
+            shapes = ", ".join(sorted(self._kinds - _C))
             takes = f"its shapes are {shapes}" if shapes else "it takes classifications only"
             msg = f"{_a(ann.kind)} cannot be imported into {_a(media)} project: {takes}"
             self.report("wrong_media_type", msg, loc, ann.kind)
@@ -503,7 +508,7 @@ class Validator:
         return Accepted(
             row.pk,
             uid,
-            self.snap.feature_pk(node),
+            self._feature_pk(node),
             kind,
             ann.geometry,
             stored,
@@ -588,19 +593,34 @@ class Validator:
 
         return report
 
-    def _feature(self, ann: Annotation, loc: Location) -> Tool | Classification | None:
+    def _feature_pk(self, node: Tool | Classification) -> int:
+        pk = self._pks.get(id(node))
+        if pk is None:
+            pk = self._pks[id(node)] = self.snap.feature_pk(node)
+        return pk
+
+    def _lookup(
+        self, is_cls: bool, name: str | None, schema_id: str | None
+    ) -> tuple[str, Tool | Classification | None]:
+        """The ontology node a class name or feature id names (kinds first, then the other)."""
         s = self.snap
-        is_cls = ann.kind in _C
+        if schema_id is not None and name is None:
+            return schema_id, s.by_feature_id.get(schema_id)
+        given = self.class_map.get(name or "", name or "")
+        found = s.tools.get(given) if not is_cls else s.classes.get(given)
+        if found is None:
+            found = s.classes.get(given) if not is_cls else s.tools.get(given)
+        return given, found
+
+    def _feature(self, ann: Annotation, loc: Location) -> Tool | Classification | None:
         if ann.kind == "classification" and ann.name is None:
             return self._label_class(ann, loc)
-        if ann.schema_id is not None and ann.name is None:
-            found = s.by_feature_id.get(ann.schema_id)
-            given = ann.schema_id
-        else:
-            given = self.class_map.get(ann.name or "", ann.name or "")
-            found = s.tools.get(given) if not is_cls else s.classes.get(given)
-            if found is None:
-                found = s.classes.get(given) if not is_cls else s.tools.get(given)
+        is_cls = ann.kind in _C
+        key = (is_cls, ann.name, ann.schema_id)
+        hit = self._nodes.get(key)
+        if hit is None:
+            hit = self._nodes[key] = self._lookup(*key)
+        given, found = hit
         if found is None:
             self.report(
                 "unknown_class",

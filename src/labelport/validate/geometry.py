@@ -15,7 +15,8 @@ Problem = tuple[str, str, Any]
 
 def _finite(values: list[Any]) -> bool:
     try:
-        if math.isfinite(math.fsum(values)):  # one C call for the usual case
+        # one C call for the usual case: a sum is finite only if every term is (inf + -inf is nan)
+        if math.isfinite(sum(values)):
             return True
     except (OverflowError, TypeError):
         pass

@@ -249,7 +249,8 @@ def _int(v: Any, pointer: str) -> int:
 def _xy(p: Any, pointer: str) -> tuple[float, float]:
     """A point's coordinates; the pointers of a fault are built only when there is one."""
     if type(p) is dict:
-        x, y = p.get("x"), p.get("y")
+        x: Any = p.get("x")
+        y: Any = p.get("y")
         if type(x) in _NUMBER and type(y) in _NUMBER:
             return x, y
     if not isinstance(p, dict):
@@ -264,9 +265,9 @@ def _points(v: Any, pointer: str) -> list[float]:
         raise _Bad("wrong_type", "expected a list of points", pointer, v)
     flat: list[float] = []
     for i, p in enumerate(v):
-        x, y = (p.get("x"), p.get("y")) if type(p) is dict else (None, None)
-        if type(x) in _NUMBER and type(y) in _NUMBER:
-            flat += (x, y)
+        xy: tuple[Any, Any] = (p.get("x"), p.get("y")) if type(p) is dict else (None, None)
+        if type(xy[0]) in _NUMBER and type(xy[1]) in _NUMBER:
+            flat += xy
         else:  # the checks that say what is wrong, and where
             flat.extend(_xy(p, f"{pointer}/{i}"))
     return flat
@@ -276,6 +277,10 @@ def _geometry(kind: str, v: Any, pointer: str) -> tuple[Any, str]:
     if kind == "bbox":
         if not isinstance(v, dict):
             raise _Bad("wrong_type", "`bbox` is an object with top, left, height, width", pointer, v)
+        top: Any
+        left: Any
+        h: Any
+        w: Any
         top, left, h, w = v.get("top"), v.get("left"), v.get("height"), v.get("width")
         if not (type(top) in _NUMBER and type(left) in _NUMBER and type(h) in _NUMBER and type(w) in _NUMBER):
             for k in ("top", "left", "height", "width"):  # the checks that say what is wrong
