@@ -201,10 +201,25 @@ def http_root(tmp_path: Path) -> Iterator[str]:
 
 
 def test_manifest_remote_without_metadata_is_fetched_and_probed(
-    ws: Workspace, tmp_path: Path, http_root: str
+    ws: Workspace, tmp_path: Path, http_root: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("LABELPORT_ALLOW_PRIVATE_URLS", "1")  # the server is on loopback
     m = tmp_path / "m.json"
     m.write_text(json.dumps([{"uri": f"{http_root}/remote.png", "global_key": "r"}]), encoding="utf-8")
     ws.create_dataset("d")
     assert ws.add_manifest("d", m).added == 1
     assert ws.row("r").metadata["width"] == 12
+
+
+def test_manifest_urls_on_private_addresses_are_refused_by_default(
+    ws: Workspace, tmp_path: Path, http_root: str
+) -> None:
+    """Fetching goes through the same guard as payload and mask URLs (no loopback, private or
+    link-local addresses unless LABELPORT_ALLOW_PRIVATE_URLS is set)."""
+    m = tmp_path / "m.json"
+    m.write_text(json.dumps([{"uri": f"{http_root}/remote.png", "global_key": "r"}]), encoding="utf-8")
+    ws.create_dataset("d")
+    with pytest.raises(InvalidInputError) as exc:
+        ws.add_manifest("d", m, strict=True)
+    assert "127.0.0.1" in exc.value.message or "private" in exc.value.message
+    assert ws.rows() == []

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import tempfile
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -19,6 +18,7 @@ import orjson
 import sqlalchemy as sa
 
 from labelport.media import ProbeError, detect_media_type, probe
+from labelport.media.fetch import fetch
 from labelport.media.probes.tiles import tile_metadata
 from labelport.model.catalog import AddRowsResult, SkippedFile
 from labelport.model.errors import ConflictError, InvalidInputError
@@ -372,6 +372,10 @@ def _geo_row(where: str, entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# an asset fetched only to probe it: large videos are fine, an endless stream is not
+_MAX_ASSET_BYTES = 16 << 30
+
+
 def _probe_entry(
     uri: str, local: Path | None, media: MediaType | None, meta: dict[str, Any] | None
 ) -> tuple[MediaType, dict[str, Any]]:
@@ -389,8 +393,8 @@ def _probe_entry(
     suffix = PurePosixPath(urllib.parse.urlparse(uri).path).suffix
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / f"asset{suffix}"
-        with urllib.request.urlopen(uri, timeout=30) as resp, target.open("wb") as out:
-            while block := resp.read(1 << 20):
+        with target.open("wb") as out:
+            for block in fetch(uri, limit_bytes=_MAX_ASSET_BYTES):
                 out.write(block)
         media = media or detect_media_type(target)
         if media is None:
