@@ -155,7 +155,7 @@ def number(v: float) -> str:
 
 def plain(v: float) -> float | int:
     """A number for a JSON writer: integral floats as ints, so files read like the tools' own."""
-    return int(v) if isinstance(v, float) and math.isfinite(v) and v.is_integer() else v
+    return int(v) if isinstance(v, float) and v.is_integer() else v  # inf and nan are not integers
 
 
 def tools_of(ctx: ExportContext, kinds: Iterable[ToolKind]) -> list[Tool]:

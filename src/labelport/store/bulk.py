@@ -3,6 +3,7 @@ PostgreSQL. The only place that knows which engine it is talking to for writes."
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -14,11 +15,13 @@ def insert(
 ) -> int:
     if conn.dialect.name == "postgresql":
         return _copy(conn, table.name, columns, rows)
-    batch = list(rows)
-    if batch:
-        marks = ", ".join("?" for _ in columns)
-        conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})", batch)
-    return len(batch)
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+    it, n = iter(rows), 0
+    # batches, not one list: a million rows held at once would cost hundreds of MB for no speed
+    while batch := list(itertools.islice(it, 10_000)):
+        conn.exec_driver_sql(sql, batch)
+        n += len(batch)
+    return n
 
 
 def _copy(conn: sa.Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:

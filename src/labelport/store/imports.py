@@ -663,18 +663,13 @@ def iter_labels(
         chunk = rows[i : i + 500]
         by_label: dict[int, list[Annotation]] = {r.label_id: [] for r in chunk}
         aq = (
-            sa.select(
-                annotations_t,
-                features.c.name.label("fname"),
-                features.c.feature_id.label("fid"),
-                features.c.kind.label("fkind"),
-            )
+            sa.select(annotations_t.c.label_id, *_ANNOTATION_OUT)
             .join(features, features.c.id == annotations_t.c.feature_id)
             .where(annotations_t.c.label_id.in_(list(by_label)), annotations_t.c.superseded_by.is_(None))
             .order_by(annotations_t.c.id)
         )
-        for a in conn.execute(aq):
-            by_label[a.label_id].append(_annotation(a))
+        for label_id, *a in conn.execute(aq).all():  # one fetch per chunk, plain tuples
+            by_label[label_id].append(_decoded(*a))
         for r in chunk:
             info = _row_info(r)
             fields = LabelFields(last_modifier=r.last_modifier, last_workers=orjson.loads(r.last_workers))
@@ -682,27 +677,78 @@ def iter_labels(
 
 
 def _annotation(a: Any) -> Annotation:
-    stored = orjson.loads(a.classifications) if a.classifications is not None else None
-    extra = orjson.loads(a.extra) if a.extra is not None else {}
-    if a.kind in ("radio", "checklist", "text"):
+    """An annotation row selected with its feature's ``fname``, ``fid`` and ``fkind``."""
+    return _decoded(
+        a.kind,
+        a.uid,
+        a.fname,
+        a.fid,
+        a.fkind,
+        a.geometry,
+        a.classifications,
+        a.frame,
+        a.frame_end,
+        a.page,
+        a.message_id,
+        a.track_id,
+        a.extra,
+    )
+
+
+# what _decoded takes, in its order
+_ANNOTATION_OUT = (
+    annotations_t.c.kind,
+    annotations_t.c.uid,
+    features.c.name,
+    features.c.feature_id,
+    features.c.kind,
+    annotations_t.c.geometry,
+    annotations_t.c.classifications,
+    annotations_t.c.frame,
+    annotations_t.c.frame_end,
+    annotations_t.c.page,
+    annotations_t.c.message_id,
+    annotations_t.c.track_id,
+    annotations_t.c.extra,
+)
+
+
+def _decoded(
+    kind: str,
+    uid: str,
+    name: str,
+    feature_id: str,
+    tool: str,
+    geometry: str | None,
+    classifications: str | None,
+    frame: int | None,
+    frame_end: int | None,
+    page: int | None,
+    message_id: str | None,
+    track_id: str | None,
+    extra_text: str | None,
+) -> Annotation:
+    stored = orjson.loads(classifications) if classifications is not None else None
+    extra = orjson.loads(extra_text) if extra_text is not None else {}
+    if kind in ("radio", "checklist", "text"):
         answer = answer_from_json(stored) if stored is not None else None
         nested = []
     else:
         answer = None
-        nested = [answer_from_json(x) for x in stored or []]
-        extra = {**(extra or {}), "tool": a.fkind}
+        nested = [answer_from_json(x) for x in stored] if stored else []
+        extra = {**(extra or {}), "tool": tool}
     return Annotation(
-        kind=a.kind,
-        uid=a.uid,
-        name=a.fname,
-        schema_id=a.fid,
-        geometry=orjson.loads(a.geometry) if a.geometry is not None else None,
+        kind=kind,
+        uid=uid,
+        name=name,
+        schema_id=feature_id,
+        geometry=orjson.loads(geometry) if geometry is not None else None,
         classifications=nested,
         answer=answer,
-        frame=a.frame,
-        frame_end=a.frame_end,
-        page=a.page,
-        message_id=a.message_id,
-        track_id=a.track_id,
+        frame=frame,
+        frame_end=frame_end,
+        page=page,
+        message_id=message_id,
+        track_id=track_id,
         extra=extra or None,
     )
