@@ -643,9 +643,17 @@ def undo(conn: sa.Connection, job_id: int) -> None:
 
 
 def iter_labels(
-    conn: sa.Connection, project_id: int, source: str
+    conn: sa.Connection,
+    project_id: int,
+    source: str,
+    *,
+    global_key: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> Iterator[tuple[RowInfo, LabelFields, list[Annotation]]]:
-    """Every labelled row of a project with its live annotations, one row at a time."""
+    """Every labelled row of a project with its live annotations, one row at a time, in global key
+    order; ``global_key``, ``offset`` and ``limit`` select in SQL, so a page loads only its rows'
+    annotations."""
     q = (
         sa.select(
             labels.c.id.label("label_id"),
@@ -658,6 +666,12 @@ def iter_labels(
         .where(labels.c.project_id == project_id, labels.c.source == source)
         .order_by(data_rows.c.global_key)
     )
+    if global_key is not None:
+        q = q.where(data_rows.c.global_key == global_key)
+    if offset:
+        q = q.offset(offset)
+    if limit is not None:
+        q = q.limit(limit)
     rows = list(conn.execute(q))
     for i in range(0, len(rows), 500):
         chunk = rows[i : i + 500]

@@ -7,7 +7,6 @@ follows it on ``/jobs/{id}``.
 
 from __future__ import annotations
 
-from itertools import islice
 from typing import Annotated
 
 import anyio.to_thread
@@ -301,10 +300,11 @@ def list_labels(
     """Labelled rows' live annotations by global key, a page of rows at a time."""
     with ctx.ws.engine.connect() as conn:
         proj = project_record(conn, project)
-        rows = job_store.iter_labels(conn, proj.id, mode.source)
-        if global_key is not None:
-            rows = (r for r in rows if r[0].global_key == global_key)
-        page = list(islice(rows, offset, offset + limit + 1))
+        page = list(
+            job_store.iter_labels(
+                conn, proj.id, mode.source, global_key=global_key, offset=offset, limit=limit + 1
+            )
+        )
     more = len(page) > limit
     labels = {info.global_key: anns for info, _fields, anns in page[:limit]}
     return reply(LabelsPage(labels=labels, next_offset=offset + limit if more else None))
