@@ -19,7 +19,7 @@ ALLOWED: dict[str, set[str]] = {
     "media": {"model", "media"},
     "jobs": {"model", "formats", "validate", "store", "media", "jobs"},
     "workspace": {"model", "formats", "validate", "store", "media", "jobs", "workspace"},
-    "sdk": {"model", "sdk"},
+    "sdk": {"model", "formats", "sdk"},  # formats: label objects become NDJSON, as in the workspace
     "api": {"model", "formats", "validate", "store", "media", "jobs", "workspace", "api", "web"},
     "web": {"model", "workspace", "api", "web"},
     "cli": {"model", "formats", "workspace", "sdk", "cli", "media"},

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from labelport import Client, InvalidInputError, LabelportError, Workspace
-from labelport.model.annotation_types import Label
+from labelport.model.annotation_types import Label, ObjectAnnotation, Rectangle
 from labelport.model.jobs import ImportJob, JobState
 from labelport.sdk import AuthError, JobHandle
 from tests.api.server import Server, free_port
@@ -76,10 +76,17 @@ def test_a_job_handle_reads_as_its_job_and_waits_for_it(
     assert again.state is JobState.SUCCEEDED and again.counts == job.counts
 
 
-def test_label_objects_need_a_file_for_a_server(client: Client) -> None:
-    with pytest.raises(InvalidInputError) as err:
-        client.import_labels("any", [Label(global_key="x", annotations=[])])
-    assert err.value.code == "unsupported_payload"
+def test_label_objects_import_as_on_the_embedded_workspace(client: Client, server: Server) -> None:
+    """A script that builds label objects switches to a server by changing one line: the objects
+    are written as NDJSON on the client's side and uploaded."""
+    _project(client, server, "objects")
+    box = ObjectAnnotation(name="car", value=Rectangle.from_xywh(1, 1, 5, 5), uuid=uid(7))
+    job = client.import_labels("objects", [Label(global_key="objects-1", annotations=[box])]).wait(
+        timeout=120
+    )
+    assert job.state is JobState.SUCCEEDED and job.format == "ndjson", job.issues
+    (got,) = client.labels("objects")["objects-1"]
+    assert (got.name, got.geometry, got.uid) == ("car", [1, 1, 5, 5], uid(7))
 
 
 def test_a_local_payload_that_is_not_there(client: Client) -> None:

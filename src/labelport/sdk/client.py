@@ -20,11 +20,14 @@ import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import msgspec
+import orjson
 
+from labelport.formats.objects import to_ndjson_lines
+from labelport.model.annotation_types import Label
 from labelport.model.catalog import (
     AddRowsResult,
     Batch,
@@ -284,11 +287,22 @@ class Client:
         options: Mapping[str, str] | None,
     ) -> ImportJob:
         if not isinstance(payload, str | Path):
-            raise InvalidInputError(
-                "a server takes payload files, not label objects",
-                code="unsupported_payload",
-                hint="write them to an NDJSON file with labelport.formats.objects.to_ndjson_lines",
-            )
+            # label objects take the embedded workspace's path: written as NDJSON, then uploaded
+            with tempfile.TemporaryDirectory() as tmp:
+                target = Path(tmp) / "objects.ndjson"
+                lines = to_ndjson_lines(cast("Sequence[Label]", payload))
+                target.write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in lines))
+                return self._start(
+                    project,
+                    target,
+                    format="ndjson",
+                    mode=mode,
+                    dry_run=dry_run,
+                    class_map=class_map,
+                    on_existing=on_existing,
+                    name=name,
+                    options=options,
+                )
         cmap = _class_map(class_map)
         if isinstance(payload, str) and payload.startswith(("http://", "https://", "s3://")):
             body = {
