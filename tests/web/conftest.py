@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from labelport import Workspace
+from tests.api.conftest import engine_server
 from tests.api.server import Server, running_server
 from tests.helpers import make_images
 from tests.media.assets import make_video
@@ -66,6 +67,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     db = str(tmp / "ws.db")
     _build(db, tmp / "data")
     with running_server(db, tmp) as server:
+        yield Site(server, tmp / "data")
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def views_site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The same workspace behind a server on each engine, for the API routes the pages read (no
+    browser needed): their queries run on SQLite and PostgreSQL alike."""
+    tmp = tmp_path_factory.mktemp(f"views-{request.param}")
+    with engine_server(request.param, tmp) as server:
+        _build(server.db_url, tmp / "data")
         yield Site(server, tmp / "data")
 
 

@@ -10,8 +10,15 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.web.conftest import Site
+
+
+@pytest.fixture
+def site(views_site: Site) -> Site:
+    """These routes need no browser: they run against a server on each engine."""
+    return views_site
 
 
 def _client(site: Site, scope: str) -> httpx.Client:
