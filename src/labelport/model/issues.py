@@ -379,7 +379,7 @@ CODES: dict[str, CodeInfo] = {
     "token_not_found": _c(
         E,
         "A PDF text selection names a token or group that is not on that page of the document's text layer, or the document has no text layer.",
-        "`tokenIds: [\"3-1-2\"]` with `page: 1`",
+        '`tokenIds: ["3-1-2"]` with `page: 1`',
         "Take token and group ids from the row's text layer, on the page they are on (`labelport --json rows list` shows each row's `text_layer`).",
     ),
     # --- scenes: image sequences and point clouds ----------------------------------------------
