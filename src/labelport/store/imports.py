@@ -690,25 +690,6 @@ def iter_labels(
             yield info, fields, by_label[r.label_id]
 
 
-def _annotation(a: Any) -> Annotation:
-    """An annotation row selected with its feature's ``fname``, ``fid`` and ``fkind``."""
-    return _decoded(
-        a.kind,
-        a.uid,
-        a.fname,
-        a.fid,
-        a.fkind,
-        a.geometry,
-        a.classifications,
-        a.frame,
-        a.frame_end,
-        a.page,
-        a.message_id,
-        a.track_id,
-        a.extra,
-    )
-
-
 # what _decoded takes, in its order
 _ANNOTATION_OUT = (
     annotations_t.c.kind,

@@ -35,7 +35,7 @@ from labelport.model.tokens import Scope
 from labelport.store import imports as job_store
 from labelport.store.projects import project_record
 from labelport.store.schema import annotations as annotations_t
-from labelport.store.schema import data_rows, features, job_issues, labels
+from labelport.store.schema import features, job_issues, labels
 from labelport.web import samples
 
 router = APIRouter()
@@ -285,22 +285,9 @@ def row_labels(ctx: Context, project: str, global_key: str, mode: Mode = Mode.GR
     colors = {t["name"]: t.get("color") or "#ff8800" for t in ctx.ws.ontology(proj.ontology).spec["tools"]}
     with ctx.ws.engine.connect() as conn:
         pid = project_record(conn, project).id
-        q = (
-            sa.select(
-                annotations_t,
-                features.c.name.label("fname"),
-                features.c.feature_id.label("fid"),
-                features.c.kind.label("fkind"),
-            )
-            .join(labels, labels.c.id == annotations_t.c.label_id)
-            .join(data_rows, data_rows.c.id == labels.c.data_row_id)
-            .join(features, features.c.id == annotations_t.c.feature_id)
-            .where(labels.c.project_id == pid, labels.c.source == mode.source)
-            .where(data_rows.c.global_key == global_key, annotations_t.c.superseded_by.is_(None))
-            .order_by(annotations_t.c.id)
-        )
-        # the store's own decoding of an annotation row, so this view reads exactly what exports read
-        found = [job_store._annotation(a) for a in conn.execute(q)]
+        # the store's own read of a row's live annotations: this view shows exactly what exports write
+        rows = job_store.iter_labels(conn, pid, mode.source, global_key=global_key)
+        found = [a for _info, _fields, anns in rows for a in anns]  # one row at most
     return RowLabels(row=row, project=project, colors=colors, labels=found)
 
 
