@@ -291,6 +291,7 @@ class _MaskFetcher:
     def __init__(self, payload: Path) -> None:
         self.base = payload.parent if payload.is_file() else payload
         self.cache: dict[str, bytes | str] = {}
+        self.colors: dict[str, set[tuple[int, int, int]]] = {}  # per composite, decoded once
 
     def resolve(self, record: Record, validator: Validator) -> None:
         """Replace URL masks by their pixels; one that cannot be had is reported here and taken out
@@ -313,7 +314,9 @@ class _MaskFetcher:
                 continue
             color = tuple(g["color"])
             try:
-                present = color in masks.colors_in_png(data)
+                if g["uri"] not in self.colors:
+                    self.colors[g["uri"]] = masks.colors_in_png(data)
+                present = color in self.colors[g["uri"]]
                 if not present and g.get("optional"):
                     # a video instance that is not in this frame: not an annotation of the frame
                     ann.geometry = None
