@@ -26,10 +26,12 @@ from labelport.api.context import Context, get_context
 from labelport.api.params import Id
 from labelport.api.responses import reply, returns, streams
 from labelport.jobs import runner
+from labelport.media.render import render_pdf_page
 from labelport.model.catalog import DataRow, Project
 from labelport.model.errors import InvalidInputError, NotFoundError
 from labelport.model.issues import CODES, Issue
 from labelport.model.jobs import ImportJob, Mode
+from labelport.model.media import MediaType
 from labelport.model.records import Annotation
 from labelport.model.tokens import Scope
 from labelport.store import imports as job_store
@@ -296,16 +298,36 @@ def row_labels(ctx: Context, project: str, global_key: str, mode: Mode = Mode.GR
     operation_id="get_asset",
     tags=["rows"],
     openapi_extra=READ,
-    responses=streams("The data row's asset (or one frame of an image sequence)"),
+    responses=streams(
+        "The data row's asset, one frame of an image sequence, or one page of a PDF rendered as a PNG"
+        " (header x-render-scale: pixels per PDF point)"
+    ),
 )
 def get_asset(
     ctx: Ctx,
     global_key: Annotated[str, Query()],
     frame: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    page: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
 ) -> Response:
     """A row's own local file, never another path: the file is the row's recorded uri (or, for a
-    frame, a name listed in the row's probed frames), so no request names a path itself."""
-    return FileResponse(asset_path(ctx.ws.row(global_key), frame))
+    frame, a name listed in the row's probed frames), so no request names a path itself. A PDF
+    page is rendered on the server (browsers cannot draw labels over their PDF plugin); its
+    scale is in the header, so boxes in points are placed without guessing."""
+    row = ctx.ws.row(global_key)
+    if page is None:
+        return FileResponse(asset_path(row, frame))
+    if row.media_type != MediaType.PDF:
+        raise InvalidInputError(
+            f"{row.global_key} is {row.media_type}, not a PDF: it has no pages to render",
+            code="not_a_pdf",
+            hint="leave out `page`",
+        )
+    shown = render_pdf_page(asset_path(row, None), page)
+    headers = {
+        "x-render-scale": repr(shown.scale),
+        "cache-control": "private, max-age=300",
+    }
+    return Response(shown.png, media_type="image/png", headers=headers)
 
 
 def asset_path(row: DataRow, frame: int | None) -> Path:
@@ -321,7 +343,8 @@ def asset_path(row: DataRow, frame: int | None) -> Path:
         if not path.is_dir() or frame > len(frames):
             raise NotFoundError(f"{row.global_key} has no frame {frame}", code="frame_not_found")
         name = frames[frame - 1]
-        name = name.get("name") or name.get("path") if isinstance(name, dict) else name
+        if isinstance(name, dict):  # the scene probe's {"filename", "width", "height"}
+            name = name.get("filename") or name.get("name") or name.get("path")
         path = path / Path(str(name)).name
     if not path.is_file():
         raise NotFoundError(f"the asset of {row.global_key} is missing: {path}", code="asset_missing")

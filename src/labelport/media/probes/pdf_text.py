@@ -37,13 +37,21 @@ from typing import Any
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from ..render import PDFIUM_LOCK
+
 _DIGITS = 3
 _GAP = 1.5  # a horizontal gap wider than this many line heights starts a new group (a column)
 _SPACES = {"\r", "\n", "\t", "\x00", "\ufffe", "\uffff"}
 
 
 def extract_text_layer(path: pathlib.Path) -> list[dict[str, Any]]:
-    """Every page's groups of tokens. Raises ``pdfium.PdfiumError`` on a file PDFium cannot read."""
+    """Every page's groups of tokens. Raises ``pdfium.PdfiumError`` on a file PDFium cannot read.
+    Holds ``PDFIUM_LOCK``: PDFium is not thread-safe and the server also renders pages with it."""
+    with PDFIUM_LOCK:
+        return _extract(path)
+
+
+def _extract(path: pathlib.Path) -> list[dict[str, Any]]:
     pdf = pdfium.PdfDocument(path)
     try:
         pages = []
