@@ -32,6 +32,7 @@ from labelport.model.errors import InvalidInputError, NotFoundError
 from labelport.model.issues import CODES, Issue
 from labelport.model.jobs import ImportJob, Mode
 from labelport.model.media import MediaType
+from labelport.model.ontology import ToolKind, parse_ontology
 from labelport.model.records import Annotation
 from labelport.model.tokens import Scope
 from labelport.store import imports as job_store
@@ -45,6 +46,22 @@ Ctx = Annotated[Context, Depends(get_context)]
 READ, IMPORT = scoped(Scope.READ), scoped(Scope.IMPORT)
 RECENT_JOBS = 10
 FIRST_LOCATIONS = 3
+# distinct colours (Sasha Trubetskoy's list) for classes the ontology gives no colour
+PALETTE = (
+    "#e6194b",
+    "#3cb44b",
+    "#4363d8",
+    "#f58231",
+    "#911eb4",
+    "#46f0f0",
+    "#f032e6",
+    "#bcf60c",
+    "#008080",
+    "#9a6324",
+    "#800000",
+    "#808000",
+    "#000075",
+)
 ISSUE_COLUMNS = (
     "code",
     "severity",
@@ -75,11 +92,19 @@ class IssueGroup(msgspec.Struct, kw_only=True):
     first: list[Issue]  # its first few issues, in payload order
 
 
+class Skeleton(msgspec.Struct, kw_only=True):
+    keypoints: list[str]  # point names, in the order of a keypoints geometry's triples
+    edges: list[tuple[int, int]]  # 1-based pairs of points joined by a bone, as COCO writes them
+
+
 class RowLabels(msgspec.Struct, kw_only=True):
     row: DataRow
     project: str
-    colors: dict[str, str]  # class name -> the ontology's colour
+    # class name (tool or classification) -> the ontology's colour, or a distinct one of PALETTE
+    # when the ontology gives none, so two classes are never drawn alike
+    colors: dict[str, str]
     labels: list[Annotation]
+    skeletons: dict[str, Skeleton] = msgspec.field(default_factory=dict)  # skeleton tools by name
 
 
 @router.get(
@@ -284,13 +309,21 @@ def get_row_labels(
 def row_labels(ctx: Context, project: str, global_key: str, mode: Mode = Mode.GROUND_TRUTH) -> RowLabels:
     row = ctx.ws.row(global_key)
     proj = ctx.ws.project(project)
-    colors = {t["name"]: t.get("color") or "#ff8800" for t in ctx.ws.ontology(proj.ontology).spec["tools"]}
+    ontology = parse_ontology(ctx.ws.ontology(proj.ontology).spec)
+    colors = {t.name: t.color or PALETTE[i % len(PALETTE)] for i, t in enumerate(ontology.tools)}
+    for i, c in enumerate(ontology.classifications, len(ontology.tools)):
+        colors[c.name] = PALETTE[i % len(PALETTE)]
+    skeletons = {
+        t.name: Skeleton(keypoints=list(t.keypoints), edges=list(t.edges))
+        for t in ontology.tools
+        if t.kind is ToolKind.SKELETON
+    }
     with ctx.ws.engine.connect() as conn:
         pid = project_record(conn, project).id
         # the store's own read of a row's live annotations: this view shows exactly what exports write
         rows = job_store.iter_labels(conn, pid, mode.source, global_key=global_key)
         found = [a for _info, _fields, anns in rows for a in anns]  # one row at most
-    return RowLabels(row=row, project=project, colors=colors, labels=found)
+    return RowLabels(row=row, project=project, colors=colors, labels=found, skeletons=skeletons)
 
 
 @router.get(
