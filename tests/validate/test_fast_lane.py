@@ -1,0 +1,220 @@
+"""The validator's fast lane (``Validator._plain``) must decide exactly as the full path does.
+
+Each case is validated twice over the same snapshot, once with the fast lane and once with it
+switched off, and the two must agree on every accepted annotation (id, feature, geometry,
+answers) and on every issue. The cases are hand-picked edges (NaN, infinities, touching and
+passing each edge, degenerate rings, repeated ids, unknown classes, wrong nested answers,
+relative units on and just outside the edge) plus a few thousand generated ones.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import random
+from typing import Any
+
+import pytest
+
+from labelport.model.issues import Issue, Location
+from labelport.model.ontology import parse_ontology
+from labelport.model.records import Annotation, Answer, Choice, Record, RowRef
+from labelport.model.snapshot import RowInfo, Snapshot
+from labelport.validate.engine import Validator
+
+W, H = 640.0, 480.0
+ONTOLOGY = {
+    "tools": [
+        {
+            "name": "car",
+            "tool": "rectangle",
+            "classifications": [
+                {"name": "occluded", "type": "radio", "options": [{"value": "yes"}, {"value": "no"}]},
+                {"name": "note", "type": "text"},
+            ],
+        },
+        {
+            "name": "truck",
+            "tool": "rectangle",
+            "classifications": [
+                {"name": "plate", "type": "text", "required": True},
+            ],
+        },
+        {"name": "lake", "tool": "polygon"},
+        {"name": "road", "tool": "line"},
+        {"name": "pin", "tool": "point"},
+    ],
+    "classifications": [{"name": "weather", "type": "radio", "options": [{"value": "sunny"}]}],
+}
+NAN, INF = math.nan, math.inf
+
+
+def _snapshot() -> Snapshot:
+    ontology = parse_ontology(ONTOLOGY)
+    pks = {
+        ("tool:" if n in {"car", "truck", "lake", "road", "pin"} else "cls:") + n: i
+        for i, n in enumerate(["car", "truck", "lake", "road", "pin", "weather"], 1)
+    }
+    rows = [
+        RowInfo(
+            1, "u1", "a.png", "image", {"width": W, "height": H}, "/", "a.png", None, "not_started", None
+        ),
+        RowInfo(
+            2, "u2", "b.png", "image", {"width": 640, "height": 480}, "/", "b.png", None, "not_started", None
+        ),
+        RowInfo(3, "u3", "c.png", "image", {}, "/", "c.png", None, "not_started", None),
+    ]
+    return Snapshot(project_id=1, media_type="image", ontology=ontology, top_level_pk=pks, rows=rows)
+
+
+def _run(records: list[Record], *, fast: bool) -> tuple[list[Any], list[Any]]:
+    issues: list[Issue] = []
+    v = Validator(_snapshot(), on_existing="fail", class_map={"auto": "car"}, sink=issues.append)
+    v._plain_ok = fast  # the switch this test exists to compare
+    accepted = []
+    for r in copy.deepcopy(records):
+        accepted.extend(v.check(r))
+    v.finish()
+    return (
+        [(a.row_pk, a.uid, a.feature_pk, a.kind, a.geometry, a.classifications, a.extra) for a in accepted],
+        [(i.code, i.message, i.location, i.value, i.hint) for i in issues],
+    )
+
+
+def _radio(name: str, value: str) -> Answer:
+    return Answer(name=name, value=Choice(name=value))
+
+
+def _box(g: list[float], **kw: Any) -> Annotation:
+    return Annotation(kind="bbox", name=kw.pop("name", "car"), geometry=g, **kw)
+
+
+EDGES: list[Annotation] = [
+    _box([0, 0, W, H]),
+    _box([0, 0, W + 0.001, H]),
+    _box([-0.0, 0, 10, 10]),
+    _box([-1e-9, 0, 10, 10]),
+    _box([1, 1, 0, 5]),
+    _box([1, 1, 5, -1]),
+    _box([NAN, 1, 5, 5]),
+    _box([1, 1, INF, 5]),
+    _box([-INF, 1, 5, 5]),
+    _box([1, 2, 3, 4, 30]),
+    _box([1, 2, 3, 4, 360]),
+    _box([1, 2, 3, 4], name="zebra"),
+    _box([1, 2, 3, 4], name="weather"),
+    _box([1, 2, 3, 4], name="lake"),
+    _box([1, 2, 3, 4], name="auto"),
+    _box([1, 2, 3, 4], name=None, schema_id="nope"),
+    _box([1, 2, 3, 4], uid="dup"),
+    _box([5, 6, 7, 8], uid="dup"),
+    _box([9, 9, 9, 9]),
+    _box([9, 9, 9, 9]),
+    _box([1, 2, 3, 4], classifications=[_radio("occluded", "yes")]),
+    _box([1, 2, 3, 4], classifications=[_radio("occluded", "maybe")]),
+    _box([1, 2, 3, 4], classifications=[_radio("occluded", "yes"), _radio("occluded", "no")]),
+    _box([1, 2, 3, 4], classifications=[Answer(name="note", value="hello")]),
+    _box([1, 2, 3, 4], classifications=[Answer(name="note", value=Choice(name="x"))]),
+    _box([1, 2, 3, 4], classifications=[Answer(name="occluded", value="yes", loose=True)]),
+    _box([1, 2, 3, 4], classifications=[Answer(name="colour", value="red")]),
+    _box([2, 3, 4, 5], name="truck"),
+    _box([2, 3, 4, 5], name="truck", classifications=[Answer(name="plate", value="AB-1")]),
+    _box([2, 3, 4, 5], extra={"attributes": {"occluded": "no", "speed": 3}}),
+    _box([2, 3, 4, 5], extra={"id": 7, "iscrowd": 0}),
+    _box([0.1, 0.1, 0.5, 0.5], units="fraction"),
+    _box([0.0, 0.0, 1.0, 1.0], units="fraction"),
+    _box([-0.0000004, 0.2, 0.5, 0.5], units="fraction"),
+    _box([0.6, 0.2, 0.4000004, 0.5], units="fraction"),
+    _box([-0.01, 0.2, 0.5, 0.5], units="fraction"),
+    _box([10, 10, 50, 50], units="percent"),
+    Annotation(kind="polygon", name="lake", geometry=[[0, 0, 10, 0, 10, 10]]),
+    Annotation(kind="polygon", name="lake", geometry=[[0, 0, 10, 0, 10, 10], [20, 20, 30, 20, 30, 30]]),
+    Annotation(kind="polygon", name="lake", geometry=[[0, 0, 10, 0, 0, 0]]),
+    Annotation(kind="polygon", name="lake", geometry=[[0, 0, 10, 0, 10]]),
+    Annotation(kind="polygon", name="lake", geometry=[[0, 0, 10, 0, 10, NAN]]),
+    Annotation(kind="polygon", name="lake", geometry=[[0, 0, 10, 0, INF, 10]]),
+    Annotation(kind="polygon", name="lake", geometry=[[0, 0, W, 0, W, H]]),
+    Annotation(kind="polygon", name="lake", geometry=[[0, 0, W + 1, 0, W, H]]),
+    Annotation(kind="polygon", name="lake", geometry=[]),
+    Annotation(kind="polygon", name="lake", geometry=[[]]),
+    Annotation(kind="polygon", name="car", geometry=[[0, 0, 10, 0, 10, 10]], box=[0, 0, 10, 10]),
+    Annotation(kind="polygon", name="lake", geometry=[[0, 0, 10, 0, 10, 10]], box=[0, 0, 10, 10]),
+    Annotation(kind="polygon", name="lake", geometry=[[0.0, 0.0, 0.5, 0.0, 0.5, 0.5]], units="fraction"),
+    Annotation(kind="line", name="road", geometry=[0, 0, 5, 5]),
+    Annotation(kind="line", name="road", geometry=[5, 5, 5, 5]),
+    Annotation(kind="line", name="road", geometry=[5, 5, 5, -5]),
+    Annotation(kind="point", name="pin", geometry=[W, H]),
+    Annotation(kind="point", name="pin", geometry=[W, H + 1]),
+    Annotation(kind="point", name="pin", geometry=[NAN, 1]),
+    Annotation(kind="point", name="pin", geometry=[1, 2, 3]),
+    Annotation(kind="point", name="road", geometry=[1, 2]),
+    Annotation(kind="point", name="pin", geometry=[1, 2], track_id="t1"),
+    Annotation(kind="ellipse", name="car", geometry=[5, 5, 2, 2, 0]),
+]
+
+
+def _records(anns: list[Annotation], keys: tuple[str, ...] = ("a.png", "b.png", "c.png")) -> list[Record]:
+    return [
+        Record(
+            row=RowRef(global_key=key),
+            annotations=[copy.deepcopy(a) for a in anns],
+            location=Location(file="p.ndjson", line=n),
+        )
+        for n, key in enumerate(keys, 1)
+    ]
+
+
+def test_every_hand_picked_edge_is_decided_as_the_full_path_decides() -> None:
+    records = _records(EDGES)
+    fast, slow = _run(records, fast=True), _run(records, fast=False)
+    assert fast == slow
+    assert fast[0], "some annotations are accepted"
+    assert fast[1], "and some refused"
+
+
+def test_one_annotation_at_a_time_agrees_too() -> None:
+    """Alone on its row, each edge meets no earlier state (ids seen, classes looked up)."""
+    for ann in EDGES:
+        records = _records([ann], ("a.png",))
+        assert _run(records, fast=True) == _run(records, fast=False), ann
+
+
+def _generated(rng: random.Random, n: int) -> list[Annotation]:
+    def coord(limit: float) -> float:
+        r = rng.random()
+        if r < 0.03:
+            return rng.choice([NAN, INF, -INF, -0.5, limit + 0.5, limit, 0.0])
+        return round(rng.uniform(0, limit), rng.choice([0, 2, 6]))
+
+    out: list[Annotation] = []
+    for _ in range(n):
+        kind = rng.choice(["bbox", "bbox", "polygon", "line", "point"])
+        name = {"bbox": "car", "polygon": "lake", "line": "road", "point": "pin"}[kind]
+        if rng.random() < 0.03:
+            name = rng.choice(["zebra", "car", "lake", "weather"])
+        if kind == "bbox":
+            g: Any = [coord(W), coord(H), coord(W / 4), coord(H / 4)]
+        elif kind == "point":
+            g = [coord(W), coord(H)]
+        else:
+            pts = [v for _ in range(rng.randint(1, 6)) for v in (coord(W), coord(H))]
+            g = [pts] if kind == "polygon" else pts
+        answers = []
+        if kind == "bbox" and name == "car" and rng.random() < 0.5:
+            answers = [_radio("occluded", rng.choice(["yes", "no", "perhaps"]))]
+        uid = rng.choice([None, None, f"id-{rng.randint(0, n // 2)}"])
+        out.append(Annotation(kind=kind, name=name, geometry=g, classifications=answers, uid=uid))
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_generated_annotations_are_decided_alike(seed: int) -> None:
+    anns = _generated(random.Random(seed), 1500)
+    records = (
+        _records(anns[:500], ("a.png",))
+        + _records(anns[500:1000], ("b.png",))
+        + _records(anns[1000:], ("a.png",))
+    )
+    fast, slow = _run(records, fast=True), _run(records, fast=False)
+    assert fast == slow
+    assert len(fast[0]) > 500 and len(fast[1]) > 50
