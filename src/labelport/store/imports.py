@@ -242,20 +242,25 @@ def iter_issues(
             if limit is not None and given >= limit:
                 return
             given += 1
-            yield Issue(
-                code=r.code,
-                message=r.message,
-                severity=Severity(r.severity),
-                location=Location(
-                    file=r.file,
-                    line=r.line,
-                    pointer=r.pointer,
-                    annotation_id=r.annotation_id,
-                    data_row=r.data_row,
-                ),
-                value=orjson.loads(r.value) if r.value is not None else None,
-                hint=r.hint,
-            )
+            yield issue_of(r)
+
+
+def issue_of(r: Any) -> Issue:
+    """An issue from its ``job_issues`` row (the keyset pages read the same rows)."""
+    return Issue(
+        code=r.code,
+        message=r.message,
+        severity=Severity(r.severity),
+        location=Location(
+            file=r.file,
+            line=r.line,
+            pointer=r.pointer,
+            annotation_id=r.annotation_id,
+            data_row=r.data_row,
+        ),
+        value=orjson.loads(r.value) if r.value is not None else None,
+        hint=r.hint,
+    )
 
 
 def set_lines(conn: sa.Connection, job_id: int, runs: Sequence[Sequence[Any]]) -> None:
@@ -654,7 +659,20 @@ def iter_labels(
     """Every labelled row of a project with its live annotations, one row at a time, in global key
     order; ``global_key``, ``offset`` and ``limit`` select in SQL, so a page loads only its rows'
     annotations."""
-    q = (
+    q = labelled_rows_query(project_id, source).order_by(data_rows.c.global_key)
+    if global_key is not None:
+        q = q.where(data_rows.c.global_key == global_key)
+    if offset:
+        q = q.offset(offset)
+    if limit is not None:
+        q = q.limit(limit)
+    yield from with_annotations(conn, list(conn.execute(q)))
+
+
+def labelled_rows_query(project_id: int, source: str) -> sa.Select[Any]:
+    """A project's labelled rows (label, data row and task columns), unordered: `iter_labels`
+    orders it by global key, the keyset pages by global key after or before a cursor."""
+    return (
         sa.select(
             labels.c.id.label("label_id"),
             *_ROW_INFO_COLUMNS,
@@ -664,15 +682,14 @@ def iter_labels(
         .join(data_rows, data_rows.c.id == labels.c.data_row_id)
         .join(tasks, sa.and_(tasks.c.data_row_id == labels.c.data_row_id, tasks.c.project_id == project_id))
         .where(labels.c.project_id == project_id, labels.c.source == source)
-        .order_by(data_rows.c.global_key)
     )
-    if global_key is not None:
-        q = q.where(data_rows.c.global_key == global_key)
-    if offset:
-        q = q.offset(offset)
-    if limit is not None:
-        q = q.limit(limit)
-    rows = list(conn.execute(q))
+
+
+def with_annotations(
+    conn: sa.Connection, rows: Sequence[Any]
+) -> Iterator[tuple[RowInfo, LabelFields, list[Annotation]]]:
+    """Rows of `labelled_rows_query`, in their order, each with its live annotations (one
+    annotation fetch per 500 rows)."""
     for i in range(0, len(rows), 500):
         chunk = rows[i : i + 500]
         by_label: dict[int, list[Annotation]] = {r.label_id: [] for r in chunk}

@@ -10,16 +10,21 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import msgspec
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.applications import Starlette
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
+from labelport.api import cursor
 from labelport.api.context import Context, get_context
+from labelport.api.cursor import CursorParam
+from labelport.api.params import Offset
 from labelport.api.routes import views
 from labelport.api.routes.imports import FormatInfo, list_formats
+from labelport.store import paging
+from labelport.store.projects import project_record
 from labelport.web.session import COOKIE, UI
 
 HERE = Path(__file__).parent
@@ -45,19 +50,39 @@ def projects_page(request: Request, ctx: Ctx) -> Response:
 
 
 @router.get("/projects/{name}")
-def project_page(request: Request, ctx: Ctx, name: str, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+def project_page(
+    request: Request,
+    ctx: Ctx,
+    name: str,
+    offset: Offset = 0,
+    after: CursorParam = None,
+    before: CursorParam = None,
+) -> Response:
+    """The rows are a keyset page (the /tasks route's): the last of 100,000 as quick as the first;
+    ``offset`` links from before still open their page."""
     summary = _plain(views.project_summary(ctx, name))
-    rows = _plain(ctx.ws.tasks(name, limit=ROWS_PER_PAGE + 1, offset=offset))
+    seek = cursor.seek(cursor.ROWS, after, before, offset)
+    with ctx.ws.engine.connect() as conn:
+        page = paging.task_window(conn, project_record(conn, name), seek, ROWS_PER_PAGE, offset=offset)
     return _render(
         request,
         "project.html",
         s=summary,
-        rows=rows[:ROWS_PER_PAGE],
-        offset=offset,
-        next_offset=offset + ROWS_PER_PAGE if len(rows) > ROWS_PER_PAGE else None,
-        prev_offset=max(0, offset - ROWS_PER_PAGE) if offset else None,
+        rows=_plain(page.items),
+        pager=_pager(cursor.ROWS, page, seek),
         tab="overview",
     )
+
+
+def _pager(kind: str, page: paging.Window[Any, Any], seek: paging.Seek[Any]) -> dict[str, str | None]:
+    """The cursors of a page's links: ``next`` / ``last`` while more follows, ``prev`` / ``first``
+    while more precedes (``first`` is the page without a cursor)."""
+    links = cursor.links(kind, page, seek)
+    return {
+        "next": links["next_after"],
+        "prev": links["prev_before"],
+        "last": cursor.end(kind) if page.more_after else None,
+    }
 
 
 @router.get("/projects/{name}/import")
@@ -84,23 +109,28 @@ def job_page(
     job_id: int,
     code: str | None = None,
     data_row: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
+    after: CursorParam = None,
+    before: CursorParam = None,
 ) -> Response:
+    """Issues are a keyset page (the /jobs/{id}/issues route's), filtered by code and data row."""
     job = ctx.ws.job(job_id)
-    found = list(
-        ctx.ws.job_issues(job_id, offset=offset, limit=ISSUES_PER_PAGE + 1, code=code, data_row=data_row)
-    )
+    groups = views.issue_groups(ctx, job_id, data_row=data_row)
+    seek = cursor.seek(cursor.ISSUES, after, before, offset)
+    with ctx.ws.engine.connect() as conn:
+        page = paging.issue_window(
+            conn, job_id, seek, ISSUES_PER_PAGE, code=code, data_row=data_row, offset=offset
+        )
     return _render(
         request,
         "job.html",
         job=_plain(job),
-        groups=_plain(views.issue_groups(ctx, job_id, data_row=data_row)),
-        issues=_plain(found[:ISSUES_PER_PAGE]),
+        groups=_plain(groups),
+        issues=_plain(page.items),
+        total=sum(g.count for g in groups if code is None or g.code == code),
         code=code,
         data_row=data_row,
-        offset=offset,
-        next_offset=offset + ISSUES_PER_PAGE if len(found) > ISSUES_PER_PAGE else None,
-        prev_offset=max(0, offset - ISSUES_PER_PAGE) if offset else None,
+        pager=_pager(cursor.ISSUES, page, seek),
     )
 
 

@@ -17,9 +17,10 @@ from pydantic import BaseModel
 from starlette.background import BackgroundTask
 from starlette.responses import Response
 
-from labelport.api import exports, uploads
+from labelport.api import cursor, exports, uploads
 from labelport.api.auth import scoped
 from labelport.api.context import Context, get_context
+from labelport.api.cursor import CursorParam
 from labelport.api.params import Offset
 from labelport.api.responses import reply, returns, streams
 from labelport.formats import detect as detect_format
@@ -33,7 +34,7 @@ from labelport.model.errors import InvalidInputError
 from labelport.model.jobs import ImportJob, Mode, OnExisting
 from labelport.model.records import Annotation
 from labelport.model.tokens import Scope
-from labelport.store import imports as job_store
+from labelport.store import paging
 from labelport.store.blobs import BlobConfig
 from labelport.store.projects import project_record
 
@@ -69,7 +70,9 @@ class Detected(msgspec.Struct, kw_only=True):
 
 class LabelsPage(msgspec.Struct, kw_only=True):
     labels: dict[str, list[Annotation]]
-    next_offset: int | None
+    next_offset: int | None  # when paged by offset
+    next_after: str | None = None  # pass as `after` for the next page; null on the last
+    prev_before: str | None = None  # pass as `before` for the previous page; null on the first
 
 
 class ExportCreated(msgspec.Struct, kw_only=True):
@@ -296,18 +299,26 @@ def list_labels(
     global_key: Annotated[str | None, Query(description="Only this data row")] = None,
     offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    after: CursorParam = None,
+    before: CursorParam = None,
 ) -> Response:
-    """Labelled rows' live annotations by global key, a page of rows at a time."""
+    """Labelled rows' live annotations by global key, a page of rows at a time: follow
+    ``next_after`` (as ``after``) until it is null, every page costing the same; ``prev_before``
+    (as ``before``) goes back. ``offset`` still pages (``next_offset``) as it did."""
+    seek = cursor.seek(cursor.ROWS, after, before, offset)
     with ctx.ws.engine.connect() as conn:
         proj = project_record(conn, project)
-        page = list(
-            job_store.iter_labels(
-                conn, proj.id, mode.source, global_key=global_key, offset=offset, limit=limit + 1
-            )
+        page = paging.label_window(
+            conn, proj.id, mode.source, seek, limit, global_key=global_key, offset=offset
         )
-    more = len(page) > limit
-    labels = {info.global_key: anns for info, _fields, anns in page[:limit]}
-    return reply(LabelsPage(labels=labels, next_offset=offset + limit if more else None))
+    by_offset = after is None and before is None
+    return reply(
+        LabelsPage(
+            labels={info.global_key: anns for info, _fields, anns in page.items},
+            next_offset=offset + limit if by_offset and page.more_after else None,
+            **cursor.links(cursor.ROWS, page, seek),
+        )
+    )
 
 
 @router.post(

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from itertools import islice
 from typing import Annotated
 
 import msgspec
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
+from labelport.api import cursor
 from labelport.api.auth import scoped
 from labelport.api.context import Context, get_context
+from labelport.api.cursor import CursorParam
 from labelport.api.params import Id, Offset
 from labelport.api.responses import reply, returns
 from labelport.jobs import runner
 from labelport.model.issues import Issue
 from labelport.model.jobs import ImportJob
 from labelport.model.tokens import Scope
+from labelport.store import paging
 
 router = APIRouter()
 Ctx = Annotated[Context, Depends(get_context)]
@@ -25,7 +27,9 @@ READ, IMPORT = scoped(Scope.READ), scoped(Scope.IMPORT)
 
 class IssuesPage(msgspec.Struct, kw_only=True):
     issues: list[Issue]
-    next_offset: int | None
+    next_offset: int | None  # when paged by offset
+    next_after: str | None = None  # pass as `after` for the next page; null on the last
+    prev_before: str | None = None  # pass as `before` for the previous page; null on the first
 
 
 @router.get(
@@ -60,16 +64,23 @@ def list_job_issues(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     code: str | None = None,
     data_row: str | None = None,
+    after: CursorParam = None,
+    before: CursorParam = None,
 ) -> Response:
-    """A job's issues in payload order; follow ``next_offset`` until it is null."""
-    found = list(
-        islice(
-            ctx.ws.job_issues(job_id, offset=offset, limit=limit + 1, code=code, data_row=data_row),
-            limit + 1,
+    """A job's issues in payload order, a page at a time: follow ``next_after`` (as ``after``)
+    until it is null; ``prev_before`` (as ``before``) goes back. Every page costs the same, the
+    last of 50,000 issues as the first. ``offset`` still pages (``next_offset``) as it did."""
+    seek = cursor.seek(cursor.ISSUES, after, before, offset)
+    with ctx.ws.engine.connect() as conn:
+        page = paging.issue_window(conn, job_id, seek, limit, code=code, data_row=data_row, offset=offset)
+    by_offset = after is None and before is None
+    return reply(
+        IssuesPage(
+            issues=page.items,
+            next_offset=offset + limit if by_offset and page.more_after else None,
+            **cursor.links(cursor.ISSUES, page, seek),
         )
     )
-    more = len(found) > limit
-    return reply(IssuesPage(issues=found[:limit], next_offset=offset + limit if more else None))
 
 
 @router.post(

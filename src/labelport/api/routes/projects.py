@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
+from labelport.api import cursor
 from labelport.api.auth import scoped
 from labelport.api.context import Context, get_context
+from labelport.api.cursor import CursorParam
 from labelport.api.params import Offset
 from labelport.api.responses import reply, returns
 from labelport.model.catalog import Batch, Project, Task, TaskStatus
 from labelport.model.tokens import Scope
+from labelport.store import paging
+from labelport.store.projects import project_record
 
 router = APIRouter()
 Ctx = Annotated[Context, Depends(get_context)]
 READ, IMPORT = scoped(Scope.READ), scoped(Scope.IMPORT)
+TASK_PAGE = 1000  # a page's size when a cursor comes without a limit
 
 
 class ProjectIn(BaseModel):
@@ -99,12 +104,29 @@ def create_batch(body: BatchIn, ctx: Ctx) -> Response:
 )
 def list_tasks(
     ctx: Ctx,
+    request: Request,
     project: Annotated[str, Query()],
     status: TaskStatus | None = None,
     limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
     offset: Offset = 0,
+    after: CursorParam = None,
+    before: CursorParam = None,
 ) -> Response:
-    return reply(ctx.ws.tasks(project, status=status, limit=limit, offset=offset))
+    """A project's tasks by global key. With a ``limit`` (or a cursor) the answer is one page and
+    its ``Link`` header names the next (``rel="next"``, an ``after`` cursor) and previous
+    (``rel="prev"``, a ``before`` cursor) pages; every page costs the same, the last of 100,000
+    rows as the first. ``offset`` still pages as it did."""
+    if limit is None and after is None and before is None:
+        return reply(ctx.ws.tasks(project, status=status, offset=offset))
+    seek = cursor.seek(cursor.ROWS, after, before, offset)
+    with ctx.ws.engine.connect() as conn:
+        proj = project_record(conn, project)
+        page = paging.task_window(conn, proj, seek, limit or TASK_PAGE, status=status, offset=offset)
+    response = reply(page.items)
+    link = cursor.link_header(request.url, cursor.links(cursor.ROWS, page, seek))
+    if link:
+        response.headers["link"] = link
+    return response
 
 
 @router.post(
