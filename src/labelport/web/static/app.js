@@ -83,6 +83,53 @@ function setupImport(form) {
 }
 
 // ---- job ----------------------------------------------------------------------------------
+const FINISHED = ["succeeded", "failed", "cancelled"];
+
+function showJob(box, job) {
+  // the page's state, progress and counts from a job the API returned
+  const state = document.getElementById("job-state");
+  state.textContent = job.state;
+  state.className = `state-${job.state}`;
+  const bar = document.getElementById("job-progress");
+  if (job.progress.total) { bar.max = job.progress.total; bar.value = job.progress.done || 0; }
+  const table = document.getElementById("counts");
+  for (const [k, v] of Object.entries(job.counts)) {
+    let cell = box.querySelector(`[data-count="${k}"]`);
+    if (!cell) {
+      cell = el("td", { "data-count": k });
+      table.append(el("tr", {}, el("th", {}, k.replace(/_/g, " ")), cell));
+    }
+    cell.textContent = v;
+  }
+  const finished = FINISHED.includes(job.state);
+  box.dataset.finished = finished ? "yes" : "no";
+  bar.hidden = finished;
+  const cancel = document.getElementById("cancel-job");
+  if (cancel && finished) cancel.remove();
+  const undo = document.getElementById("undo-job");
+  if (undo && job.undone) undo.remove();
+  if (job.undone && !document.getElementById("undone")) {
+    document.getElementById("job-actions").prepend(el("span", { class: "pill", id: "undone" }, "undone: its labels are removed and its tasks back as they were"));
+  }
+}
+
+function jobAction(box, button, verb, question) {
+  // a POST to /jobs/{id}/{verb} once the person confirms; the answer is the job as it now is
+  const error = document.getElementById("action-error");
+  button.addEventListener("click", async () => {
+    if (!window.confirm(question)) return;
+    button.disabled = true;
+    error.hidden = true;
+    try {
+      showJob(box, await api(`/jobs/${box.dataset.job}/${verb}`, { method: "POST" }));
+    } catch (e) {
+      error.textContent = e.message;
+      error.hidden = false;
+      button.disabled = false;
+    }
+  });
+}
+
 function setupJob(box) {
   const id = box.dataset.job;
   const confirm = document.getElementById("confirm");
@@ -95,19 +142,17 @@ function setupJob(box) {
       } catch (e) { confirm.after(el("p", { class: "error" }, e.message)); }
     });
   }
+  const cancel = document.getElementById("cancel-job");
+  if (cancel) jobAction(box, cancel, "cancel", `Cancel job #${id}? A queued job never runs; a running one stops and commits nothing.`);
+  const undo = document.getElementById("undo-job");
+  if (undo) jobAction(box, undo, "undo", `Undo job #${id}? Its labels are removed and its rows' tasks go back to how they were, in one transaction.`);
   if (box.dataset.finished === "yes") return;
-  const state = document.getElementById("job-state");
-  const bar = document.getElementById("job-progress");
   async function poll() {
     const job = await api(`/jobs/${id}`);
-    state.textContent = job.state;
-    state.className = `state-${job.state}`;
-    if (job.progress.total) { bar.max = job.progress.total; bar.value = job.progress.done || 0; }
-    for (const [k, v] of Object.entries(job.counts)) {
-      const cell = box.querySelector(`[data-count="${k}"]`);
-      if (cell) cell.textContent = v;
-    }
-    if (["succeeded", "failed", "cancelled"].includes(job.state)) { location.reload(); return; }
+    const was = box.dataset.finished;
+    showJob(box, job);
+    // finished while watched: reload for the report (issues, verdict) the server renders
+    if (FINISHED.includes(job.state)) { if (was !== "yes") location.reload(); return; }
     setTimeout(poll, 400);
   }
   poll();
