@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.web.conftest import MESSAGES, Media, Site, open_row
+from tests.web.conftest import Site, open_row
+from tests.web.viewer_media import MESSAGES, Media
 
 TEXT = dict(MESSAGES)
 

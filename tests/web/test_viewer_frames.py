@@ -8,7 +8,8 @@ from typing import Any
 
 import httpx
 
-from tests.web.conftest import SCENE_FRAMES, Media, Site, open_row
+from tests.web.conftest import Site, open_row
+from tests.web.viewer_media import SCENE_FRAMES, Media
 
 
 def _go(page: Any, frame: int) -> None:

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import Media, Site, open_row
+from tests.web.conftest import Site, open_row
+from tests.web.viewer_media import Media
 
 W, H = 4000, 3000
 CAR = [1000, 1000, 500, 250]  # the first car's box on the big image

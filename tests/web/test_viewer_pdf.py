@@ -12,7 +12,8 @@ import httpx
 import numpy as np
 from PIL import Image
 
-from tests.web.conftest import Media, Site, open_row
+from tests.web.conftest import Site, open_row
+from tests.web.viewer_media import Media
 
 
 def _rects(page: Any, selector: str) -> list[list[float]]:

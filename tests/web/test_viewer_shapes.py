@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.web.conftest import Media, Site, open_row
+from tests.web.conftest import Site, open_row
+from tests.web.viewer_media import Media
 
 PIXEL = """([sel, x, y]) => new Promise((done) => {
     const img = new Image();
