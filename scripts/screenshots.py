@@ -3,7 +3,9 @@
     .venv/bin/python scripts/screenshots.py [OUT_DIR]   (default: ./screenshots, not committed)
 
 Builds the demo workspace (`labelport demo`'s images, ontology and labels), adds a dry run of a
-payload with mistakes so the job page has a report to show, serves it on loopback and drives
+payload with mistakes so the job page has a report to show, and the row viewer's test media (a PDF,
+audio, an image sequence, a video, a conversation, masks and a skeleton: tests/web/viewer_media.py,
+real encoded files with labels imported through the real formats), serves it on loopback and drives
 Debian's chromium (/usr/bin/chromium) through Playwright. `docs/web-ui.png`, which the README
 shows, is the row page copied from OUT_DIR by hand when the UI changes.
 """
@@ -17,12 +19,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 from playwright.sync_api import sync_playwright
 
 from labelport import Workspace
 from labelport.workspace.demo import run_demo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for its test media
+from tests.web.viewer_media import Media, build_media
 
 CHROMIUM = "/usr/bin/chromium"
 SIZE = {"width": 1440, "height": 900}
@@ -53,6 +59,24 @@ def _mistakes(folder: Path) -> Path:
     return path
 
 
+def _viewer_rows(media: Media) -> dict[str, str]:
+    """A row page per media type the viewer draws, named row-<type>."""
+    rows = {
+        "pdf": media.pdf,
+        "audio": media.audio,
+        "sequence": media.sequence,
+        "video": media.video,
+        "conversation": media.conversation,
+        "masks": media.shapes,
+        "keypoints": media.pose,
+        "large-image": media.big,
+    }
+    return {
+        f"row-{name}": f"/ui/rows?project={quote(project)}&global_key={quote(key, safe='')}"
+        for name, (project, key) in rows.items()
+    }
+
+
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -63,6 +87,7 @@ def main(out: Path) -> None:
             ws.import_labels("streets-gt", _mistakes(folder), format="ndjson", dry_run=True)
             token = ws.create_token("import", name="screenshots").token
             job = max(j.id for j in ws.jobs("streets-gt"))
+            media = build_media(ws, Path(tmp) / "media")
         port = _port()
         server = subprocess.Popen(
             [sys.executable, "-m", "labelport.cli.main", "--db", url, "serve", "--port", str(port)],
@@ -91,12 +116,13 @@ def main(out: Path) -> None:
                     "import": "/ui/projects/streets-gt/import",
                     "job": f"/ui/jobs/{job}",
                     "row": "/ui/rows?project=streets-gt&global_key=/batch_1/day/street_02.jpg",
+                    **_viewer_rows(media),
                 }
                 for name, path in shots.items():
                     page.goto(base + path)
-                    if name == "row":
+                    if name.startswith("row"):
                         page.wait_for_selector("#viewer[data-ready=yes]")
-                    page.screenshot(path=str(out / f"{name}.png"), full_page=name != "row")
+                    page.screenshot(path=str(out / f"{name}.png"), full_page=not name.startswith("row"))
                     print(out / f"{name}.png")
                 browser.close()
         finally:
