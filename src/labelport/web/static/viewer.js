@@ -389,7 +389,7 @@ function renderFrames(viewer, view, shell) {
   prev.addEventListener("click", () => show(Number(slider.value) - 1));
   next.addEventListener("click", () => show(Number(slider.value) + 1));
   shell.append(holder, el("div", { class: "scrubber" }, prev, slider, next, label), answersHere);
-  const first = geo.length ? Math.min(...geo.map((a) => a.frame || 1)) : 1;
+  const first = geo.reduce((m, a) => Math.min(m, a.frame || 1), geo.length ? Infinity : 1); // no spread: rows may have 100k shapes
   show(first);
   return countBy(geo);
 }
