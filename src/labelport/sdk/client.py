@@ -408,17 +408,19 @@ class Client:
         code: str | None = None,
         data_row: str | None = None,
     ) -> Iterator[Issue]:
-        """A job's issues in payload order, fetched a page at a time as they are read."""
+        """A job's issues in payload order, fetched a page at a time as they are read: the first
+        page from ``offset``, the next ones by cursor, so the last page costs what the first does."""
         left = limit
-        next_offset: int | None = offset
-        while next_offset is not None and (left is None or left > 0):
+        start: dict[str, Any] | None = {"offset": offset}
+        while start is not None and (left is None or left > 0):
             size = PAGE if left is None else min(PAGE, left)
-            params = {"offset": next_offset, "limit": size, "code": code, "data_row": data_row}
+            params = {**start, "limit": size, "code": code, "data_row": data_row}
             page = self._http.call("GET", f"/jobs/{job_id}/issues", IssuesPage, params=params)
             yield from page.issues
             if left is not None:
                 left -= len(page.issues)
-            next_offset = page.next_offset
+            # a server from before cursors gives offsets only
+            start = _next(page.next_after, page.next_offset)
 
     def cancel_job(self, job_id: int) -> ImportJob:
         return self._http.call("POST", f"/jobs/{job_id}/cancel", ImportJob)
@@ -429,12 +431,12 @@ class Client:
     def labels(self, project: str, *, mode: Mode | str = Mode.GROUND_TRUTH) -> dict[str, list[Annotation]]:
         """Every labelled row's live annotations, by global key."""
         out: dict[str, list[Annotation]] = {}
-        next_offset: int | None = 0
-        while next_offset is not None:
-            params = {"project": project, "mode": _value(mode), "offset": next_offset, "limit": PAGE}
+        start: dict[str, Any] | None = {}
+        while start is not None:
+            params = {"project": project, "mode": _value(mode), "limit": PAGE, **start}
             page = self._http.call("GET", "/labels", LabelsPage, params=params)
             out.update(page.labels)
-            next_offset = page.next_offset
+            start = _next(page.next_after, page.next_offset)
         return out
 
     def export(
@@ -523,6 +525,14 @@ def _chunks(path: Path) -> Iterator[bytes]:
     with path.open("rb") as fh:
         while block := fh.read(CHUNK):
             yield block
+
+
+def _next(after: str | None, offset: int | None) -> dict[str, Any] | None:
+    """Where the next page starts: after a cursor (every page costs the same), or at an offset
+    when the server is from before cursors; None on the last page."""
+    if after:
+        return {"after": after}
+    return {"offset": offset} if offset is not None else None
 
 
 def _unzip_download(chunks: Iterator[bytes], target: Path) -> None:

@@ -36,11 +36,13 @@ class ExportCreated(msgspec.Struct, kw_only=True):
 class IssuesPage(msgspec.Struct, kw_only=True):
     issues: list[Issue]
     next_offset: int | None
+    next_after: str | None = None  # the cursor of the next page (every page costs the same)
 
 
 class LabelsPage(msgspec.Struct, kw_only=True):
     labels: dict[str, list[Annotation]]
     next_offset: int | None
+    next_after: str | None = None  # the cursor of the next page (every page costs the same)
 
 
 __all__ = ["ClassMapSuggestion", "ExportCreated", "ExportSummary", "ImportJob", "IssuesPage", "LabelsPage"]
