@@ -425,9 +425,12 @@ def _records(parsed: _Parsed, report: _Reporter) -> Iterator[Record]:
         if image is None or first.get(image.id) != k or not image.file_name:
             continue
         annotations: list[Annotation] = []
-        for i in by_image.get(k, ()):
+        for i in by_image.pop(k, ()):
             ann = parsed.annotations[i]
             assert ann is not None
+            # let go of the decoded element once converted: a million of them are the largest
+            # part of the peak, and validation's own state grows while they are released
+            parsed.annotations[i] = None
             cat = categories.get(ann.category_id)
             if cat is None:
                 if ann.category_id not in parsed.broken_categories:

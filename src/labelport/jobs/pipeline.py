@@ -25,7 +25,6 @@ from labelport.formats import get as get_format
 from labelport.formats.base import issue
 from labelport.jobs import cancel, source
 from labelport.jobs.lines import LineLog
-from labelport.jobs.spool import Spool
 from labelport.media.fetch import fetch
 from labelport.model.errors import LabelportError
 from labelport.model.issues import Issue, Location, Severity
@@ -36,6 +35,7 @@ from labelport.store.catalog import now
 from labelport.store.db import transaction
 from labelport.store.db import writer as for_writing
 from labelport.store.schema import job_issues, projects
+from labelport.store.spool import for_dialect as new_spool
 from labelport.validate.engine import Accepted, Validator
 
 Progress = Callable[[str, int, int | None], None]
@@ -180,7 +180,7 @@ def _run(
         snap, on_existing=on_existing.value, class_map=options.get("class_map"), sink=writer
     )
     _state(engine, job.id, JobState.VALIDATING)
-    spool = Spool()
+    spool = new_spool(engine.dialect.name)
     fetcher = _MaskFetcher(payload)
     try:
         last = time.monotonic()
@@ -225,7 +225,7 @@ def _run(
                     project_id=job.project_id,
                     mode=mode,
                     changes=changes,
-                    accepted=lambda: spool,
+                    accepted=spool,
                 )
                 counts.update(result)
                 _pause_for_crash_tests()
@@ -240,6 +240,8 @@ def _run(
             except BaseException:
                 tx.rollback()
                 raise
+            finally:
+                store.release_spool(conn, spool)
         if job.dry_run:
             _finish(
                 engine,

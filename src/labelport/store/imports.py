@@ -8,7 +8,7 @@ same commit rolled back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +35,7 @@ from labelport.store.schema import (
     projects,
     tasks,
 )
+from labelport.store.spool import SPOOL_COLUMNS, Spool, SqliteSpool
 
 ANNOTATION_COLUMNS = (
     "label_id",
@@ -387,9 +388,6 @@ class RowChange:
         self.last_workers, self.last_modifier = last_workers, last_modifier
 
 
-AcceptedRows = Callable[[], Iterable[Sequence[Any]]]
-
-
 def commit(
     conn: sa.Connection,
     *,
@@ -397,11 +395,10 @@ def commit(
     project_id: int,
     mode: Mode,
     changes: Sequence[RowChange],
-    accepted: AcceptedRows,
+    accepted: Spool,
 ) -> dict[str, int]:
-    """Write a job's labels. ``accepted`` yields ``(row_pk, uid, feature_pk, kind, geometry,
-    classifications, frame, frame_end, page, message_id, track_id, extra)`` with JSON already
-    encoded as text; it is called once or twice (twice when rows are replaced)."""
+    """Write a job's labels from the spool its validation filled (read twice when rows are
+    replaced). On SQLite the spool stays attached to ``conn`` until :func:`release_spool`."""
     ts = now()
     source = mode.source
     touched = [c for c in changes if c.outcome in ("create", "replace")]
@@ -455,14 +452,17 @@ def commit(
     replace_rows = {c.row_pk for c in touched if c.outcome == "replace" and c.row_pk not in created}
     if replace_rows:
         replaced = _supersede(
-            conn, job_id, ((int(label_of[r[0]] or 0), r[1]) for r in accepted() if r[0] in replace_rows)
+            conn, job_id, ((int(label_of[r[0]] or 0), r[1]) for r in accepted if r[0] in replace_rows)
         )
-    n = bulk.insert(
-        conn,
-        annotations_t,
-        ANNOTATION_COLUMNS,
-        ((label_of[r[0]], *r[1:], job_id) for r in accepted() if r[0] in label_of),
-    )
+    if isinstance(accepted, SqliteSpool) and conn.dialect.name == "sqlite":
+        n = _copy_spool(conn, accepted, label_of, job_id)
+    else:
+        n = bulk.insert(
+            conn,
+            annotations_t,
+            ANNOTATION_COLUMNS,
+            ((label_of[r[0]], *r[1:], job_id) for r in accepted if r[0] in label_of),
+        )
     done = 0
     if mode is Mode.GROUND_TRUTH and touched:
         done = _mark_done(conn, job_id, project_id, touched, ts)
@@ -472,6 +472,37 @@ def commit(
         "data_rows_done": done,
         "data_rows_skipped": len(skipped),
     }
+
+
+def _copy_spool(conn: sa.Connection, spool: SqliteSpool, label_of: dict[int, int | None], job_id: int) -> int:
+    """One ``INSERT … SELECT`` from the attached spool, in the spool's order, each row's label id
+    joined from a temporary table: no row passes through Python."""
+    spool.flush()
+    conn.exec_driver_sql("ATTACH DATABASE ? AS lp_spool", (spool.path,))
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE lp_label_of (row_pk INTEGER PRIMARY KEY, label_id INTEGER NOT NULL)"
+    )
+    tmp = sa.table("lp_label_of", sa.column("row_pk"), sa.column("label_id"))
+    bulk.insert(conn, tmp, ("row_pk", "label_id"), list(label_of.items()))  # type: ignore[arg-type]
+    cols = ", ".join(ANNOTATION_COLUMNS)
+    picked = ", ".join(f"s.{c}" for c in SPOOL_COLUMNS[1:])
+    res = conn.exec_driver_sql(
+        f"INSERT INTO annotations ({cols}) SELECT m.label_id, {picked}, ? FROM lp_spool.spool s "
+        "JOIN lp_label_of m ON m.row_pk = s.row_pk ORDER BY s.rowid",
+        (job_id,),
+    )
+    conn.exec_driver_sql("DROP TABLE lp_label_of")
+    return int(res.rowcount)
+
+
+def release_spool(conn: sa.Connection, spool: Spool) -> None:
+    """Detach a SQLite spool from the connection once its transaction has ended (SQLite cannot
+    detach inside one); a no-op for anything else."""
+    if isinstance(spool, SqliteSpool) and conn.dialect.name == "sqlite":
+        raw = conn.connection.driver_connection
+        attached = {row[1] for row in raw.execute("PRAGMA database_list")}  # type: ignore[union-attr]
+        if "lp_spool" in attached:
+            raw.execute("DETACH DATABASE lp_spool")  # type: ignore[union-attr]
 
 
 def _label_ids(conn: sa.Connection, project_id: int, source: str, row_pks: Sequence[int]) -> dict[int, int]:
