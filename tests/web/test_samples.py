@@ -19,6 +19,7 @@ import pytest
 
 from labelport import Workspace
 from labelport.api.app import create_app
+from labelport.api.routes.views import takes_tool
 from labelport.model.jobs import JobState
 from labelport.web import samples
 from tests.helpers import make_images
@@ -275,8 +276,10 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
 
 def _build(ws: Workspace, project: str) -> samples.Samples:
     task = ws.tasks(project, limit=1)[0]
+    row = ws.row(task.global_key)
+    # as the /import-samples route builds them, with the validator's media rule
     return samples.build(
-        ws.project(project), ws.ontology(project).spec, "http://server", ws.row(task.global_key)
+        ws.project(project), ws.ontology(project).spec, "http://server", row, takes=takes_tool
     )
 
 
@@ -347,7 +350,9 @@ def test_each_aimmo_sample_imports_cleanly(ws: Workspace, project: str, tmp_path
 def test_samples_without_a_row_name_a_placeholder(ws: Workspace) -> None:
     """A project with no rows yet still gets every sample, written for a placeholder key."""
     for project in CASES:
-        built = samples.build(ws.project(project), ws.ontology(project).spec, "http://server")
+        built = samples.build(
+            ws.project(project), ws.ontology(project).spec, "http://server", takes=takes_tool
+        )
         assert built.data_row == samples.PLACEHOLDER_KEY
         for sample in built.ndjson + built.aimmo:
             assert sample.text or sample.note

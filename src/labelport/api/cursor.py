@@ -122,3 +122,14 @@ def link_header(url: URL, cursors: dict[str, str | None]) -> str | None:
         if value is not None
     ]
     return ", ".join(parts) or None
+
+
+def pager(kind: str, page: Window[Any, Any], seek: Seek[Any]) -> dict[str, str | None]:
+    """The cursors of a web page's links: ``next`` / ``last`` while more follows, ``prev`` while
+    more precedes (the first page is the one without a cursor)."""
+    found = links(kind, page, seek)
+    return {
+        "next": found["next_after"],
+        "prev": found["prev_before"],
+        "last": end(kind) if page.more_after else None,
+    }

@@ -17,14 +17,11 @@ from starlette.applications import Starlette
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
-from labelport.api import cursor
 from labelport.api.context import Context, get_context
 from labelport.api.cursor import CursorParam
 from labelport.api.params import Offset
 from labelport.api.routes import views
 from labelport.api.routes.imports import FormatInfo, list_formats
-from labelport.store import paging
-from labelport.store.projects import project_record
 from labelport.web.session import COOKIE, UI
 
 HERE = Path(__file__).parent
@@ -61,28 +58,10 @@ def project_page(
     """The rows are a keyset page (the /tasks route's): the last of 100,000 as quick as the first;
     ``offset`` links from before still open their page."""
     summary = _plain(views.project_summary(ctx, name))
-    seek = cursor.seek(cursor.ROWS, after, before, offset)
-    with ctx.ws.engine.connect() as conn:
-        page = paging.task_window(conn, project_record(conn, name), seek, ROWS_PER_PAGE, offset=offset)
+    page = views.task_page(ctx, name, ROWS_PER_PAGE, after=after, before=before, offset=offset)
     return _render(
-        request,
-        "project.html",
-        s=summary,
-        rows=_plain(page.items),
-        pager=_pager(cursor.ROWS, page, seek),
-        tab="overview",
+        request, "project.html", s=summary, rows=_plain(page.items), pager=page.pager, tab="overview"
     )
-
-
-def _pager(kind: str, page: paging.Window[Any, Any], seek: paging.Seek[Any]) -> dict[str, str | None]:
-    """The cursors of a page's links: ``next`` / ``last`` while more follows, ``prev`` / ``first``
-    while more precedes (``first`` is the page without a cursor)."""
-    links = cursor.links(kind, page, seek)
-    return {
-        "next": links["next_after"],
-        "prev": links["prev_before"],
-        "last": cursor.end(kind) if page.more_after else None,
-    }
 
 
 @router.get("/projects/{name}/import")
@@ -116,11 +95,9 @@ def job_page(
     """Issues are a keyset page (the /jobs/{id}/issues route's), filtered by code and data row."""
     job = ctx.ws.job(job_id)
     groups = views.issue_groups(ctx, job_id, data_row=data_row)
-    seek = cursor.seek(cursor.ISSUES, after, before, offset)
-    with ctx.ws.engine.connect() as conn:
-        page = paging.issue_window(
-            conn, job_id, seek, ISSUES_PER_PAGE, code=code, data_row=data_row, offset=offset
-        )
+    page = views.issue_page(
+        ctx, job_id, ISSUES_PER_PAGE, after=after, before=before, offset=offset, code=code, data_row=data_row
+    )
     return _render(
         request,
         "job.html",
@@ -130,7 +107,7 @@ def job_page(
         total=sum(g.count for g in groups if code is None or g.code == code),
         code=code,
         data_row=data_row,
-        pager=_pager(cursor.ISSUES, page, seek),
+        pager=page.pager,
     )
 
 

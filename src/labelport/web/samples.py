@@ -38,6 +38,7 @@ import io
 import json
 import shlex
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -47,7 +48,6 @@ from PIL import Image, ImageDraw
 
 from labelport.model.catalog import DataRow, Project
 from labelport.model.ontology import TOOL_ALIASES, ToolKind
-from labelport.validate.engine import MEDIA_KINDS, TOOLS_FOR_KIND
 
 PLACEHOLDER_KEY = "<global key of a data row>"
 NDJSON_MEDIA = ("image", "text", "conversation", "html", "pdf", "geospatial", "video", "audio")
@@ -95,10 +95,20 @@ class _Row:
     region: tuple[float, float, float, float]
     tools: list[dict[str, Any]]
     classes: list[dict[str, Any]]
+    takes: Callable[[ToolKind, str], bool]
 
 
-def build(project: Project, spec: dict[str, Any], server: str, row: DataRow | None = None) -> Samples:
-    """Every sample for ``project``; ``row`` is one of its data rows (a placeholder when it has none)."""
+def build(
+    project: Project,
+    spec: dict[str, Any],
+    server: str,
+    row: DataRow | None = None,
+    *,
+    takes: Callable[[ToolKind, str], bool],
+) -> Samples:
+    """Every sample for ``project``; ``row`` is one of its data rows (a placeholder when it has
+    none). ``takes(tool, media)`` says whether a media type takes a tool at all: the validator's
+    rule, handed in by the API so this page code does not reach into validation."""
     media = str(getattr(project.media_type, "value", project.media_type))
     meta = dict(row.metadata) if row else {}
     ctx = _Row(
@@ -109,6 +119,7 @@ def build(project: Project, spec: dict[str, Any], server: str, row: DataRow | No
         region=_region(media, meta),
         tools=list(spec.get("tools", [])),
         classes=list(spec.get("classifications", [])),
+        takes=takes,
     )
     name = project.name
     # a media type NDJSON does not read (scenes) is imported as an AIMMO tree, zipped for upload
@@ -155,11 +166,6 @@ def _kind(t: dict[str, Any]) -> ToolKind | None:
         return ToolKind(raw)
     except ValueError:
         return None
-
-
-def _allowed(kind: ToolKind, media: str) -> bool:
-    """Does a project of this media type take this tool at all (the validator's own table)?"""
-    return any(kind in TOOLS_FOR_KIND.get(k, set()) for k in MEDIA_KINDS.get(media, set()))
 
 
 def _num(v: float) -> float | int:
@@ -233,7 +239,7 @@ def _ndjson_tool(t: dict[str, Any], ctx: _Row) -> SampleLine:
     kind = _kind(t)
     if ctx.media not in NDJSON_MEDIA:
         return _no(name, raw, f"NDJSON does not import into {ctx.media} projects: use the AIMMO form")
-    if kind is None or not _allowed(kind, ctx.media):
+    if kind is None or not ctx.takes(kind, ctx.media):
         return _no(name, raw, f"{ctx.media} projects take no {raw} annotations")
     if kind is ToolKind.EDGE:
         return _relationship(t, ctx)
@@ -370,7 +376,7 @@ def _relationship(t: dict[str, Any], ctx: _Row) -> SampleLine:
     ends = [
         (e, k)
         for e in ctx.tools
-        if (k := _kind(e)) in ENDPOINT_TOOLS and k is not None and _allowed(k, ctx.media)
+        if (k := _kind(e)) in ENDPOINT_TOOLS and k is not None and ctx.takes(k, ctx.media)
     ]
     if not ends:
         return _no(
@@ -497,7 +503,7 @@ def _aimmo(c: dict[str, Any], ctx: _Row, *, tool: bool) -> SampleLine:
     note = ""
     if tool:
         kind = _kind(c)
-        if kind is None or not _allowed(kind, ctx.media):
+        if kind is None or not ctx.takes(kind, ctx.media):
             return _no(name, raw, f"{ctx.media} projects take no {raw} annotations")
         if kind in (ToolKind.RASTER_SEGMENTATION, ToolKind.EDGE, ToolKind.NAMED_ENTITY, ToolKind.ELLIPSE):
             what = {

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import FileResponse, Response, StreamingResponse
 
+from labelport.api import cursor
 from labelport.api.auth import scoped
 from labelport.api.context import Context, get_context
 from labelport.api.params import Id
@@ -36,9 +37,11 @@ from labelport.model.ontology import ToolKind, parse_ontology
 from labelport.model.records import Annotation
 from labelport.model.tokens import Scope
 from labelport.store import imports as job_store
+from labelport.store import paging
 from labelport.store.projects import project_record
 from labelport.store.schema import annotations as annotations_t
 from labelport.store.schema import features, job_issues, labels
+from labelport.validate.engine import MEDIA_KINDS, TOOLS_FOR_KIND
 from labelport.web import samples
 
 router = APIRouter()
@@ -165,7 +168,48 @@ def import_samples(ctx: Context, project: str, server: str) -> samples.Samples:
     proj = ctx.ws.project(project)
     first = ctx.ws.tasks(project, limit=1)
     row = ctx.ws.row(first[0].global_key) if first else None
-    return samples.build(proj, ctx.ws.ontology(proj.ontology).spec, server, row)
+    return samples.build(proj, ctx.ws.ontology(proj.ontology).spec, server, row, takes=takes_tool)
+
+
+class Paged(msgspec.Struct, kw_only=True):
+    """A page of a list for a web page: its items and the cursors of its links (`cursor.pager`)."""
+
+    items: list[Any]
+    pager: dict[str, str | None]
+
+
+def task_page(
+    ctx: Context, project: str, limit: int, *, after: str | None, before: str | None, offset: int = 0
+) -> Paged:
+    """A keyset page of a project's rows by global key, as /tasks answers it."""
+    seek = cursor.seek(cursor.ROWS, after, before, offset)
+    with ctx.ws.engine.connect() as conn:
+        page = paging.task_window(conn, project_record(conn, project), seek, limit, offset=offset)
+    return Paged(items=page.items, pager=cursor.pager(cursor.ROWS, page, seek))
+
+
+def issue_page(
+    ctx: Context,
+    job_id: int,
+    limit: int,
+    *,
+    after: str | None,
+    before: str | None,
+    offset: int = 0,
+    code: str | None = None,
+    data_row: str | None = None,
+) -> Paged:
+    """A keyset page of a job's issues in payload order, as /jobs/{id}/issues answers it."""
+    seek = cursor.seek(cursor.ISSUES, after, before, offset)
+    with ctx.ws.engine.connect() as conn:
+        page = paging.issue_window(conn, job_id, seek, limit, code=code, data_row=data_row, offset=offset)
+    return Paged(items=page.items, pager=cursor.pager(cursor.ISSUES, page, seek))
+
+
+def takes_tool(tool: ToolKind, media: str) -> bool:
+    """Does a project of this media type take this tool at all? The validator's own table, so a
+    sample is never written for a tool the import would refuse as ``wrong_media_type``."""
+    return any(tool in TOOLS_FOR_KIND.get(k, set()) for k in MEDIA_KINDS.get(media, set()))
 
 
 @router.get(
