@@ -405,8 +405,10 @@ def commit(
     skipped = [c for c in changes if c.outcome == "skip"]
     new_labels = [c for c in touched if c.label_id is None]
     if new_labels:
-        conn.execute(
-            sa.insert(labels),
+        # the new ids come back from the insert itself: looking them up afterwards by row would
+        # be planned on statistics from before the insert (a scan per chunk on PostgreSQL)
+        made = conn.execute(
+            sa.insert(labels).returning(labels.c.data_row_id, labels.c.id, sort_by_parameter_order=True),
             [
                 {
                     "project_id": project_id,
@@ -419,7 +421,7 @@ def commit(
                 for c in new_labels
             ],
         )
-        ids = _label_ids(conn, project_id, source, [c.row_pk for c in new_labels])
+        ids = {int(r): int(lid) for r, lid in made}
         for c in new_labels:
             c.label_id = ids[c.row_pk]
     prev = _task_states(conn, project_id, [c.row_pk for c in touched])
@@ -503,18 +505,6 @@ def release_spool(conn: sa.Connection, spool: Spool) -> None:
         attached = {row[1] for row in raw.execute("PRAGMA database_list")}  # type: ignore[union-attr]
         if "lp_spool" in attached:
             raw.execute("DETACH DATABASE lp_spool")  # type: ignore[union-attr]
-
-
-def _label_ids(conn: sa.Connection, project_id: int, source: str, row_pks: Sequence[int]) -> dict[int, int]:
-    out: dict[int, int] = {}
-    for i in range(0, len(row_pks), 900):
-        q = sa.select(labels.c.data_row_id, labels.c.id).where(
-            labels.c.project_id == project_id,
-            labels.c.source == source,
-            labels.c.data_row_id.in_(row_pks[i : i + 900]),
-        )
-        out.update({r: lid for r, lid in conn.execute(q)})
-    return out
 
 
 def _task_states(conn: sa.Connection, project_id: int, row_pks: Sequence[int]) -> dict[int, str]:
