@@ -50,7 +50,7 @@ def test_a_writer_failure_is_raised_in_the_job_thread() -> None:
     try:
         for r in _rows(10_000):
             spool.add(r)
-        spool.add(("too", "short"))  # a row the table cannot take
+        spool.add((*_rows(1)[0], "one value too many"))  # a row the table cannot take
         with pytest.raises(sqlite3.ProgrammingError):
             for r in _rows(30_000):
                 spool.add(r)

@@ -456,6 +456,7 @@ def commit(
         replaced = _supersede(
             conn, job_id, ((int(label_of[r[0]] or 0), r[1]) for r in accepted if r[0] in replace_rows)
         )
+    _check_parents(conn, {lid for lid in label_of.values() if lid is not None}, accepted.features)
     if isinstance(accepted, SqliteSpool) and conn.dialect.name == "sqlite":
         n = _copy_spool(conn, accepted, label_of, job_id)
     else:
@@ -474,6 +475,24 @@ def commit(
         "data_rows_done": done,
         "data_rows_skipped": len(skipped),
     }
+
+
+def _check_parents(conn: sa.Connection, label_ids: set[int], feature_ids: set[int]) -> None:
+    """What foreign keys on ``annotations`` would check per row, once per distinct parent: every
+    label and feature the job writes exists, and on PostgreSQL is locked (``FOR KEY SHARE``) so
+    that nothing deletes it before the commit (see migration 0004)."""
+    for table, wanted in ((labels, label_ids), (features, feature_ids)):
+        ids = sorted(wanted)
+        found = 0
+        for i in range(0, len(ids), 10_000):
+            q = sa.select(table.c.id).where(table.c.id.in_(ids[i : i + 10_000]))
+            found += len(conn.execute(q.with_for_update(read=True, key_share=True)).all())
+        if found != len(ids):
+            raise ConflictError(
+                f"{len(ids) - found} of the {table.name} this import writes to no longer exist",
+                code="parent_missing",
+                hint="run the import again",
+            )
 
 
 def _copy_spool(conn: sa.Connection, spool: SqliteSpool, label_of: dict[int, int | None], job_id: int) -> int:

@@ -156,9 +156,10 @@ annotations = sa.Table(
     "annotations",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("label_id", sa.Integer, sa.ForeignKey("labels.id"), nullable=False),
+    # no foreign keys: the commit checks each distinct label and feature once (migration 0004)
+    sa.Column("label_id", sa.Integer, nullable=False),  # labels.id
     sa.Column("uid", sa.Text, nullable=False),  # the annotation's own id (uuid, AIMMO N-uuid, ...)
-    sa.Column("feature_id", sa.Integer, sa.ForeignKey("features.id"), nullable=False),
+    sa.Column("feature_id", sa.Integer, nullable=False),  # features.id
     sa.Column("kind", sa.Text, nullable=False),  # bbox, polygon, ..., radio, checklist, text
     sa.Column("geometry", sa.Text),  # JSON, canonical units (see labelport.model.annotations)
     sa.Column("classifications", sa.Text),  # JSON: nested answers, or the answer itself
@@ -168,8 +169,8 @@ annotations = sa.Table(
     sa.Column("message_id", sa.Text),
     sa.Column("track_id", sa.Text),
     sa.Column("extra", sa.Text),  # JSON: format attributes kept for round trips (z_order, iscrowd…)
-    sa.Column("job_id", sa.Integer, sa.ForeignKey("import_jobs.id"), nullable=False, index=True),
-    sa.Column("superseded_by", sa.Integer, sa.ForeignKey("import_jobs.id"), index=True),
+    sa.Column("job_id", sa.Integer, nullable=False, index=True),  # import_jobs.id
+    sa.Column("superseded_by", sa.Integer, index=True),  # import_jobs.id
     sa.Index(
         "uq_annotations_live_uid",
         "label_id",

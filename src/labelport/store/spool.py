@@ -56,10 +56,12 @@ class MsgpackSpool:
         self._dec = msgspec.msgpack.Decoder(list[list[Any]])
         self._batch: list[Sequence[Any]] = []
         self.count = 0
+        self.features: set[int] = set()  # the distinct feature pks, for the commit's parent check
 
     def add(self, row: Sequence[Any]) -> None:
         self._batch.append(row)
         self.count += 1
+        self.features.add(row[2])
         if len(self._batch) >= 5000:
             self._flush()
 
@@ -101,10 +103,12 @@ class SqliteSpool:
         self._failure: BaseException | None = None
         self._thread: threading.Thread | None = None
         self.count = 0
+        self.features: set[int] = set()  # the distinct feature pks, for the commit's parent check
 
     def add(self, row: Sequence[Any]) -> None:
         self._batch.append(row)
         self.count += 1
+        self.features.add(row[2])
         if len(self._batch) >= _BATCH:
             self._hand_over()
 

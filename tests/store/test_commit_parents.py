@@ -1,0 +1,123 @@
+"""Annotations have no per-row foreign keys (migration 0004): the commit checks each distinct
+label and feature once instead. A job whose feature vanished is refused and writes nothing, and a
+workspace upgraded from 0003 keeps its annotations and its partial unique index."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+
+from labelport import Workspace
+from labelport.model.errors import ConflictError
+from labelport.model.jobs import Mode
+from labelport.store import db
+from labelport.store import imports as store
+from labelport.store.schema import annotations
+from labelport.store.spool import for_dialect
+from tests.helpers import make_images
+
+ONTOLOGY = {"tools": [{"name": "car", "tool": "rectangle"}]}
+
+
+def _project(ws: Workspace, tmp_path: Path) -> Path:
+    make_images(tmp_path / "img", {"a.png": (100, 80), "b.png": (100, 80)})
+    ws.create_dataset("d")
+    ws.add_rows("d", [tmp_path / "img"])
+    ws.create_ontology("o", ONTOLOGY)
+    ws.create_project("p", ontology="o", media_type="image")
+    ws.create_batch("p", "all", dataset="d")
+    payload = tmp_path / "p.ndjson"
+    lines = [
+        {
+            "uuid": f"00000000-0000-4000-8000-00000000000{i}",
+            "dataRow": {"globalKey": k},
+            "name": "car",
+            "bbox": {"left": 1, "top": 2, "width": 3, "height": 4},
+        }
+        for i, k in enumerate(("/a.png", "/b.png"))
+    ]
+    payload.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    return payload
+
+
+def test_a_feature_that_no_longer_exists_refuses_the_commit(
+    ws: Workspace, db_url: str, tmp_path: Path
+) -> None:
+    payload = _project(ws, tmp_path)
+    job = ws.import_labels("p", payload, format="ndjson")
+    assert job.counts["annotations_imported"] == 2
+    job = ws.import_labels("p", payload, format="ndjson", dry_run=True)  # a job that wrote nothing
+    engine = db.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            before = conn.execute(sa.select(sa.func.count()).select_from(annotations)).scalar_one()
+            row_pk = conn.execute(sa.text("SELECT id FROM data_rows ORDER BY id LIMIT 1")).scalar_one()
+            label_pk = conn.execute(
+                sa.text("SELECT id FROM labels WHERE data_row_id = :r"), {"r": row_pk}
+            ).scalar_one()
+            conn.rollback()
+            spool = for_dialect(engine.dialect.name)
+            spool.add(
+                (row_pk, "new-uid", 987654, "bbox", "[1,2,3,4]", "[]", None, None, None, None, None, None)
+            )
+            tx = db.writer(conn).begin()
+            with pytest.raises(ConflictError) as err:
+                store.commit(
+                    conn,
+                    job_id=job.id,
+                    project_id=1,
+                    mode=Mode.GROUND_TRUTH,
+                    changes=[store.RowChange(row_pk, "replace", label_pk, None, None)],
+                    accepted=spool,
+                )
+            tx.rollback()
+            store.release_spool(conn, spool)
+            spool.close()
+            assert err.value.code == "parent_missing"
+            after = conn.execute(sa.select(sa.func.count()).select_from(annotations)).scalar_one()
+            assert after == before
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_from_0003_keeps_annotations_and_the_live_uid_rule(db_url: str, tmp_path: Path) -> None:
+    # a workspace at 0003 with labels in it, made by downgrading a head workspace that has them
+    with Workspace(db_url, create=True) as ws:
+        payload = _project(ws, tmp_path)
+        ws.import_labels("p", payload, format="ndjson")
+    engine = db.create_engine(db_url)
+    try:
+        command.downgrade(db.alembic_config(engine), "0003")
+        assert db.current_revision(engine) == "0003"
+        fks = sa.inspect(engine).get_foreign_keys("annotations")
+        assert {fk["constrained_columns"][0] for fk in fks} == {
+            "label_id",
+            "feature_id",
+            "job_id",
+            "superseded_by",
+        }
+        db.upgrade(engine)
+        assert sa.inspect(engine).get_foreign_keys("annotations") == []
+        with engine.begin() as conn:
+            rows = conn.execute(sa.select(annotations.c.label_id, annotations.c.uid)).all()
+            assert len(rows) == 2
+            label_id, uid = rows[0]
+            # the same uid may exist again once the first is superseded, never twice live
+            conn.execute(sa.update(annotations).where(annotations.c.uid == uid).values(superseded_by=1))
+            conn.execute(
+                sa.insert(annotations).values(
+                    label_id=label_id, uid=uid, feature_id=1, kind="bbox", job_id=1, geometry="[1,2,3,4]"
+                )
+            )
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(
+                sa.insert(annotations).values(
+                    label_id=label_id, uid=uid, feature_id=1, kind="bbox", job_id=1, geometry="[1,2,3,4]"
+                )
+            )
+    finally:
+        engine.dispose()
