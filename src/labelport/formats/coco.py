@@ -182,7 +182,7 @@ class _Parsed:
     """The file's three lists; a None stands for an element that was reported and left out."""
 
     images: Sequence[_Image | None]
-    annotations: Sequence[_Ann | None]
+    annotations: list[_Ann | None]  # released element by element as records are made
     categories: Sequence[_Category | None]
     broken_images: set[Any] = field(default_factory=set)  # ids of images left out
     broken_categories: set[Any] = field(default_factory=set)
@@ -284,7 +284,7 @@ def _parse(data: bytes, report: _Reporter) -> _Parsed | None:
     except UnicodeDecodeError:
         _not_utf8(data, report)
         return None
-    return _Parsed(doc.images, doc.annotations, doc.categories)
+    return _Parsed(doc.images, list[_Ann | None](doc.annotations), doc.categories)
 
 
 def _not_utf8(data: bytes, report: _Reporter, pointer: str | None = None) -> None:
