@@ -37,21 +37,8 @@ from labelport.store.schema import (
 )
 from labelport.store.spool import SPOOL_COLUMNS, Spool, SqliteSpool
 
-ANNOTATION_COLUMNS = (
-    "label_id",
-    "uid",
-    "feature_id",
-    "kind",
-    "geometry",
-    "classifications",
-    "frame",
-    "frame_end",
-    "page",
-    "message_id",
-    "track_id",
-    "extra",
-    "job_id",
-)
+# the spool's row with the row's label for its first column and the job appended
+ANNOTATION_COLUMNS = ("label_id", "uid", "feature_id", *SPOOL_COLUMNS[3:], "job_id")
 
 
 def _json(v: Any) -> str | None:

@@ -47,13 +47,12 @@ SPOOL_COLUMNS = (
 )
 
 
-class MsgpackSpool:
-    """Rows as msgpack batches in a spooled temporary file."""
+class _Batched:
+    """Rows gathered into batches; each spool stores a full batch its own way."""
+
+    batch_size = _BATCH
 
     def __init__(self) -> None:
-        self._file = tempfile.SpooledTemporaryFile(max_size=_LIMIT)  # noqa: SIM115 - closed in close()
-        self._enc = msgspec.msgpack.Encoder()
-        self._dec = msgspec.msgpack.Decoder(list[list[Any]])
         self._batch: list[Sequence[Any]] = []
         self.count = 0
         self.features: set[int] = set()  # the distinct feature pks, for the commit's parent check
@@ -62,10 +61,25 @@ class MsgpackSpool:
         self._batch.append(row)
         self.count += 1
         self.features.add(row[2])
-        if len(self._batch) >= 5000:
-            self._flush()
+        if len(self._batch) >= self.batch_size:
+            self._store_batch()
 
-    def _flush(self) -> None:
+    def _store_batch(self) -> None:
+        raise NotImplementedError
+
+
+class MsgpackSpool(_Batched):
+    """Rows as msgpack batches in a spooled temporary file."""
+
+    batch_size = 5000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._file = tempfile.SpooledTemporaryFile(max_size=_LIMIT)  # noqa: SIM115 - closed in close()
+        self._enc = msgspec.msgpack.Encoder()
+        self._dec = msgspec.msgpack.Decoder(list[list[Any]])
+
+    def _store_batch(self) -> None:
         if self._batch:
             data = self._enc.encode(self._batch)
             self._file.write(len(data).to_bytes(8, "little"))
@@ -73,7 +87,7 @@ class MsgpackSpool:
             self._batch = []
 
     def __iter__(self) -> Iterator[Sequence[Any]]:
-        self._flush()
+        self._store_batch()
         self._file.seek(0)
         while head := self._file.read(8):
             yield from self._dec.decode(self._file.read(int.from_bytes(head, "little")))
@@ -83,13 +97,14 @@ class MsgpackSpool:
         self._file.close()
 
 
-class SqliteSpool:
+class SqliteSpool(_Batched):
     """Rows in a table of a scratch SQLite file, which the commit attaches (see the module).
 
     A thread of its own writes the batches: SQLite lets go of the GIL while it stores a row, so
     that part of the spool's cost overlaps validation on a second core."""
 
     def __init__(self) -> None:
+        super().__init__()
         fd, self.path = tempfile.mkstemp(prefix="labelport-spool-", suffix=".db")
         os.close(fd)
         # a scratch file: no journal, no syncing; it is deleted whatever happens to the job
@@ -98,21 +113,11 @@ class SqliteSpool:
         self._db.execute("PRAGMA synchronous=OFF")
         self._db.execute(f"CREATE TABLE spool ({', '.join(SPOOL_COLUMNS)})")
         self._insert = f"INSERT INTO spool VALUES ({', '.join('?' for _ in SPOOL_COLUMNS)})"
-        self._batch: list[Sequence[Any]] = []
         self._queue: queue.Queue[list[Sequence[Any]] | None] = queue.Queue(maxsize=4)
         self._failure: BaseException | None = None
         self._thread: threading.Thread | None = None
-        self.count = 0
-        self.features: set[int] = set()  # the distinct feature pks, for the commit's parent check
 
-    def add(self, row: Sequence[Any]) -> None:
-        self._batch.append(row)
-        self.count += 1
-        self.features.add(row[2])
-        if len(self._batch) >= _BATCH:
-            self._hand_over()
-
-    def _hand_over(self) -> None:
+    def _store_batch(self) -> None:
         if self._failure is not None:
             raise self._failure
         if self._thread is None:
@@ -135,7 +140,7 @@ class SqliteSpool:
     def flush(self) -> None:
         """Everything added so far is in the file, readable by a connection that attaches it."""
         if self._batch:
-            self._hand_over()
+            self._store_batch()
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join()
