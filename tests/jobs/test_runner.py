@@ -19,6 +19,8 @@ from labelport import Workspace
 from labelport.jobs import runner
 from labelport.model.errors import ConflictError, InvalidInputError, NotFoundError
 from labelport.model.jobs import JobState
+from labelport.model.records import Record
+from labelport.validate.engine import Accepted, Validator
 from tests.jobs.conftest import uid, write_ndjson
 from tests.s3server import bucket, s3_client, s3_endpoint, s3_env
 
@@ -118,11 +120,28 @@ def _run_in_thread(ws: Workspace, job_id: int) -> threading.Thread:
     return t
 
 
-def test_cancel_while_validating_stops_and_commits_nothing(proj: Workspace, tmp_path: Path) -> None:
-    job_id = proj.create_import("p", write_ndjson(tmp_path / "big.ndjson", points(120_000)))
+def test_cancel_while_validating_stops_and_commits_nothing(
+    proj: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job is held in the middle of validation until the cancel is in, so it cannot finish
+    validating first however fast it is (it once did: 120k lines validated before the cancel)."""
+    held, cancelled = threading.Event(), threading.Event()
+    check = Validator.check
+
+    def slow_check(self: Validator, record: Record) -> list[Accepted]:
+        if self.counts.lines == 1000:
+            held.set()
+            cancelled.wait(30)
+            time.sleep(1.1)  # past the loop's once-a-second checkpoint
+        return check(self, record)
+
+    monkeypatch.setattr(Validator, "check", slow_check)
+    job_id = proj.create_import("p", write_ndjson(tmp_path / "big.ndjson", points(5_000)))
     t = _run_in_thread(proj, job_id)
-    wait_for(proj, job_id, {JobState.VALIDATING})
+    assert held.wait(60)
+    assert proj.job(job_id).state is JobState.VALIDATING
     assert proj.cancel_job(job_id).state is JobState.CANCELLED
+    cancelled.set()
     t.join(timeout=120)
     assert not t.is_alive()
     job = proj.job(job_id)
