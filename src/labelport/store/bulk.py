@@ -1,5 +1,6 @@
-"""Bulk inserts through each engine's fast path: one ``executemany`` on SQLite, ``COPY`` on
-PostgreSQL. The only place that knows which engine it is talking to for writes."""
+"""Bulk inserts through each engine's fast path: batched ``executemany`` on SQLite, ``COPY`` on
+PostgreSQL. The one other engine-specific write is an import's annotations on SQLite, copied from
+the attached spool by one ``INSERT … SELECT`` (``store.spool``, ``store.imports._copy_spool``)."""
 
 from __future__ import annotations
 

@@ -484,9 +484,7 @@ class Validator:
                 answers, tool.classifications, tool.name, lambda code, *_: problems.append(code)
             )
             ok = nested is not None and not problems
-            self._plain_answers[k] = [answer_to_json(a) for a in nested] if ok and nested else None
-            if ok and not nested:
-                self._plain_answers[k] = []
+            self._plain_answers[k] = [answer_to_json(a) for a in nested or ()] if ok else None
         return self._plain_answers[k]
 
     def _same_size(self, row: RowInfo, record: Record) -> bool:
