@@ -391,11 +391,13 @@ def commit(
     touched = [c for c in changes if c.outcome in ("create", "replace")]
     skipped = [c for c in changes if c.outcome == "skip"]
     new_labels = [c for c in touched if c.label_id is None]
+    existing = {c.label_id for c in touched if c.label_id is not None}
     if new_labels:
-        # the new ids come back from the insert itself: looking them up afterwards by row would
+        # the new ids come back from the insert itself, keyed by row (so in any order: asking
+        # for parameter order makes SQLite insert row by row): looking them up afterwards would
         # be planned on statistics from before the insert (a scan per chunk on PostgreSQL)
         made = conn.execute(
-            sa.insert(labels).returning(labels.c.data_row_id, labels.c.id, sort_by_parameter_order=True),
+            sa.insert(labels).returning(labels.c.data_row_id, labels.c.id),
             [
                 {
                     "project_id": project_id,
@@ -411,31 +413,24 @@ def commit(
         ids = {int(r): int(lid) for r, lid in made}
         for c in new_labels:
             c.label_id = ids[c.row_pk]
-    prev = _task_states(conn, project_id, [c.row_pk for c in touched])
     created = {c.row_pk for c in new_labels}
-    journal = [
-        {
-            "job_id": job_id,
-            "data_row_id": c.row_pk,
-            "outcome": "created" if c.row_pk in created else "updated",
-            "label_id": c.label_id,
-            "label_created": c.row_pk in created,
-            "prev_task": prev.get(c.row_pk),
-        }
-        for c in touched
-    ] + [
-        {
-            "job_id": job_id,
-            "data_row_id": c.row_pk,
-            "outcome": "skipped",
-            "label_id": None,
-            "label_created": False,
-            "prev_task": None,
-        }
-        for c in skipped
-    ]
-    if journal:
-        conn.execute(sa.insert(job_rows), journal)
+    _touched_table(conn, [(c.row_pk, c.label_id, c.row_pk in created) for c in touched])
+    _journal(conn, job_id, project_id)
+    if skipped:
+        conn.execute(
+            sa.insert(job_rows),
+            [
+                {
+                    "job_id": job_id,
+                    "data_row_id": c.row_pk,
+                    "outcome": "skipped",
+                    "label_id": None,
+                    "label_created": False,
+                    "prev_task": None,
+                }
+                for c in skipped
+            ],
+        )
     label_of = {c.row_pk: c.label_id for c in touched}
     replaced = 0
     replace_rows = {c.row_pk for c in touched if c.outcome == "replace" and c.row_pk not in created}
@@ -443,9 +438,10 @@ def commit(
         replaced = _supersede(
             conn, job_id, ((int(label_of[r[0]] or 0), r[1]) for r in accepted if r[0] in replace_rows)
         )
-    _check_parents(conn, {lid for lid in label_of.values() if lid is not None}, accepted.features)
+    # the labels made above exist: this transaction made them
+    _check_parents(conn, {lid for lid in existing if lid is not None}, accepted.features)
     if isinstance(accepted, SqliteSpool) and conn.dialect.name == "sqlite":
-        n = _copy_spool(conn, accepted, label_of, job_id)
+        n = _copy_spool(conn, accepted, job_id)
     else:
         n = bulk.insert(
             conn,
@@ -453,6 +449,7 @@ def commit(
             ANNOTATION_COLUMNS,
             ((label_of[r[0]], *r[1:], job_id) for r in accepted if r[0] in label_of),
         )
+    _drop_touched_table(conn)
     done = 0
     if mode is Mode.GROUND_TRUTH and touched:
         done = _mark_done(conn, job_id, project_id, touched, ts)
@@ -482,24 +479,18 @@ def _check_parents(conn: sa.Connection, label_ids: set[int], feature_ids: set[in
             )
 
 
-def _copy_spool(conn: sa.Connection, spool: SqliteSpool, label_of: dict[int, int | None], job_id: int) -> int:
+def _copy_spool(conn: sa.Connection, spool: SqliteSpool, job_id: int) -> int:
     """One ``INSERT … SELECT`` from the attached spool, in the spool's order, each row's label id
-    joined from a temporary table: no row passes through Python."""
+    joined from the touched rows' table: no row passes through Python."""
     spool.flush()
     conn.exec_driver_sql("ATTACH DATABASE ? AS lp_spool", (spool.path,))
-    conn.exec_driver_sql(
-        "CREATE TEMP TABLE lp_label_of (row_pk INTEGER PRIMARY KEY, label_id INTEGER NOT NULL)"
-    )
-    tmp = sa.table("lp_label_of", sa.column("row_pk"), sa.column("label_id"))
-    bulk.insert(conn, tmp, ("row_pk", "label_id"), list(label_of.items()))  # type: ignore[arg-type]
     cols = ", ".join(ANNOTATION_COLUMNS)
     picked = ", ".join(f"s.{c}" for c in SPOOL_COLUMNS[1:])
     res = conn.exec_driver_sql(
         f"INSERT INTO annotations ({cols}) SELECT m.label_id, {picked}, ? FROM lp_spool.spool s "
-        "JOIN lp_label_of m ON m.row_pk = s.row_pk ORDER BY s.rowid",
+        "JOIN lp_touched m ON m.row_pk = s.row_pk ORDER BY s.rowid",
         (job_id,),
     )
-    conn.exec_driver_sql("DROP TABLE lp_label_of")
     return int(res.rowcount)
 
 
@@ -513,22 +504,49 @@ def release_spool(conn: sa.Connection, spool: Spool) -> None:
             raw.execute("DETACH DATABASE lp_spool")  # type: ignore[union-attr]
 
 
-def _task_states(conn: sa.Connection, project_id: int, row_pks: Sequence[int]) -> dict[int, str]:
-    out: dict[int, str] = {}
-    for i in range(0, len(row_pks), 900):
-        q = sa.select(
-            tasks.c.data_row_id, tasks.c.status, tasks.c.stage, tasks.c.last_workers, tasks.c.last_modifier
-        ).where(tasks.c.project_id == project_id, tasks.c.data_row_id.in_(row_pks[i : i + 900]))
-        for r in conn.execute(q):
-            out[r.data_row_id] = orjson.dumps(
-                {
-                    "status": r.status,
-                    "stage": r.stage,
-                    "last_workers": orjson.loads(r.last_workers),
-                    "last_modifier": r.last_modifier,
-                }
-            ).decode()
-    return out
+_TOUCHED = sa.table("lp_touched", sa.column("row_pk"), sa.column("label_id"), sa.column("created"))
+
+
+def _touched_table(conn: sa.Connection, rows: Sequence[tuple[int, int | None, bool]]) -> None:
+    """The rows this commit writes labels for, as a temporary table the statements below join:
+    the journal, the SQLite spool's copy and the task updates then run inside the database."""
+    pg = conn.dialect.name == "postgresql"
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE lp_touched (row_pk INTEGER PRIMARY KEY, label_id INTEGER NOT NULL, "
+        f"created BOOLEAN NOT NULL){' ON COMMIT DROP' if pg else ''}"
+    )
+    bulk.insert(conn, _TOUCHED, ("row_pk", "label_id", "created"), rows)  # type: ignore[arg-type]
+    if pg:
+        conn.exec_driver_sql("ANALYZE lp_touched")
+
+
+def _drop_touched_table(conn: sa.Connection) -> None:
+    if conn.dialect.name != "postgresql":  # PostgreSQL drops it at the end of the transaction
+        conn.exec_driver_sql("DROP TABLE lp_touched")
+
+
+def _journal(conn: sa.Connection, job_id: int, project_id: int) -> None:
+    """What undo needs per touched row: its outcome, its label, and its task as it was before."""
+    if conn.dialect.name == "postgresql":
+        task = (
+            "json_build_object('status', k.status, 'stage', k.stage, 'last_workers', "
+            "k.last_workers::json, 'last_modifier', k.last_modifier)::text"
+        )
+    else:
+        task = (
+            "json_object('status', k.status, 'stage', k.stage, 'last_workers', json(k.last_workers), "
+            "'last_modifier', k.last_modifier)"
+        )
+    conn.execute(
+        sa.text(
+            "INSERT INTO job_rows (job_id, data_row_id, outcome, label_id, label_created, prev_task) "
+            "SELECT :job, t.row_pk, CASE WHEN t.created THEN 'created' ELSE 'updated' END, t.label_id, "
+            f"t.created, CASE WHEN k.data_row_id IS NULL THEN NULL ELSE {task} END "
+            "FROM lp_touched t LEFT JOIN tasks k ON k.project_id = :project AND k.data_row_id = t.row_pk "
+            "ORDER BY t.row_pk"
+        ),
+        {"job": job_id, "project": project_id},
+    )
 
 
 def _supersede(conn: sa.Connection, job_id: int, pairs: Iterable[tuple[int, str]]) -> int:
