@@ -1,19 +1,27 @@
-"""The two spools keep every row, in order, and a failure in the SQLite spool's writer thread
-reaches the job instead of being lost with the thread."""
+"""The two spools keep every row, in order, with its JSON columns as stored text, and a failure
+in the SQLite spool's writer process reaches the job instead of being lost with the process."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
 
+import orjson
 import pytest
 
-from labelport.store.spool import SPOOL_COLUMNS, MsgpackSpool, SqliteSpool, for_dialect
+from labelport.store.spool import SPOOL_COLUMNS, MsgpackSpool, SpoolError, SqliteSpool, for_dialect
 
 
 def _rows(n: int) -> list[tuple[object, ...]]:
     return [
-        (i // 7, f"uid-{i}", 3, "bbox", f"[{i},1,2,3]", "[]", None, None, None, None, None, None)
+        (i // 7, f"uid-{i}", 3, "bbox", [i, 1, 2.5, 3], [], None, None, None, None, None, None)
+        for i in range(n)
+    ]
+
+
+def _stored(n: int) -> list[tuple[object, ...]]:
+    return [
+        (i // 7, f"uid-{i}", 3, "bbox", f"[{i},1,2.5,3]", "[]", None, None, None, None, None, None)
         for i in range(n)
     ]
 
@@ -26,8 +34,8 @@ def test_every_row_comes_back_in_order_and_can_be_read_twice(kind: type[MsgpackS
         for r in rows:
             spool.add(r)
         assert spool.count == len(rows)
-        assert [tuple(r) for r in spool] == rows
-        assert [tuple(r) for r in spool] == rows
+        assert [tuple(r) for r in spool] == _stored(len(rows))
+        assert [tuple(r) for r in spool] == _stored(len(rows))
     finally:
         spool.close()
 
@@ -45,18 +53,58 @@ def test_the_sqlite_spool_is_a_file_another_connection_can_read_and_is_deleted_a
     assert not os.path.exists(spool.path)
 
 
-def test_a_writer_failure_is_raised_in_the_job_thread() -> None:
+def test_a_writer_failure_is_raised_in_the_job_process() -> None:
     spool = SqliteSpool()
     try:
         for r in _rows(10_000):
             spool.add(r)
         spool.add((*_rows(1)[0], "one value too many"))  # a row the table cannot take
-        with pytest.raises(sqlite3.ProgrammingError):
+        with pytest.raises(SpoolError, match="supplied"):
             for r in _rows(30_000):
                 spool.add(r)
             spool.flush()
     finally:
         spool.close()
+
+
+@pytest.mark.parametrize("kind", [MsgpackSpool, SqliteSpool])
+def test_json_columns_are_stored_as_their_exact_text(kind: type[MsgpackSpool | SqliteSpool]) -> None:
+    """What goes through msgpack comes out as the JSON text the job would have written itself,
+    including numbers msgpack cannot carry (JSON integers beyond 64 bits) and text given as text."""
+    big = 2**80
+    rows = [
+        (
+            1,
+            "a",
+            3,
+            "polygon",
+            [[0.1 + 0.2, 1e-7, 5e-324, -0.0, 1e300]],
+            [{"name": 'é"x'}],
+            2,
+            4,
+            None,
+            "m",
+            "t",
+            {"id": 7, "area": 0.5},
+        ),
+        (1, "b", 3, "bbox", [1, 2, 3, 4], None, None, None, 1, None, None, {"id": big}),
+        (2, "c", 3, "bbox", "[1,2,3,4]", "[]", None, None, None, None, None, None),
+    ]
+    spool = kind()
+    try:
+        for r in rows:
+            spool.add(r)
+        back = [tuple(r) for r in spool]
+    finally:
+        spool.close()
+    assert (
+        back[0][4] == orjson.dumps(rows[0][4]).decode() == "[[0.30000000000000004,1e-7,5e-324,-0.0,1e+300]]"
+    )
+    assert back[0][5] == '[{"name":"é\\"x"}]'
+    assert back[0][6:11] == (2, 4, None, "m", "t")
+    assert back[0][11] == '{"id":7,"area":0.5}'
+    assert back[1][5] is None and back[1][11] == f'{{"id":{big}}}'
+    assert back[2][4:6] == ("[1,2,3,4]", "[]")
 
 
 def test_each_engine_gets_its_spool() -> None:

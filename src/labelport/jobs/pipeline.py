@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from msgspec.structs import astuple
 
 from labelport.formats import check_options, masks
 from labelport.formats import choose as choose_format
@@ -36,7 +37,7 @@ from labelport.store.db import transaction
 from labelport.store.db import writer as for_writing
 from labelport.store.schema import job_issues, projects
 from labelport.store.spool import for_dialect as new_spool
-from labelport.validate.engine import Accepted, Validator
+from labelport.validate.engine import Validator
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -187,7 +188,7 @@ def _run(
         for n, record in enumerate(spec.read(payload, validator.note, options.get("format_options", {})), 1):
             fetcher.resolve(record, validator)
             for acc in validator.check(record):
-                spool.add(_row(acc))
+                spool.add(astuple(acc))
             writer.lines.add(record.location.file, record.location.line, validator.last_outcome)
             if progress is not None and n % 1000 == 0:
                 progress("validating", n, None)
@@ -266,25 +267,6 @@ def _state(engine: sa.Engine, job_id: int, state: JobState) -> None:
     with transaction(engine) as conn:
         cancel.check(conn, job_id)
         store.update_job(conn, job_id, state=state)
-
-
-def _row(a: Accepted, dumps: Callable[[Any], bytes] = orjson.dumps) -> tuple[Any, ...]:
-    """The stored row, JSON columns as text (None stays NULL; an empty list needs no encoder)."""
-    g, c, e = a.geometry, a.classifications, a.extra
-    return (
-        a.row_pk,
-        a.uid,
-        a.feature_pk,
-        a.kind,
-        None if g is None else dumps(g).decode(),
-        None if c is None else "[]" if c == [] else dumps(c).decode(),
-        a.frame,
-        a.frame_end,
-        a.page,
-        a.message_id,
-        a.track_id,
-        None if e is None else dumps(e).decode(),
-    )
 
 
 class _MaskFetcher:
