@@ -311,10 +311,14 @@ def test_empty_and_non_utf8_files(tmp_path: Path) -> None:
     assert [(i.code, i.location.line, i.message) for i in issues] == [
         ("unreadable_payload", 2, "the file is not UTF-8 (byte 37)")
     ]
-    # a type error before the bad byte: found while decoding element by element
+    # a type error before the bad byte: the encoding is checked first, for the whole file (the
+    # annotations are decoded one by one later, and a bad byte there must not pass as text)
     both = latin1.replace(b'[{"id": 1,', b'[{"id": 1.5, "file_name": "a.jpg"}, {"id": 2,')
     _, issues = run(put(tmp_path, both, "both.json"))
-    assert where(issues) == [("wrong_type", "/images/0/id"), ("unreadable_payload", "/images/1")]
+    assert [(i.code, i.location.line) for i in issues] == [("unreadable_payload", 2)]
+    in_annotation = b'{"images": [], "categories": [],\n"annotations": [{"image_id": 1, "x": "\xe9"}]}'
+    _, issues = run(put(tmp_path, in_annotation, "ann.json"))
+    assert [(i.code, i.location.line) for i in issues] == [("unreadable_payload", 2)]
 
 
 def test_a_results_file_is_refused(tmp_path: Path) -> None:

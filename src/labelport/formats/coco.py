@@ -59,6 +59,7 @@ report every bad element with its JSON pointer, and goes on with the rest.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import re
 import tempfile
@@ -146,17 +147,28 @@ class _Ann(msgspec.Struct, gc=False):
     attributes: dict[str, Any] | None = None
 
 
-class CocoFile(msgspec.Struct, gc=False):
+class _Lazy(msgspec.Struct, gc=False):
+    """The file with each annotation left as a raw slice of the buffer, decoded when its image's
+    record is made: a million annotations decoded at once were most of an import's peak memory."""
+
     images: list[_Image]
-    annotations: list[_Ann]
+    annotations: list[msgspec.Raw]
     categories: list[_Category]
+
+
+class _Where(msgspec.Struct, gc=False):
+    """What grouping annotations by image needs of each (the rest of it is skipped, not built)."""
+
+    image_id: int | str
 
 
 class _AnyId(msgspec.Struct):
     id: Any = None
 
 
-_FILE = msgspec.json.Decoder(CocoFile)
+_LAZY = msgspec.json.Decoder(_Lazy)
+_WHERE = msgspec.json.Decoder(_Where)
+_UTF8_CHUNK = 16 << 20
 _TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
 _ANY_ID = msgspec.json.Decoder(_AnyId)
@@ -182,7 +194,8 @@ class _Parsed:
     """The file's three lists; a None stands for an element that was reported and left out."""
 
     images: Sequence[_Image | None]
-    annotations: list[_Ann | None]  # released element by element as records are made
+    # raw until its record is made (None once released, or when reported and left out)
+    annotations: list[_Ann | msgspec.Raw | None]
     categories: Sequence[_Category | None]
     broken_images: set[Any] = field(default_factory=set)  # ids of images left out
     broken_categories: set[Any] = field(default_factory=set)
@@ -274,17 +287,39 @@ def _parse(data: bytes, report: _Reporter) -> _Parsed | None:
     if not data.strip():
         report("invalid_json", "the file is empty", None)
         return None
+    if not _is_utf8(data):  # raw slices are not checked as they are skipped: check it all here
+        _not_utf8(data, report)
+        return None
     try:
-        doc = _FILE.decode(data)
+        doc = _LAZY.decode(data)
     except msgspec.ValidationError:
         return _parse_carefully(data, report)
     except msgspec.DecodeError as exc:
         _invalid_json(data, exc, report)
         return None
+    return _Parsed(doc.images, list[_Ann | msgspec.Raw | None](doc.annotations), doc.categories)
+
+
+def _is_utf8(data: bytes) -> bool:
+    """In chunks: decoding the whole buffer at once would make a second copy of it."""
+    check = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for i in range(0, len(data), _UTF8_CHUNK):
+            check.decode(view[i : i + _UTF8_CHUNK])
+        check.decode(b"", final=True)
     except UnicodeDecodeError:
-        _not_utf8(data, report)
+        return False
+    return True
+
+
+def _element(raw: msgspec.Raw, i: int, report: _Reporter) -> _Ann | None:
+    """One raw annotation decoded; a malformed one is reported as the careful parse would."""
+    try:
+        return _PARTS["annotations"].decode(raw)  # type: ignore[no-any-return]
+    except msgspec.ValidationError as exc:
+        _element_error(str(exc), f"/annotations/{i}", report)
         return None
-    return _Parsed(doc.images, list[_Ann | None](doc.annotations), doc.categories)
 
 
 def _not_utf8(data: bytes, report: _Reporter, pointer: str | None = None) -> None:
@@ -407,30 +442,50 @@ def _records(parsed: _Parsed, report: _Reporter) -> Iterator[Record]:
         if not image.file_name:
             report("invalid_value", "`file_name` must not be empty", f"/images/{k}/file_name", value="")
     by_image: dict[int, list[int]] = {}
+    where = _WHERE.decode
     for i, ann in enumerate(parsed.annotations):
         if ann is None:
             continue
-        k_img = first.get(ann.image_id)
+        if type(ann) is msgspec.Raw:
+            try:
+                image_id = where(ann).image_id
+            except msgspec.ValidationError:
+                parsed.annotations[i] = ann = _element(ann, i, report)
+                if ann is None:
+                    continue
+                image_id = ann.image_id
+        else:
+            assert isinstance(ann, _Ann)
+            image_id = ann.image_id
+        k_img = first.get(image_id)
         if k_img is not None:
             by_image.setdefault(k_img, []).append(i)
-        elif ann.image_id not in parsed.broken_images:
-            report(
-                "unknown_image",
-                f"`image_id` {ann.image_id!r} is not among the file's images",
-                f"/annotations/{i}/image_id",
-                annotation_id=ann.id,
-                value=ann.image_id,
-            )
+        else:
+            if isinstance(ann, msgspec.Raw):
+                parsed.annotations[i] = ann = _element(ann, i, report)
+                if ann is None:
+                    continue
+            if image_id not in parsed.broken_images:
+                report(
+                    "unknown_image",
+                    f"`image_id` {image_id!r} is not among the file's images",
+                    f"/annotations/{i}/image_id",
+                    annotation_id=ann.id,
+                    value=image_id,
+                )
     for k, image in enumerate(parsed.images):
         if image is None or first.get(image.id) != k or not image.file_name:
             continue
         annotations: list[Annotation] = []
         for i in by_image.pop(k, ()):
-            ann = parsed.annotations[i]
-            assert ann is not None
-            # let go of the decoded element once converted: a million of them are the largest
-            # part of the peak, and validation's own state grows while they are released
+            got = parsed.annotations[i]
+            # let go of the element once converted: a million of them are the largest part of
+            # the peak, and validation's own state grows while they are released
             parsed.annotations[i] = None
+            ann = _element(got, i, report) if type(got) is msgspec.Raw else got
+            if ann is None:
+                continue
+            assert isinstance(ann, _Ann)
             cat = categories.get(ann.category_id)
             if cat is None:
                 if ann.category_id not in parsed.broken_categories:
