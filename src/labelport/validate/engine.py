@@ -69,6 +69,9 @@ _PIXEL_MEDIA = {"image"}
 _SCENE_MEDIA = {"image_sequence", "point_cloud"}
 _UID_NS = uuid.UUID("6f1c1f7e-8d8a-4bb0-9e0c-6c1a5d0b7a11")
 _UID_NS_BYTES = _UID_NS.bytes
+# a UUID's version (5) and variant (RFC 4122) bits, as uuid.uuid5 sets them
+_UID_KEEP = ~((0xF000 << 64) | (0xC000 << 48))
+_UID_SET = (0x5000 << 64) | (0x8000 << 48)
 
 
 class Accepted(msgspec.Struct, array_like=True):
@@ -907,10 +910,8 @@ class Validator:
         if occurrence != 1:
             body += b"#%d" % occurrence
         # uuid.uuid5 by hand: the same ids, without building two UUID objects per annotation
-        h = bytearray(hashlib.sha1(_UID_NS_BYTES + body).digest()[:16])
-        h[6] = (h[6] & 0x0F) | 0x50
-        h[8] = (h[8] & 0x3F) | 0x80
-        x = h.hex()
+        n = int.from_bytes(hashlib.sha1(_UID_NS_BYTES + body).digest()[:16], "big") & _UID_KEEP | _UID_SET
+        x = f"{n:032x}"
         return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
     # --- after the last record -------------------------------------------------------------
@@ -964,7 +965,13 @@ def _plain_inside(kind: str, g: Any, width: float, height: float) -> bool:
         xs, ys = ring[0::2], ring[1::2]
         if not (min(xs) >= 0 and max(xs) <= width and min(ys) >= 0 and max(ys) <= height):
             return False
-        if not math.isfinite(sum(ring)) or len(set(zip(xs, ys, strict=True))) < need:
+        if not math.isfinite(sum(ring)):
+            return False
+        # enough distinct points: the first `need` are distinct (the usual case), or count them all
+        a, b = (ring[0], ring[1]), (ring[2], ring[3])
+        if a != b and (need == 2 or a != (ring[4], ring[5]) != b):
+            continue
+        if len(set(zip(xs, ys, strict=True))) < need:
             return False
     return True
 
