@@ -68,3 +68,39 @@ def test_older_workspace_is_refused_then_upgraded(db_url: str) -> None:
     result = Workspace.init(db_url)
     assert result["upgraded"] and result["previous_revision"] == "0001"
     Workspace(db_url).close()
+
+
+def _superseded_index_sql(engine: sa.Engine) -> str:
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            q = "SELECT sql FROM sqlite_master WHERE name = 'ix_annotations_superseded_by'"
+        else:
+            q = "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_annotations_superseded_by'"
+        return str(conn.exec_driver_sql(q).scalar_one())
+
+
+def test_the_superseded_index_holds_only_superseded_annotations(db_url: str) -> None:
+    """Migration 0005: an index with every live annotation under NULL was chosen by SQLite's
+    planner for `superseded_by IS NULL` and made each export chunk read the whole table."""
+    from alembic import command
+
+    engine = db.create_engine(db_url)
+    try:
+        db.upgrade(engine)
+        assert "IS NOT NULL" in _superseded_index_sql(engine).upper()
+        command.downgrade(db.alembic_config(engine), "0004")
+        assert "NOT NULL" not in _superseded_index_sql(engine).upper()
+        db.upgrade(engine)
+        assert "IS NOT NULL" in _superseded_index_sql(engine).upper()
+        if engine.dialect.name == "sqlite":  # the export's annotation query, on an unanalyzed file
+            with engine.connect() as conn:
+                plan = " ".join(
+                    str(r[-1])
+                    for r in conn.exec_driver_sql(
+                        "EXPLAIN QUERY PLAN SELECT label_id FROM annotations "
+                        "WHERE label_id IN (1, 2, 3) AND superseded_by IS NULL ORDER BY id"
+                    )
+                )
+            assert "uq_annotations_live_uid" in plan and "superseded" not in plan
+    finally:
+        engine.dispose()

@@ -170,7 +170,7 @@ annotations = sa.Table(
     sa.Column("track_id", sa.Text),
     sa.Column("extra", sa.Text),  # JSON: format attributes kept for round trips (z_order, iscrowd…)
     sa.Column("job_id", sa.Integer, nullable=False, index=True),  # import_jobs.id
-    sa.Column("superseded_by", sa.Integer, index=True),  # import_jobs.id
+    sa.Column("superseded_by", sa.Integer),  # import_jobs.id
     sa.Index(
         "uq_annotations_live_uid",
         "label_id",
@@ -178,6 +178,13 @@ annotations = sa.Table(
         unique=True,
         sqlite_where=sa.text("superseded_by IS NULL"),
         postgresql_where=sa.text("superseded_by IS NULL"),
+    ),
+    # only the superseded: undo finds them by job (migration 0005)
+    sa.Index(
+        "ix_annotations_superseded_by",
+        "superseded_by",
+        sqlite_where=sa.text("superseded_by IS NOT NULL"),
+        postgresql_where=sa.text("superseded_by IS NOT NULL"),
     ),
 )
 
