@@ -541,3 +541,32 @@ def test_other_formats_fields_are_reported_not_dropped(tmp_path: Path) -> None:
         ("COCO cannot carry the field `source` of `car`", "info"),
         ("COCO cannot carry the field `z_order` of `car`", "error"),
     ]
+
+
+def test_the_plain_box_path_makes_what_the_general_path_makes() -> None:
+    """Boxes without segmentation, keypoints or attributes take a shorter path; an attribute that
+    changes nothing (rotation 0) sends the same box down the general one."""
+    import random
+
+    from labelport.formats import coco
+
+    rnd = random.Random(3)
+    seen = 0
+    for _ in range(2000):
+        b = [rnd.choice([0, 1.5, 10, 2.25, 1e-9]) for _ in range(4)]
+        fields = {
+            "image_id": 1,
+            "category_id": 1,
+            "id": rnd.choice([None, 5, "x"]),
+            "area": rnd.choice([None, b[2] * b[3], float(b[2] * b[3]), 7.0, 0]),
+            "iscrowd": rnd.choice([None, 0, 1]),
+        }
+        for supercategory in (None, "", "v"):
+            cat = coco._Category(id=1, name="c", supercategory=supercategory)
+            fast = coco._convert(coco._Ann(bbox=list(b), **fields), "/annotations/0", cat)
+            general = coco._convert(
+                coco._Ann(bbox=list(b), attributes={"rotation": 0}, **fields), "/annotations/0", cat
+            )
+            assert fast == general
+            seen += 1
+    assert seen == 6000

@@ -527,6 +527,9 @@ def _annotation(ann: _Ann, i: int, cat: _Category, row: str, report: _Reporter) 
 
 
 def _convert(ann: _Ann, p: str, cat: _Category) -> Annotation:
+    box = ann.bbox
+    if box is not None and len(box) == 4 and not (ann.segmentation or ann.keypoints or ann.attributes):
+        return _plain_box(ann, box, p, cat)
     extra: dict[str, Any] = {}
     if ann.id is not None:
         extra["id"] = ann.id
@@ -597,6 +600,22 @@ def _convert(ann: _Ann, p: str, cat: _Category) -> Annotation:
         pointer=pointer,
         box=list(ann.bbox) if kind in ("polygon", "mask") and ann.bbox is not None else None,
     )
+
+
+def _plain_box(ann: _Ann, box: list[float], p: str, cat: _Category) -> Annotation:
+    """Most of a COCO file: a box and nothing else. The general path below makes the same
+    Annotation; this one skips what a box without attributes cannot need. The decoded element is
+    the reader's own and released after, so its list becomes the geometry without a copy."""
+    extra: dict[str, Any] = {}
+    if ann.id is not None:
+        extra["id"] = ann.id
+    if ann.iscrowd is not None:
+        extra["iscrowd"] = ann.iscrowd
+    if cat.supercategory:
+        extra["supercategory"] = cat.supercategory
+    if ann.area is not None and ann.area != float(box[2] * box[3]):
+        extra["area"] = ann.area
+    return Annotation(kind="bbox", name=cat.name, geometry=box, extra=extra or None, pointer=f"{p}/bbox")
 
 
 def _keypoints(values: list[float], cat: _Category, pointer: str) -> list[float]:
