@@ -75,7 +75,10 @@ def _superseded_index_sql(engine: sa.Engine) -> str:
         if engine.dialect.name == "sqlite":
             q = "SELECT sql FROM sqlite_master WHERE name = 'ix_annotations_superseded_by'"
         else:
-            q = "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_annotations_superseded_by'"
+            q = (
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_annotations_superseded_by' "
+                "AND schemaname = current_schema()"
+            )
         return str(conn.exec_driver_sql(q).scalar_one())
 
 

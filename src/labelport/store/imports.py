@@ -392,29 +392,12 @@ def commit(
     skipped = [c for c in changes if c.outcome == "skip"]
     new_labels = [c for c in touched if c.label_id is None]
     existing = {c.label_id for c in touched if c.label_id is not None}
+    _touched_table(conn, [(c.row_pk, c.label_id, c.label_id is None) for c in touched])
     if new_labels:
-        # the new ids come back from the insert itself, keyed by row (so in any order: asking
-        # for parameter order makes SQLite insert row by row): looking them up afterwards would
-        # be planned on statistics from before the insert (a scan per chunk on PostgreSQL)
-        made = conn.execute(
-            sa.insert(labels).returning(labels.c.data_row_id, labels.c.id),
-            [
-                {
-                    "project_id": project_id,
-                    "data_row_id": c.row_pk,
-                    "source": source,
-                    "job_id": job_id,
-                    "extra": "{}",
-                    "created_at": ts,
-                }
-                for c in new_labels
-            ],
-        )
-        ids = {int(r): int(lid) for r, lid in made}
+        ids = _new_labels(conn, project_id, source, job_id, ts)
         for c in new_labels:
             c.label_id = ids[c.row_pk]
     created = {c.row_pk for c in new_labels}
-    _touched_table(conn, [(c.row_pk, c.label_id, c.row_pk in created) for c in touched])
     _journal(conn, job_id, project_id)
     if skipped:
         conn.execute(
@@ -509,15 +492,57 @@ _TOUCHED = sa.table("lp_touched", sa.column("row_pk"), sa.column("label_id"), sa
 
 def _touched_table(conn: sa.Connection, rows: Sequence[tuple[int, int | None, bool]]) -> None:
     """The rows this commit writes labels for, as a temporary table the statements below join:
-    the journal, the SQLite spool's copy and the task updates then run inside the database."""
+    the new labels, the journal and the SQLite spool's copy then run inside the database.
+    ``created``: the row has no label yet (its ``label_id`` is filled by :func:`_new_labels`)."""
     pg = conn.dialect.name == "postgresql"
     conn.exec_driver_sql(
-        "CREATE TEMP TABLE lp_touched (row_pk INTEGER PRIMARY KEY, label_id INTEGER NOT NULL, "
+        "CREATE TEMP TABLE lp_touched (row_pk INTEGER PRIMARY KEY, label_id INTEGER, "
         f"created BOOLEAN NOT NULL){' ON COMMIT DROP' if pg else ''}"
     )
     bulk.insert(conn, _TOUCHED, ("row_pk", "label_id", "created"), rows)  # type: ignore[arg-type]
     if pg:
         conn.exec_driver_sql("ANALYZE lp_touched")
+
+
+def _new_labels(
+    conn: sa.Connection, project_id: int, source: str, job_id: int, ts: datetime
+) -> dict[int, int]:
+    """A label for each touched row without one, made in SQL from the touched rows' table; their
+    ids come back from the insert itself (looking them up afterwards would be planned on
+    statistics from before it: a scan per chunk on PostgreSQL) and go into the table too."""
+    t = _TOUCHED.c
+    made = conn.execute(
+        sa.insert(labels)
+        .from_select(
+            ["project_id", "data_row_id", "source", "job_id", "extra", "created_at"],
+            sa.select(
+                sa.literal(project_id),
+                t.row_pk,
+                sa.literal(source),
+                sa.literal(job_id),
+                sa.literal("{}"),
+                sa.literal(ts, labels.c.created_at.type),
+            )
+            .where(t.created)
+            .order_by(t.row_pk),
+        )
+        .returning(labels.c.data_row_id, labels.c.id)
+    )
+    ids = {int(r): int(lid) for r, lid in made}
+    conn.execute(
+        sa.update(_TOUCHED)
+        .where(t.created)
+        .values(
+            label_id=sa.select(labels.c.id)
+            .where(
+                labels.c.project_id == project_id,
+                labels.c.source == source,
+                labels.c.data_row_id == t.row_pk,
+            )
+            .scalar_subquery()
+        )
+    )
+    return ids
 
 
 def _drop_touched_table(conn: sa.Connection) -> None:
