@@ -17,7 +17,7 @@ from labelport.model.jobs import Mode
 from labelport.store import db
 from labelport.store import imports as store
 from labelport.store.schema import annotations
-from labelport.store.spool import for_dialect
+from labelport.store.spool import for_engine
 from tests.helpers import make_images
 
 ONTOLOGY = {"tools": [{"name": "car", "tool": "rectangle"}]}
@@ -60,7 +60,7 @@ def test_a_feature_that_no_longer_exists_refuses_the_commit(
                 sa.text("SELECT id FROM labels WHERE data_row_id = :r"), {"r": row_pk}
             ).scalar_one()
             conn.rollback()
-            spool = for_dialect(engine.dialect.name)
+            spool = for_engine(engine)
             spool.add(
                 (row_pk, "new-uid", 987654, "bbox", "[1,2,3,4]", "[]", None, None, None, None, None, None)
             )

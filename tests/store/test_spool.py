@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator
 
 import orjson
 import pytest
+import sqlalchemy as sa
 
-from labelport.store.spool import SPOOL_COLUMNS, MsgpackSpool, SpoolError, SqliteSpool, for_dialect
+from labelport.store import db
+from labelport.store.spool import SPOOL_COLUMNS, PostgresSpool, Spool, SpoolError, SqliteSpool, for_engine
 
 
 def _rows(n: int) -> list[tuple[object, ...]]:
@@ -26,10 +29,16 @@ def _stored(n: int) -> list[tuple[object, ...]]:
     ]
 
 
-@pytest.mark.parametrize("kind", [MsgpackSpool, SqliteSpool])
-def test_every_row_comes_back_in_order_and_can_be_read_twice(kind: type[MsgpackSpool | SqliteSpool]) -> None:
+@pytest.fixture
+def engine(db_url: str) -> Iterator[sa.Engine]:
+    made = db.create_engine(db_url)
+    yield made
+    made.dispose()
+
+
+def test_every_row_comes_back_in_order_and_can_be_read_twice(engine: sa.Engine) -> None:
     rows = _rows(25_003)  # more than two batches and a remainder
-    spool = kind()
+    spool = for_engine(engine)
     try:
         for r in rows:
             spool.add(r)
@@ -53,13 +62,27 @@ def test_the_sqlite_spool_is_a_file_another_connection_can_read_and_is_deleted_a
     assert not os.path.exists(spool.path)
 
 
-def test_a_writer_failure_is_raised_in_the_job_process() -> None:
-    spool = SqliteSpool()
+def test_the_postgresql_spool_is_a_table_dropped_after(engine: sa.Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    spool = PostgresSpool(engine)
+    for r in _rows(12_345):
+        spool.add(r)
+    spool.flush()
+    with engine.connect() as conn:
+        got = conn.exec_driver_sql(f"SELECT count(*), max(uid) FROM {spool.table}").one()
+    assert tuple(got) == (12_345, "uid-9999")
+    spool.close()
+    assert not sa.inspect(engine).has_table(spool.table)
+
+
+def test_a_writer_failure_is_raised_in_the_job_process(engine: sa.Engine) -> None:
+    spool = for_engine(engine)
     try:
         for r in _rows(10_000):
             spool.add(r)
         spool.add((*_rows(1)[0], "one value too many"))  # a row the table cannot take
-        with pytest.raises(SpoolError, match="supplied"):
+        with pytest.raises(SpoolError, match="supplied" if engine.dialect.name == "sqlite" else "extra data"):
             for r in _rows(30_000):
                 spool.add(r)
             spool.flush()
@@ -67,8 +90,7 @@ def test_a_writer_failure_is_raised_in_the_job_process() -> None:
         spool.close()
 
 
-@pytest.mark.parametrize("kind", [MsgpackSpool, SqliteSpool])
-def test_json_columns_are_stored_as_their_exact_text(kind: type[MsgpackSpool | SqliteSpool]) -> None:
+def test_json_columns_are_stored_as_their_exact_text(engine: sa.Engine) -> None:
     """What goes through msgpack comes out as the JSON text the job would have written itself,
     including numbers msgpack cannot carry (JSON integers beyond 64 bits) and text given as text."""
     big = 2**80
@@ -90,7 +112,7 @@ def test_json_columns_are_stored_as_their_exact_text(kind: type[MsgpackSpool | S
         (1, "b", 3, "bbox", [1, 2, 3, 4], None, None, None, 1, None, None, {"id": big}),
         (2, "c", 3, "bbox", "[1,2,3,4]", "[]", None, None, None, None, None, None),
     ]
-    spool = kind()
+    spool = for_engine(engine)
     try:
         for r in rows:
             spool.add(r)
@@ -107,8 +129,7 @@ def test_json_columns_are_stored_as_their_exact_text(kind: type[MsgpackSpool | S
     assert back[2][4:6] == ("[1,2,3,4]", "[]")
 
 
-def test_each_engine_gets_its_spool() -> None:
-    for dialect, kind in (("sqlite", SqliteSpool), ("postgresql", MsgpackSpool)):
-        spool = for_dialect(dialect)
-        assert isinstance(spool, kind)
-        spool.close()
+def test_each_engine_gets_its_spool(engine: sa.Engine) -> None:
+    spool: Spool = for_engine(engine)
+    assert isinstance(spool, SqliteSpool if engine.dialect.name == "sqlite" else PostgresSpool)
+    spool.close()

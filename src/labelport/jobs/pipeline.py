@@ -36,7 +36,7 @@ from labelport.store.catalog import now
 from labelport.store.db import transaction
 from labelport.store.db import writer as for_writing
 from labelport.store.schema import job_issues, projects
-from labelport.store.spool import for_dialect as new_spool
+from labelport.store.spool import for_engine as new_spool
 from labelport.validate.engine import Validator
 
 Progress = Callable[[str, int, int | None], None]
@@ -181,7 +181,7 @@ def _run(
         snap, on_existing=on_existing.value, class_map=options.get("class_map"), sink=writer
     )
     _state(engine, job.id, JobState.VALIDATING)
-    spool = new_spool(engine.dialect.name)
+    spool = new_spool(engine)
     fetcher = _MaskFetcher(payload)
     try:
         last = time.monotonic()

@@ -423,15 +423,7 @@ def commit(
         )
     # the labels made above exist: this transaction made them
     _check_parents(conn, {lid for lid in existing if lid is not None}, accepted.features)
-    if isinstance(accepted, SqliteSpool) and conn.dialect.name == "sqlite":
-        n = _copy_spool(conn, accepted, job_id)
-    else:
-        n = bulk.insert(
-            conn,
-            annotations_t,
-            ANNOTATION_COLUMNS,
-            ((label_of[r[0]], *r[1:], job_id) for r in accepted if r[0] in label_of),
-        )
+    n = _copy_spool(conn, accepted, job_id)
     _drop_touched_table(conn)
     done = 0
     if mode is Mode.GROUND_TRUTH and touched:
@@ -462,17 +454,25 @@ def _check_parents(conn: sa.Connection, label_ids: set[int], feature_ids: set[in
             )
 
 
-def _copy_spool(conn: sa.Connection, spool: SqliteSpool, job_id: int) -> int:
-    """One ``INSERT … SELECT`` from the attached spool, in the spool's order, each row's label id
+def _copy_spool(conn: sa.Connection, spool: Spool, job_id: int) -> int:
+    """One ``INSERT … SELECT`` from the spool's table, in the spool's order, each row's label id
     joined from the touched rows' table: no row passes through Python."""
     spool.flush()
-    conn.exec_driver_sql("ATTACH DATABASE ? AS lp_spool", (spool.path,))
+    if isinstance(spool, SqliteSpool):
+        conn.exec_driver_sql("ATTACH DATABASE ? AS lp_spool", (spool.path,))
+        source = f"lp_spool.{spool.table}"
+    else:
+        source = spool.table
+        # the spool's order is kept by a sort: in memory, not in a dozen temporary files
+        conn.exec_driver_sql("SET LOCAL work_mem = '512MB'")
     cols = ", ".join(ANNOTATION_COLUMNS)
     picked = ", ".join(f"s.{c}" for c in SPOOL_COLUMNS[1:])
-    res = conn.exec_driver_sql(
-        f"INSERT INTO annotations ({cols}) SELECT m.label_id, {picked}, ? FROM lp_spool.spool s "
-        "JOIN lp_touched m ON m.row_pk = s.row_pk ORDER BY s.rowid",
-        (job_id,),
+    res = conn.execute(
+        sa.text(
+            f"INSERT INTO annotations ({cols}) SELECT m.label_id, {picked}, :job FROM {source} s "
+            f"JOIN lp_touched m ON m.row_pk = s.row_pk ORDER BY s.{spool.order}"
+        ),
+        {"job": job_id},
     )
     return int(res.rowcount)
 
@@ -531,16 +531,13 @@ def _new_labels(
     ids = {int(r): int(lid) for r, lid in made}
     conn.execute(
         sa.update(_TOUCHED)
-        .where(t.created)
-        .values(
-            label_id=sa.select(labels.c.id)
-            .where(
-                labels.c.project_id == project_id,
-                labels.c.source == source,
-                labels.c.data_row_id == t.row_pk,
-            )
-            .scalar_subquery()
+        .where(
+            t.created,
+            labels.c.project_id == project_id,
+            labels.c.source == source,
+            labels.c.data_row_id == t.row_pk,
         )
+        .values(label_id=labels.c.id)
     )
     return ids
 

@@ -1,17 +1,14 @@
 """Accepted annotations parked between validation and commit.
 
-Validation writes nothing to the workspace: a SQLite workspace would otherwise hold its write
-lock for the whole pass and nobody could watch the job. The accepted rows wait in a spool
-instead, and the commit replays them inside one short transaction. Each engine gets the spool
-its commit reads fastest:
+Validation writes nothing to the workspace's tables: a SQLite workspace would otherwise hold
+its write lock for the whole pass and nobody could watch the job. The accepted rows wait in a
+spool instead, an unindexed table the commit copies into ``annotations`` with one
+``INSERT … SELECT`` inside the database, in its one short transaction. Getting a million rows'
+parameters from Python into a database costs more than that copy; it happens during validation,
+in a writer process on the second core (``store.spool_writer``). Each engine has its spool:
 
-- SQLite: a scratch SQLite file with one unindexed table. The commit attaches it and copies it
-  into ``annotations`` with one ``INSERT … SELECT``, which runs entirely inside SQLite: binding a
-  million rows' parameters from Python, twice the cost of the copy itself, happens during
-  validation into a table with no indexes, in a writer process on the second core
-  (``store.spool_writer``), and the write lock is held only for the copy.
-- PostgreSQL: msgpack batches, in memory up to a limit and on disk beyond it, streamed into
-  ``COPY``.
+- SQLite: a table in a scratch SQLite file, which the commit attaches.
+- PostgreSQL: an unlogged table in the workspace's schema, filled by ``COPY``.
 
 Rows are ``(row_pk, uid, feature_pk, kind, geometry, classifications, frame, frame_end, page,
 message_id, track_id, extra)``. They are added with the JSON columns as values (lists, dicts)
@@ -27,16 +24,17 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import msgspec
+import sqlalchemy as sa
 
 from labelport.store import spool_writer
 from labelport.store.spool_writer import stored
 
-_LIMIT = 64 << 20
 _BATCH = 10_000
 SPOOL_COLUMNS = (
     "row_pk",
@@ -77,48 +75,17 @@ class _Batched:
         raise NotImplementedError
 
 
-class MsgpackSpool(_Batched):
-    """Rows as msgpack batches in a spooled temporary file; JSON columns become text as they are
-    read back for the commit."""
+class _ProcessSpool(_Batched):
+    """Batches go to a writer process (``store.spool_writer``), started by the first batch and
+    waited for by :meth:`flush`."""
 
-    batch_size = 5000
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._file = tempfile.SpooledTemporaryFile(max_size=_LIMIT)  # noqa: SIM115 - closed in close()
-        self._dec = msgspec.msgpack.Decoder(list[list[Any]])
-
-    def _store_batch(self) -> None:
-        if self._batch:
-            data = _encode(self._batch)
-            self._file.write(len(data).to_bytes(8, "little"))
-            self._file.write(data)
-            self._batch = []
-
-    def __iter__(self) -> Iterator[Sequence[Any]]:
-        self._store_batch()
-        self._file.seek(0)
-        while head := self._file.read(8):
-            for row in self._dec.decode(self._file.read(int.from_bytes(head, "little"))):
-                yield stored(row, JSON_COLUMNS)
-        self._file.seek(0, 2)
-
-    def close(self) -> None:
-        self._file.close()
-
-
-class SqliteSpool(_Batched):
-    """Rows in a table of a scratch SQLite file, which the commit attaches (see the module).
-
-    A process of its own (``store.spool_writer``) writes the batches, on the second core, while
-    validation goes on; it is started by the first batch and waited for by :meth:`flush`."""
+    dialect = ""
+    order = ""  # the column that keeps the rows' order
+    table = ""
+    _target = ""  # the writer's: a file path or a database URL
 
     def __init__(self) -> None:
         super().__init__()
-        fd, self.path = tempfile.mkstemp(prefix="labelport-spool-", suffix=".db")
-        os.close(fd)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.execute(f"CREATE TABLE spool ({', '.join(SPOOL_COLUMNS)})")
         self._writer: subprocess.Popen[bytes] | None = None
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
 
@@ -132,8 +99,9 @@ class SqliteSpool(_Batched):
                 [
                     sys.executable,
                     str(Path(spool_writer.__file__)),
-                    self.path,
-                    "spool",
+                    self.dialect,
+                    self._target,
+                    self.table,
                     ",".join(SPOOL_COLUMNS),
                     ",".join(map(str, JSON_COLUMNS)),
                 ],
@@ -159,27 +127,79 @@ class SqliteSpool(_Batched):
         code = writer.wait()
         if code != 0:
             self._errors.seek(0)
-            said = self._errors.read().decode(errors="replace").strip().splitlines()
-            raise SpoolError(f"the spool's writer failed (exit {code}): {said[-1] if said else 'no message'}")
+            said = self._errors.read().decode(errors="replace").strip()[-2000:] or "no message"
+            raise SpoolError(f"the spool's writer failed (exit {code}): {said}")
 
     def flush(self) -> None:
-        """Everything added so far is in the file, readable by a connection that attaches it."""
+        """Everything added so far is written, readable by the commit's connection."""
         self._store_batch()
         self._wait()
-
-    def __iter__(self) -> Iterator[Sequence[Any]]:
-        self.flush()
-        yield from self._db.execute(f"SELECT {', '.join(SPOOL_COLUMNS)} FROM spool ORDER BY rowid")
 
     def close(self) -> None:
         if self._writer is not None:
             self._writer.kill()
             self._writer.wait()
             self._writer = None
-        self._db.close()
         self._errors.close()
+
+
+class SqliteSpool(_ProcessSpool):
+    """Rows in a table of a scratch SQLite file, which the commit attaches (see the module)."""
+
+    dialect = "sqlite"
+    table = "spool"
+    order = "rowid"
+
+    def __init__(self) -> None:
+        super().__init__()
+        fd, self.path = tempfile.mkstemp(prefix="labelport-spool-", suffix=".db")
+        os.close(fd)
+        self._target = self.path
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.execute(f"CREATE TABLE spool ({', '.join(SPOOL_COLUMNS)})")
+
+    def __iter__(self) -> Iterator[Sequence[Any]]:
+        self.flush()
+        yield from self._db.execute(f"SELECT {', '.join(SPOOL_COLUMNS)} FROM spool ORDER BY rowid")
+
+    def close(self) -> None:
+        super().close()
+        self._db.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
+
+
+class PostgresSpool(_ProcessSpool):
+    """Rows in an unlogged table of the workspace's own schema, written by the writer's ``COPY``
+    while validation runs; the commit copies them into ``annotations`` inside PostgreSQL. The
+    table is not the job's transaction's, so it is dropped by :meth:`close` whatever happens."""
+
+    dialect = "postgresql"
+    order = "seq"
+
+    def __init__(self, engine: sa.Engine) -> None:
+        super().__init__()
+        self._engine = engine
+        self.table = f"lp_spool_{uuid.uuid4().hex}"
+        self._target = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                f"CREATE UNLOGGED TABLE {self.table} (seq bigint GENERATED ALWAYS AS IDENTITY, "
+                "row_pk bigint, uid text, feature_pk bigint, kind text, geometry text, "
+                "classifications text, frame integer, frame_end integer, page integer, "
+                "message_id text, track_id text, extra text)"
+            )
+
+    def __iter__(self) -> Iterator[Sequence[Any]]:
+        self.flush()
+        with self._engine.connect() as conn:
+            q = f"SELECT {', '.join(SPOOL_COLUMNS)} FROM {self.table} ORDER BY seq"
+            yield from conn.exec_driver_sql(q)
+
+    def close(self) -> None:
+        super().close()
+        with self._engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self.table}")
 
 
 class SpoolError(RuntimeError):
@@ -211,20 +231,20 @@ def _widen(proc: subprocess.Popen[bytes]) -> None:
             fcntl.fcntl(proc.stdin.fileno(), setpipe, 1 << 20)
 
 
-Spool = MsgpackSpool | SqliteSpool
+Spool = SqliteSpool | PostgresSpool
 
 
-def for_dialect(dialect: str) -> Spool:
+def for_engine(engine: sa.Engine) -> Spool:
     """The spool the commit on this engine reads fastest."""
-    return SqliteSpool() if dialect == "sqlite" else MsgpackSpool()
+    return SqliteSpool() if engine.dialect.name == "sqlite" else PostgresSpool(engine)
 
 
 __all__ = [
     "JSON_COLUMNS",
     "SPOOL_COLUMNS",
-    "MsgpackSpool",
+    "PostgresSpool",
     "Spool",
     "SpoolError",
     "SqliteSpool",
-    "for_dialect",
+    "for_engine",
 ]
