@@ -76,6 +76,21 @@ def test_the_postgresql_spool_is_a_table_dropped_after(engine: sa.Engine) -> Non
     assert not sa.inspect(engine).has_table(spool.table)
 
 
+def test_a_crashed_attempts_table_is_dropped_when_the_job_runs_again(engine: sa.Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    crashed = PostgresSpool(engine, job_id=7)  # never closed: its process died
+    other_job = PostgresSpool(engine, job_id=77)
+    again = PostgresSpool(engine, job_id=7)
+    try:
+        assert not sa.inspect(engine).has_table(crashed.table)
+        assert sa.inspect(engine).has_table(other_job.table) and sa.inspect(engine).has_table(again.table)
+    finally:
+        crashed._errors.close()  # what the dead process's exit would have closed
+        other_job.close()
+        again.close()
+
+
 def test_a_writer_failure_is_raised_in_the_job_process(engine: sa.Engine) -> None:
     spool = for_engine(engine)
     try:

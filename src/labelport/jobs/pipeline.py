@@ -181,7 +181,7 @@ def _run(
         snap, on_existing=on_existing.value, class_map=options.get("class_map"), sink=writer
     )
     _state(engine, job.id, JobState.VALIDATING)
-    spool = new_spool(engine)
+    spool = new_spool(engine, job.id)
     fetcher = _MaskFetcher(payload)
     try:
         last = time.monotonic()

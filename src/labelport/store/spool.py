@@ -177,12 +177,20 @@ class PostgresSpool(_ProcessSpool):
     dialect = "postgresql"
     order = "seq"
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, job_id: int = 0) -> None:
         super().__init__()
         self._engine = engine
-        self.table = f"lp_spool_{uuid.uuid4().hex}"
+        self.table = f"lp_spool_{job_id}_{uuid.uuid4().hex[:12]}"
         self._target = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         with engine.begin() as conn:
+            # a crashed attempt of the same job left its table behind: the job runs again now
+            left = conn.exec_driver_sql(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                "AND tablename LIKE %(p)s",
+                {"p": f"lp\\_spool\\_{job_id}\\_%"},
+            ).scalars()
+            for name in list(left):
+                conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
             conn.exec_driver_sql(
                 f"CREATE UNLOGGED TABLE {self.table} (seq bigint GENERATED ALWAYS AS IDENTITY, "
                 "row_pk bigint, uid text, feature_pk bigint, kind text, geometry text, "
@@ -234,9 +242,10 @@ def _widen(proc: subprocess.Popen[bytes]) -> None:
 Spool = SqliteSpool | PostgresSpool
 
 
-def for_engine(engine: sa.Engine) -> Spool:
-    """The spool the commit on this engine reads fastest."""
-    return SqliteSpool() if engine.dialect.name == "sqlite" else PostgresSpool(engine)
+def for_engine(engine: sa.Engine, job_id: int = 0) -> Spool:
+    """The spool the commit on this engine reads fastest (``job_id`` names a PostgreSQL spool's
+    table, so that the job run again after a crash drops what the crashed attempt left)."""
+    return SqliteSpool() if engine.dialect.name == "sqlite" else PostgresSpool(engine, job_id)
 
 
 __all__ = [
