@@ -105,9 +105,11 @@ def test_a_writer_failure_is_raised_in_the_job_process(engine: sa.Engine) -> Non
         spool.close()
 
 
-def test_json_columns_are_stored_as_their_exact_text(engine: sa.Engine) -> None:
+@pytest.mark.parametrize("after", [0, 12_000], ids=["written by the job", "written by the writer process"])
+def test_json_columns_are_stored_as_their_exact_text(engine: sa.Engine, after: int) -> None:
     """What goes through msgpack comes out as the JSON text the job would have written itself,
-    including numbers msgpack cannot carry (JSON integers beyond 64 bits) and text given as text."""
+    including numbers msgpack cannot carry (JSON integers beyond 64 bits) and text given as text;
+    and the same when the rows fit in one batch, which the job writes itself."""
     big = 2**80
     rows = [
         (
@@ -129,11 +131,13 @@ def test_json_columns_are_stored_as_their_exact_text(engine: sa.Engine) -> None:
     ]
     spool = for_engine(engine)
     try:
-        for r in rows:
+        for r in [*rows, *_rows(after)]:
             spool.add(r)
-        back = [tuple(r) for r in spool]
+        started = spool._writer is not None
+        back = [tuple(r) for r in spool][:3]
     finally:
         spool.close()
+    assert started == bool(after)
     assert (
         back[0][4] == orjson.dumps(rows[0][4]).decode() == "[[0.30000000000000004,1e-7,5e-324,-0.0,1e+300]]"
     )

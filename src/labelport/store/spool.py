@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import orjson
 import sqlalchemy as sa
 
 from labelport.store import spool_writer
@@ -132,6 +133,11 @@ class _ProcessSpool(_Batched):
 
     def flush(self) -> None:
         """Everything added so far is written, readable by the commit's connection."""
+        if self._writer is None and self._batch:  # all in one batch: no process for so little
+            rows = [stored(r, JSON_COLUMNS, _json_text) for r in self._batch]
+            self._batch = []
+            spool_writer.WRITERS[self.dialect](self._target, self.table, SPOOL_COLUMNS, [rows])
+            return
         self._store_batch()
         self._wait()
 
@@ -229,6 +235,14 @@ def _as_text(row: Sequence[Any]) -> Sequence[Any]:
         return row
     except OverflowError:
         return stored(row, JSON_COLUMNS, msgspec.json.encode)
+
+
+def _json_text(value: Any) -> bytes:
+    """What the writer process's encoder writes, and integers beyond 64 bits too."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return msgspec.json.encode(value)
 
 
 def _widen(proc: subprocess.Popen[bytes]) -> None:

@@ -14,6 +14,9 @@ It runs as a script, not as ``python -m labelport…``: importing the package wo
 before the first row. So it imports nothing of ours, and :func:`stored` is the one definition of
 a stored row's JSON text, which the job's process imports from here too.
 
+A job whose rows fit in one batch writes it itself with the same functions (:data:`WRITERS`):
+starting a process would cost more than the rows.
+
 Protocol on stdin: frames of an 8-byte little-endian length and a msgpack array of rows. End of
 input commits. Exit status 0 means every row is written; otherwise stderr says why.
 """
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import msgspec
@@ -42,7 +45,11 @@ def stored(
     return tuple(out)
 
 
-def _batches(json_columns: Sequence[int]) -> Iterator[list[tuple[Any, ...]]]:
+Batches = Iterable[list[tuple[Any, ...]]]
+
+
+def from_stdin(json_columns: Sequence[int]) -> Iterator[list[tuple[Any, ...]]]:
+    """The job's frames, as stored rows."""
     decode = msgspec.msgpack.Decoder(list[list[Any]]).decode
     read = sys.stdin.buffer.read
     while head := read(8):
@@ -53,34 +60,39 @@ def _batches(json_columns: Sequence[int]) -> Iterator[list[tuple[Any, ...]]]:
         yield [stored(r, json_columns) for r in decode(data)]
 
 
-def to_sqlite(path: str, table: str, columns: Sequence[str], json_columns: Sequence[int]) -> None:
+def to_sqlite(path: str, table: str, columns: Sequence[str], batches: Batches) -> None:
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=OFF")  # a scratch file, deleted whatever happens to the job
     db.execute("PRAGMA synchronous=OFF")
     insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
     db.execute("BEGIN")  # one transaction for all: a commit per batch costs a file sync each
-    for batch in _batches(json_columns):
+    for batch in batches:
         db.executemany(insert, batch)
     db.execute("COMMIT")
     db.close()
 
 
-def to_postgresql(url: str, table: str, columns: Sequence[str], json_columns: Sequence[int]) -> None:
+def to_postgresql(url: str, table: str, columns: Sequence[str], batches: Batches) -> None:
     import psycopg  # only this target needs it
 
     with psycopg.connect(url) as conn, conn.cursor() as cur:
         with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for batch in _batches(json_columns):
+            for batch in batches:
                 for row in batch:
                     copy.write_row(row)
         conn.commit()
 
 
+WRITERS: dict[str, Callable[[str, str, Sequence[str], Batches], None]] = {
+    "sqlite": to_sqlite,
+    "postgresql": to_postgresql,
+}
+
+
 if __name__ == "__main__":
     _, _kind, _target, _table, _columns, _json = sys.argv
-    _write = to_sqlite if _kind == "sqlite" else to_postgresql
     try:
-        _write(_target, _table, _columns.split(","), [int(i) for i in _json.split(",")])
+        WRITERS[_kind](_target, _table, _columns.split(","), from_stdin([int(i) for i in _json.split(",")]))
     except Exception as exc:  # one line for the job's error: what failed and why
         print(f"{type(exc).__name__}: {' '.join(str(exc).split())}", file=sys.stderr)
         sys.exit(1)
