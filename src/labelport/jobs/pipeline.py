@@ -280,6 +280,8 @@ class _MaskFetcher:
     def resolve(self, record: Record, validator: Validator) -> None:
         """Replace URL masks by their pixels; one that cannot be had is reported here and taken out
         of the record (still counted), so validation does not report it a second time."""
+        if not any(ann.kind == "mask" for ann in record.annotations):
+            return  # most records: nothing to fetch, nothing to filter
         for ann in record.annotations:
             g = ann.geometry
             if ann.kind != "mask" or not isinstance(g, dict) or "uri" not in g:

@@ -185,6 +185,8 @@ def _row_ref(value: Any) -> RowRef:
 
 def _name(doc: dict[str, Any], pointer: str, required: bool = True) -> tuple[str | None, str | None]:
     name, schema_id = doc.get("name"), doc.get("schemaId")
+    if schema_id is None and type(name) is str and name:  # the usual line: settled at once
+        return name, None
     for key, v in (("name", name), ("schemaId", schema_id)):
         if v is not None and (not isinstance(v, str) or not v):
             raise _Bad("wrong_type", f"`{key}` must be a non-empty string", f"{pointer}/{key}", v)
