@@ -152,3 +152,16 @@ def test_each_engine_gets_its_spool(engine: sa.Engine) -> None:
     spool: Spool = for_engine(engine)
     assert isinstance(spool, SqliteSpool if engine.dialect.name == "sqlite" else PostgresSpool)
     spool.close()
+
+
+def test_the_writers_arguments_hold_no_database_url(engine: sa.Engine) -> None:
+    """A URL's password in a process's arguments is shown to anyone listing processes."""
+    spool = for_engine(engine)
+    try:
+        for r in _rows(12_000):
+            spool.add(r)
+        assert spool._writer is not None
+        args = " ".join(map(str, spool._writer.args))  # type: ignore[arg-type]
+        assert "postgresql://" not in args and "127.0.0.1" not in args
+    finally:
+        spool.close()

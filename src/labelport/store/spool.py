@@ -101,13 +101,13 @@ class _ProcessSpool(_Batched):
                     sys.executable,
                     str(Path(spool_writer.__file__)),
                     self.dialect,
-                    self._target,
                     self.table,
                     ",".join(SPOOL_COLUMNS),
                     ",".join(map(str, JSON_COLUMNS)),
                 ],
                 stdin=subprocess.PIPE,
                 stderr=self._errors,
+                env={**os.environ, spool_writer.TARGET_ENV: self._target},
             )
             _widen(self._writer)
         assert self._writer.stdin is not None

@@ -23,6 +23,7 @@ input commits. Exit status 0 means every row is written; otherwise stderr says w
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -89,10 +90,18 @@ WRITERS: dict[str, Callable[[str, str, Sequence[str], Batches], None]] = {
 }
 
 
+TARGET_ENV = "LABELPORT_SPOOL_TARGET"  # the file or database URL: in the environment, since a
+# URL's password in the arguments would be shown to anyone who lists the machine's processes
+
 if __name__ == "__main__":
-    _, _kind, _target, _table, _columns, _json = sys.argv
+    _, _kind, _table, _columns, _json = sys.argv
     try:
-        WRITERS[_kind](_target, _table, _columns.split(","), from_stdin([int(i) for i in _json.split(",")]))
+        WRITERS[_kind](
+            os.environ[TARGET_ENV],
+            _table,
+            _columns.split(","),
+            from_stdin([int(i) for i in _json.split(",")]),
+        )
     except Exception as exc:  # one line for the job's error: what failed and why
         print(f"{type(exc).__name__}: {' '.join(str(exc).split())}", file=sys.stderr)
         sys.exit(1)
