@@ -142,9 +142,12 @@ class _ProcessSpool(_Batched):
         self._wait()
 
     def close(self) -> None:
-        if self._writer is not None:
+        if self._writer is not None:  # a job that stopped before its commit: nothing to keep
             self._writer.kill()
             self._writer.wait()
+            if self._writer.stdin is not None:
+                with contextlib.suppress(BrokenPipeError):
+                    self._writer.stdin.close()
             self._writer = None
         self._errors.close()
 
