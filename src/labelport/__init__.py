@@ -18,6 +18,7 @@ from labelport.model.errors import (
     NotFoundError,
     OntologyError,
     SchemaError,
+    StorageError,
 )
 from labelport.model.media import MediaType
 from labelport.sdk import Client
@@ -32,6 +33,7 @@ __all__ = [
     "NotFoundError",
     "OntologyError",
     "SchemaError",
+    "StorageError",
     "Workspace",
 ]
 __version__ = "0.1.0"

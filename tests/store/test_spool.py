@@ -11,8 +11,9 @@ import orjson
 import pytest
 import sqlalchemy as sa
 
+from labelport.model.errors import StorageError
 from labelport.store import db
-from labelport.store.spool import SPOOL_COLUMNS, PostgresSpool, Spool, SpoolError, SqliteSpool, for_engine
+from labelport.store.spool import SPOOL_COLUMNS, PostgresSpool, Spool, SqliteSpool, for_engine
 
 
 def _rows(n: int) -> list[tuple[object, ...]]:
@@ -97,7 +98,9 @@ def test_a_writer_failure_is_raised_in_the_job_process(engine: sa.Engine) -> Non
         for r in _rows(10_000):
             spool.add(r)
         spool.add((*_rows(1)[0], "one value too many"))  # a row the table cannot take
-        with pytest.raises(SpoolError, match="supplied" if engine.dialect.name == "sqlite" else "extra data"):
+        with pytest.raises(
+            StorageError, match="supplied" if engine.dialect.name == "sqlite" else "extra data"
+        ):
             for r in _rows(30_000):
                 spool.add(r)
             spool.flush()

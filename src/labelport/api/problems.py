@@ -35,6 +35,7 @@ STATUS_BY_CODE = {
     "unauthorized": 401,
     "insufficient_scope": 403,
     "fetch_failed": 502,
+    "storage_failed": 507,
 }
 
 

@@ -9,7 +9,9 @@ a stable ``code`` so the CLI, the API and scripts can tell them apart without pa
      ├── ConflictError                 clashes with what is stored        (CLI exit 1, HTTP 409)
      ├── InvalidInputError             the request or a file is malformed (CLI exit 1, HTTP 422)
      │    └── OntologyError            an ontology document is invalid (carries a JSON pointer)
-     └── SchemaError                   the workspace schema is missing or behind (CLI exit 1)
+     ├── SchemaError                   the workspace schema is missing or behind (CLI exit 1)
+     └── StorageError                  what was to be stored could not be (disk full, a writer
+                                       process died)                      (CLI exit 1, HTTP 507)
 """
 
 from __future__ import annotations
@@ -58,3 +60,7 @@ class OntologyError(InvalidInputError):
 
 class SchemaError(LabelportError):
     code = "schema_outdated"
+
+
+class StorageError(LabelportError):
+    code = "storage_failed"

@@ -33,6 +33,7 @@ import msgspec
 import orjson
 import sqlalchemy as sa
 
+from labelport.model.errors import StorageError
 from labelport.store import spool_writer
 from labelport.store.spool_writer import stored
 
@@ -129,7 +130,11 @@ class _ProcessSpool(_Batched):
         if code != 0:
             self._errors.seek(0)
             said = self._errors.read().decode(errors="replace").strip()[-2000:] or "no message"
-            raise SpoolError(f"the spool's writer failed (exit {code}): {said}")
+            raise StorageError(
+                f"the spool's writer failed (exit {code}): {said}",
+                hint="the accepted annotations wait in a scratch table before the commit; "
+                "check the space in the temporary directory (SQLite) or the database",
+            )
 
     def flush(self) -> None:
         """Everything added so far is written, readable by the commit's connection."""
@@ -219,10 +224,6 @@ class PostgresSpool(_ProcessSpool):
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self.table}")
 
 
-class SpoolError(RuntimeError):
-    """The spool could not keep the rows (its writer died, or the disk is full)."""
-
-
 def _encode(batch: list[Sequence[Any]]) -> bytes:
     """A batch as msgpack. msgpack has no integers beyond 64 bits (JSON does, and msgspec decodes
     them): a row holding one has its JSON columns encoded as text here instead."""
@@ -270,7 +271,6 @@ __all__ = [
     "SPOOL_COLUMNS",
     "PostgresSpool",
     "Spool",
-    "SpoolError",
     "SqliteSpool",
     "for_engine",
 ]
