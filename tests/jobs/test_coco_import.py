@@ -515,3 +515,20 @@ def test_file_names_are_paths_whatever_their_spelling(
         assert [i.code for i in ws.job_issues(job.id) if i.severity.value == "error"] == [
             "data_row_not_found"
         ]
+
+
+def test_ids_beyond_64_bits_are_kept_exactly(coco: Workspace, tmp_path: Path) -> None:
+    """JSON integers have no size limit and msgspec decodes them; msgpack (the spool) and orjson
+    (which reads them back as floats) stop at 64 bits. Such an id used to fail the job."""
+    big = 2**70 + 1
+    doc = {
+        "images": [{"id": 1, "file_name": "a.png", "width": W, "height": H}],
+        "categories": [{"id": 3, "name": "car"}],
+        "annotations": [
+            {"id": big, "image_id": 1, "category_id": 3, "bbox": [1, 2, 3, 4]},
+            {"id": 5, "image_id": 1, "category_id": 3, "bbox": [2, 2, 3, 4], "attributes": {"n": -big}},
+        ],
+    }
+    labels = ok(coco, save(tmp_path / "big.json", doc))
+    extras = sorted(((a.extra or {}).get("id"), (a.extra or {}).get("attributes")) for a in labels["/a.png"])
+    assert extras == [(5, {"n": -big}), (big, None)]

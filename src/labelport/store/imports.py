@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+import msgspec
 import orjson
 import sqlalchemy as sa
 
@@ -774,6 +775,8 @@ def with_annotations(
             yield info, fields, by_label[r.label_id]
 
 
+_loads = msgspec.json.decode
+
 # what _decoded takes, in its order
 _ANNOTATION_OUT = (
     annotations_t.c.kind,
@@ -807,8 +810,10 @@ def _decoded(
     track_id: str | None,
     extra_text: str | None,
 ) -> Annotation:
-    stored = orjson.loads(classifications) if classifications is not None else None
-    extra = orjson.loads(extra_text) if extra_text is not None else {}
+    # msgspec, not orjson: orjson reads an integer beyond 64 bits as a float (a COCO id of 2**70
+    # would come back as 1.1805916207174113e21); msgspec reads it exactly
+    stored = _loads(classifications) if classifications is not None else None
+    extra = _loads(extra_text) if extra_text is not None else {}
     if kind in ("radio", "checklist", "text"):
         answer = answer_from_json(stored) if stored is not None else None
         nested = []
@@ -821,7 +826,7 @@ def _decoded(
         uid=uid,
         name=name,
         schema_id=feature_id,
-        geometry=orjson.loads(geometry) if geometry is not None else None,
+        geometry=_loads(geometry) if geometry is not None else None,
         classifications=nested,
         answer=answer,
         frame=frame,
