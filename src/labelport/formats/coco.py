@@ -530,13 +530,7 @@ def _convert(ann: _Ann, p: str, cat: _Category) -> Annotation:
     box = ann.bbox
     if box is not None and len(box) == 4 and not (ann.segmentation or ann.keypoints or ann.attributes):
         return _plain_box(ann, box, p, cat)
-    extra: dict[str, Any] = {}
-    if ann.id is not None:
-        extra["id"] = ann.id
-    if ann.iscrowd is not None:
-        extra["iscrowd"] = ann.iscrowd
-    if cat.supercategory:
-        extra["supercategory"] = cat.supercategory
+    extra = _kept(ann, cat)
     attrs = dict(ann.attributes) if ann.attributes else {}
     if ann.bbox is not None and len(ann.bbox) != 4:
         raise _Bad(
@@ -602,10 +596,8 @@ def _convert(ann: _Ann, p: str, cat: _Category) -> Annotation:
     )
 
 
-def _plain_box(ann: _Ann, box: list[float], p: str, cat: _Category) -> Annotation:
-    """Most of a COCO file: a box and nothing else. The general path below makes the same
-    Annotation; this one skips what a box without attributes cannot need. The decoded element is
-    the reader's own and released after, so its list becomes the geometry without a copy."""
+def _kept(ann: _Ann, cat: _Category) -> dict[str, Any]:
+    """The file's own fields every annotation keeps for a round trip."""
     extra: dict[str, Any] = {}
     if ann.id is not None:
         extra["id"] = ann.id
@@ -613,6 +605,14 @@ def _plain_box(ann: _Ann, box: list[float], p: str, cat: _Category) -> Annotatio
         extra["iscrowd"] = ann.iscrowd
     if cat.supercategory:
         extra["supercategory"] = cat.supercategory
+    return extra
+
+
+def _plain_box(ann: _Ann, box: list[float], p: str, cat: _Category) -> Annotation:
+    """Most of a COCO file: a box and nothing else. The general path below makes the same
+    Annotation; this one skips what a box without attributes cannot need. The decoded element is
+    the reader's own and released after, so its list becomes the geometry without a copy."""
+    extra = _kept(ann, cat)
     if ann.area is not None and ann.area != float(box[2] * box[3]):
         extra["area"] = ann.area
     return Annotation(kind="bbox", name=cat.name, geometry=box, extra=extra or None, pointer=f"{p}/bbox")
