@@ -70,13 +70,13 @@ def test_older_workspace_is_refused_then_upgraded(db_url: str) -> None:
     Workspace(db_url).close()
 
 
-def _superseded_index_sql(engine: sa.Engine) -> str:
+def _index_sql(engine: sa.Engine, name: str = "ix_annotations_superseded_by") -> str:
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
-            q = "SELECT sql FROM sqlite_master WHERE name = 'ix_annotations_superseded_by'"
+            q = f"SELECT sql FROM sqlite_master WHERE name = '{name}'"
         else:
             q = (
-                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_annotations_superseded_by' "
+                f"SELECT indexdef FROM pg_indexes WHERE indexname = '{name}' "
                 "AND schemaname = current_schema()"
             )
         return str(conn.exec_driver_sql(q).scalar_one())
@@ -90,11 +90,11 @@ def test_the_superseded_index_holds_only_superseded_annotations(db_url: str) -> 
     engine = db.create_engine(db_url)
     try:
         db.upgrade(engine)
-        assert "IS NOT NULL" in _superseded_index_sql(engine).upper()
+        assert "IS NOT NULL" in _index_sql(engine).upper()
         command.downgrade(db.alembic_config(engine), "0004")
-        assert "NOT NULL" not in _superseded_index_sql(engine).upper()
+        assert "NOT NULL" not in _index_sql(engine).upper()
         db.upgrade(engine)
-        assert "IS NOT NULL" in _superseded_index_sql(engine).upper()
+        assert "IS NOT NULL" in _index_sql(engine).upper()
         if engine.dialect.name == "sqlite":  # the export's annotation query, on an unanalyzed file
             with engine.connect() as conn:
                 plan = " ".join(
@@ -105,5 +105,22 @@ def test_the_superseded_index_holds_only_superseded_annotations(db_url: str) -> 
                     )
                 )
             assert "uq_annotations_live_uid" in plan and "superseded" not in plan
+    finally:
+        engine.dispose()
+
+
+def test_the_job_index_is_a_block_range_index_on_postgresql(db_url: str) -> None:
+    """Migration 0006: only undo finds annotations by job, and a job's rows are written together."""
+    from alembic import command
+
+    engine = db.create_engine(db_url)
+    pg = engine.dialect.name == "postgresql"
+    try:
+        db.upgrade(engine)
+        assert ("USING brin" in _index_sql(engine, "ix_annotations_job_id")) == pg
+        command.downgrade(db.alembic_config(engine), "0005")
+        assert "brin" not in _index_sql(engine, "ix_annotations_job_id")
+        db.upgrade(engine)
+        assert ("USING brin" in _index_sql(engine, "ix_annotations_job_id")) == pg
     finally:
         engine.dispose()

@@ -169,7 +169,7 @@ annotations = sa.Table(
     sa.Column("message_id", sa.Text),
     sa.Column("track_id", sa.Text),
     sa.Column("extra", sa.Text),  # JSON: format attributes kept for round trips (z_order, iscrowd…)
-    sa.Column("job_id", sa.Integer, nullable=False, index=True),  # import_jobs.id
+    sa.Column("job_id", sa.Integer, nullable=False),  # import_jobs.id
     sa.Column("superseded_by", sa.Integer),  # import_jobs.id
     sa.Index(
         "uq_annotations_live_uid",
@@ -179,6 +179,8 @@ annotations = sa.Table(
         sqlite_where=sa.text("superseded_by IS NULL"),
         postgresql_where=sa.text("superseded_by IS NULL"),
     ),
+    # undo finds a job's annotations by job: on PostgreSQL a block-range index (migration 0006)
+    sa.Index("ix_annotations_job_id", "job_id", postgresql_using="brin"),
     # only the superseded: undo finds them by job (migration 0005)
     sa.Index(
         "ix_annotations_superseded_by",
