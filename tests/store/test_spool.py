@@ -92,6 +92,18 @@ def test_a_crashed_attempts_table_is_dropped_when_the_job_runs_again(engine: sa.
         again.close()
 
 
+def test_a_failure_to_write_one_small_batch_is_a_storage_error_too(engine: sa.Engine) -> None:
+    """Rows that fit in one batch are written by the job itself: the same error, the same way."""
+    spool = for_engine(engine)
+    try:
+        spool.add((*_rows(1)[0], "one value too many"))
+        with pytest.raises(StorageError, match="the spool's writer failed: ") as err:
+            spool.flush()
+        assert err.value.code == "storage_failed" and spool._writer is None
+    finally:
+        spool.close()
+
+
 def test_a_writer_failure_is_raised_in_the_job_process(engine: sa.Engine) -> None:
     spool = for_engine(engine)
     try:

@@ -130,18 +130,17 @@ class _ProcessSpool(_Batched):
         if code != 0:
             self._errors.seek(0)
             said = self._errors.read().decode(errors="replace").strip()[-2000:] or "no message"
-            raise StorageError(
-                f"the spool's writer failed (exit {code}): {said}",
-                hint="the accepted annotations wait in a scratch table before the commit; "
-                "check the space in the temporary directory (SQLite) or the database",
-            )
+            raise _failed(f"(exit {code}) {said}")
 
     def flush(self) -> None:
         """Everything added so far is written, readable by the commit's connection."""
         if self._writer is None and self._batch:  # all in one batch: no process for so little
             rows = [stored(r, JSON_COLUMNS, _json_text) for r in self._batch]
             self._batch = []
-            spool_writer.WRITERS[self.dialect](self._target, self.table, SPOOL_COLUMNS, [rows])
+            try:
+                spool_writer.WRITERS[self.dialect](self._target, self.table, SPOOL_COLUMNS, [rows])
+            except Exception as exc:  # what the writer process would have said, said the same way
+                raise _failed(f"{type(exc).__name__}: {' '.join(str(exc).split())}") from exc
             return
         self._store_batch()
         self._wait()
@@ -222,6 +221,14 @@ class PostgresSpool(_ProcessSpool):
         super().close()
         with self._engine.begin() as conn:
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self.table}")
+
+
+def _failed(said: str) -> StorageError:
+    return StorageError(
+        f"the spool's writer failed: {said}",
+        hint="the accepted annotations wait in a scratch table before the commit; "
+        "check the space in the temporary directory (SQLite) or the database",
+    )
 
 
 def _encode(batch: list[Sequence[Any]]) -> bytes:
