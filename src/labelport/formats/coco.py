@@ -613,7 +613,7 @@ def _plain_box(ann: _Ann, box: list[float], p: str, cat: _Category) -> Annotatio
     Annotation; this one skips what a box without attributes cannot need. The decoded element is
     the reader's own and released after, so its list becomes the geometry without a copy."""
     extra = _kept(ann, cat)
-    if ann.area is not None and ann.area != float(box[2] * box[3]):
+    if ann.area is not None and ann.area != _area("bbox", box, box):
         extra["area"] = ann.area
     return Annotation(kind="bbox", name=cat.name, geometry=box, extra=extra or None, pointer=f"{p}/bbox")
 

@@ -391,14 +391,10 @@ def commit(
     source = mode.source
     touched = [c for c in changes if c.outcome in ("create", "replace")]
     skipped = [c for c in changes if c.outcome == "skip"]
-    new_labels = [c for c in touched if c.label_id is None]
     existing = {c.label_id for c in touched if c.label_id is not None}
     _touched_table(conn, [(c.row_pk, c.label_id, c.label_id is None) for c in touched])
-    if new_labels:
-        ids = _new_labels(conn, project_id, source, job_id, ts)
-        for c in new_labels:
-            c.label_id = ids[c.row_pk]
-    created = {c.row_pk for c in new_labels}
+    if len(existing) < len(touched):
+        _new_labels(conn, project_id, source, job_id, ts)
     _journal(conn, job_id, project_id)
     if skipped:
         conn.execute(
@@ -415,15 +411,13 @@ def commit(
                 for c in skipped
             ],
         )
-    label_of = {c.row_pk: c.label_id for c in touched}
     replaced = 0
-    replace_rows = {c.row_pk for c in touched if c.outcome == "replace" and c.row_pk not in created}
-    if replace_rows:
-        replaced = _supersede(
-            conn, job_id, ((int(label_of[r[0]] or 0), r[1]) for r in accepted if r[0] in replace_rows)
-        )
+    # rows replaced in place: their label exists, and what it holds is superseded by uid
+    label_of = {c.row_pk: c.label_id for c in touched if c.outcome == "replace" and c.label_id is not None}
+    if label_of:
+        replaced = _supersede(conn, job_id, ((label_of[r[0]], r[1]) for r in accepted if r[0] in label_of))
     # the labels made above exist: this transaction made them
-    _check_parents(conn, {lid for lid in existing if lid is not None}, accepted.features)
+    _check_parents(conn, existing, accepted.features)
     n = _copy_spool(conn, accepted, job_id)
     _drop_touched_table(conn)
     done = 0
@@ -481,7 +475,7 @@ def _copy_spool(conn: sa.Connection, spool: Spool, job_id: int) -> int:
 def release_spool(conn: sa.Connection, spool: Spool) -> None:
     """Detach a SQLite spool from the connection once its transaction has ended (SQLite cannot
     detach inside one); a no-op for anything else."""
-    if isinstance(spool, SqliteSpool) and conn.dialect.name == "sqlite":
+    if isinstance(spool, SqliteSpool):
         raw = conn.connection.driver_connection
         attached = {row[1] for row in raw.execute("PRAGMA database_list")}  # type: ignore[union-attr]
         if "lp_spool" in attached:
@@ -505,16 +499,12 @@ def _touched_table(conn: sa.Connection, rows: Sequence[tuple[int, int | None, bo
         conn.exec_driver_sql("ANALYZE lp_touched")
 
 
-def _new_labels(
-    conn: sa.Connection, project_id: int, source: str, job_id: int, ts: datetime
-) -> dict[int, int]:
-    """A label for each touched row without one, made in SQL from the touched rows' table; their
-    ids come back from the insert itself (looking them up afterwards would be planned on
-    statistics from before it: a scan per chunk on PostgreSQL) and go into the table too."""
+def _new_labels(conn: sa.Connection, project_id: int, source: str, job_id: int, ts: datetime) -> None:
+    """A label for each touched row without one, made in SQL from the touched rows' table, whose
+    ``label_id`` then takes the new ids: the journal and the copy join it."""
     t = _TOUCHED.c
-    made = conn.execute(
-        sa.insert(labels)
-        .from_select(
+    conn.execute(
+        sa.insert(labels).from_select(
             ["project_id", "data_row_id", "source", "job_id", "extra", "created_at"],
             sa.select(
                 sa.literal(project_id),
@@ -527,9 +517,7 @@ def _new_labels(
             .where(t.created)
             .order_by(t.row_pk),
         )
-        .returning(labels.c.data_row_id, labels.c.id)
     )
-    ids = {int(r): int(lid) for r, lid in made}
     conn.execute(
         sa.update(_TOUCHED)
         .where(
@@ -540,7 +528,6 @@ def _new_labels(
         )
         .values(label_id=labels.c.id)
     )
-    return ids
 
 
 def _drop_touched_table(conn: sa.Connection) -> None:

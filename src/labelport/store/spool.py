@@ -56,30 +56,9 @@ JSON_COLUMNS = (4, 5, 11)  # geometry, classifications, extra: given as values, 
 _ENCODER = msgspec.msgpack.Encoder()
 
 
-class _Batched:
-    """Rows gathered into batches; each spool stores a full batch its own way."""
-
-    batch_size = _BATCH
-
-    def __init__(self) -> None:
-        self._batch: list[Sequence[Any]] = []
-        self.count = 0
-        self.features: set[int] = set()  # the distinct feature pks, for the commit's parent check
-
-    def add(self, row: Sequence[Any]) -> None:
-        self._batch.append(row)
-        self.count += 1
-        self.features.add(row[2])
-        if len(self._batch) >= self.batch_size:
-            self._store_batch()
-
-    def _store_batch(self) -> None:
-        raise NotImplementedError
-
-
-class _ProcessSpool(_Batched):
-    """Batches go to a writer process (``store.spool_writer``), started by the first batch and
-    waited for by :meth:`flush`."""
+class _ProcessSpool:
+    """Rows gathered into batches that go to a writer process (``store.spool_writer``), started
+    by the first full batch and waited for by :meth:`flush`."""
 
     dialect = ""
     order = ""  # the column that keeps the rows' order
@@ -87,9 +66,18 @@ class _ProcessSpool(_Batched):
     _target = ""  # the writer's: a file path or a database URL
 
     def __init__(self) -> None:
-        super().__init__()
+        self._batch: list[Sequence[Any]] = []
+        self.count = 0
+        self.features: set[int] = set()  # the distinct feature pks, for the commit's parent check
         self._writer: subprocess.Popen[bytes] | None = None
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+
+    def add(self, row: Sequence[Any]) -> None:
+        self._batch.append(row)
+        self.count += 1
+        self.features.add(row[2])
+        if len(self._batch) >= _BATCH:
+            self._store_batch()
 
     def _store_batch(self) -> None:
         if not self._batch:
@@ -233,19 +221,11 @@ def _failed(said: str) -> StorageError:
 
 def _encode(batch: list[Sequence[Any]]) -> bytes:
     """A batch as msgpack. msgpack has no integers beyond 64 bits (JSON does, and msgspec decodes
-    them): a row holding one has its JSON columns encoded as text here instead."""
+    them): a batch holding one has its JSON columns encoded as text here instead."""
     try:
         return _ENCODER.encode(batch)
     except OverflowError:
-        return _ENCODER.encode([_as_text(r) for r in batch])
-
-
-def _as_text(row: Sequence[Any]) -> Sequence[Any]:
-    try:
-        _ENCODER.encode(row)
-        return row
-    except OverflowError:
-        return stored(row, JSON_COLUMNS, msgspec.json.encode)
+        return _ENCODER.encode([stored(r, JSON_COLUMNS, _json_text) for r in batch])
 
 
 def _json_text(value: Any) -> bytes:
