@@ -461,7 +461,7 @@ def _copy_spool(conn: sa.Connection, spool: Spool, job_id: int) -> int:
         # the spool's order is kept by a sort: in memory, not in a dozen temporary files
         conn.exec_driver_sql("SET LOCAL work_mem = '512MB'")
     cols = ", ".join(ANNOTATION_COLUMNS)
-    picked = ", ".join(f"s.{c}" for c in SPOOL_COLUMNS[1:])
+    picked = ", ".join(spool.selected("s")[1:])
     res = conn.execute(
         sa.text(
             f"INSERT INTO annotations ({cols}) SELECT m.label_id, {picked}, :job FROM {source} s "

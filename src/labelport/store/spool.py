@@ -12,7 +12,7 @@ in a writer process on the second core (``store.spool_writer``). Each engine has
 
 Rows are ``(row_pk, uid, feature_pk, kind, geometry, classifications, frame, frame_end, page,
 message_id, track_id, extra)``. They are added with the JSON columns as values (lists, dicts)
-and come back with them as text, as stored: the encoding is done off the validating thread.
+and read back (:meth:`_ProcessSpool.selected`) with them as JSON text, as stored.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-import orjson
 import sqlalchemy as sa
 
 from labelport.model.errors import StorageError
@@ -53,7 +52,7 @@ SPOOL_COLUMNS = (
     "extra",
 )
 JSON_COLUMNS = (4, 5, 11)  # geometry, classifications, extra: given as values, stored as JSON text
-_ENCODER = msgspec.msgpack.Encoder()
+_ENCODER = msgspec.json.Encoder()
 
 
 class _ProcessSpool:
@@ -73,9 +72,13 @@ class _ProcessSpool:
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
 
     def add(self, row: Sequence[Any]) -> None:
-        self._batch.append(row)
-        self.count += 1
-        self.features.add(row[2])
+        self.extend([row])
+
+    def extend(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Rows in order; a job adds each record's at once (one call per record, not per row)."""
+        self._batch += rows
+        self.count += len(rows)
+        self.features.update([r[2] for r in rows])
         if len(self._batch) >= _BATCH:
             self._store_batch()
 
@@ -120,13 +123,18 @@ class _ProcessSpool:
             said = self._errors.read().decode(errors="replace").strip()[-2000:] or "no message"
             raise _failed(f"(exit {code}) {said}")
 
+    def selected(self, alias: str) -> list[str]:
+        """The spool's columns as SQL that reads them as stored (JSON columns as text)."""
+        return [f"{alias}.{c}" for c in SPOOL_COLUMNS]
+
     def flush(self) -> None:
         """Everything added so far is written, readable by the commit's connection."""
         if self._writer is None and self._batch:  # all in one batch: no process for so little
-            rows = [stored(r, JSON_COLUMNS, _json_text) for r in self._batch]
+            rows = [stored(r, JSON_COLUMNS) for r in self._batch]
             self._batch = []
             try:
-                spool_writer.WRITERS[self.dialect](self._target, self.table, SPOOL_COLUMNS, [rows])
+                write = spool_writer.WRITERS[self.dialect]
+                write(self._target, self.table, SPOOL_COLUMNS, JSON_COLUMNS, [rows])
             except Exception as exc:  # what the writer process would have said, said the same way
                 raise _failed(f"{type(exc).__name__}: {' '.join(str(exc).split())}") from exc
             return
@@ -159,9 +167,17 @@ class SqliteSpool(_ProcessSpool):
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute(f"CREATE TABLE spool ({', '.join(SPOOL_COLUMNS)})")
 
+    def selected(self, alias: str) -> list[str]:
+        """The writer process binds JSON columns as the raw bytes of their text (a BLOB), JSON
+        null included; the job's own process, as text or NULL. Both read back the same."""
+        return [
+            f"NULLIF(CAST({alias}.{c} AS TEXT), 'null')" if i in JSON_COLUMNS else f"{alias}.{c}"
+            for i, c in enumerate(SPOOL_COLUMNS)
+        ]
+
     def __iter__(self) -> Iterator[Sequence[Any]]:
         self.flush()
-        yield from self._db.execute(f"SELECT {', '.join(SPOOL_COLUMNS)} FROM spool ORDER BY rowid")
+        yield from self._db.execute(f"SELECT {', '.join(self.selected('s'))} FROM spool s ORDER BY rowid")
 
     def close(self) -> None:
         super().close()
@@ -202,7 +218,7 @@ class PostgresSpool(_ProcessSpool):
     def __iter__(self) -> Iterator[Sequence[Any]]:
         self.flush()
         with self._engine.connect() as conn:
-            q = f"SELECT {', '.join(SPOOL_COLUMNS)} FROM {self.table} ORDER BY seq"
+            q = f"SELECT {', '.join(self.selected('s'))} FROM {self.table} s ORDER BY seq"
             yield from conn.exec_driver_sql(q)
 
     def close(self) -> None:
@@ -220,20 +236,8 @@ def _failed(said: str) -> StorageError:
 
 
 def _encode(batch: list[Sequence[Any]]) -> bytes:
-    """A batch as msgpack. msgpack has no integers beyond 64 bits (JSON does, and msgspec decodes
-    them): a batch holding one has its JSON columns encoded as text here instead."""
-    try:
-        return _ENCODER.encode(batch)
-    except OverflowError:
-        return _ENCODER.encode([stored(r, JSON_COLUMNS, _json_text) for r in batch])
-
-
-def _json_text(value: Any) -> bytes:
-    """What the writer process's encoder writes, and integers beyond 64 bits too."""
-    try:
-        return orjson.dumps(value)
-    except TypeError:
-        return msgspec.json.encode(value)
+    """A batch as JSON, the form its JSON columns are stored in (integers of any size included)."""
+    return _ENCODER.encode(batch)
 
 
 def _widen(proc: subprocess.Popen[bytes]) -> None:
