@@ -100,6 +100,7 @@ class RowPlan:
     answered: set[str] = field(default_factory=set)  # their names, whatever the scope
     uids: dict[str, int | None] = field(default_factory=dict)  # uid -> payload line
     copies: dict[str, int] = field(default_factory=dict)  # derived uid -> identical shapes seen
+    uid_start: bytes = b""  # the row's part of its annotations' derived ids (the fast lane's)
 
 
 @dataclass
@@ -145,7 +146,7 @@ class Validator:
         # the fast lane (see _plain): per (kind, name, schema id) the tool and its feature pk, or
         # None when the slow path must speak; per (tool, answers) the stored answers, or None
         self._plain_ok = snap.media_type in _PIXEL_MEDIA
-        self._plain_nodes: dict[tuple[str, str | None, str | None], tuple[Tool, int, bool] | None] = {}
+        self._plain_nodes: dict[tuple[str, str | None, str | None], tuple[Tool, int, bool, bytes] | None] = {}
         self._plain_answers: dict[tuple[int, tuple[Any, ...]], list[dict[str, Any]] | None] = {}
 
     # --- reporting -------------------------------------------------------------------------
@@ -379,9 +380,9 @@ class Validator:
             self.last_outcome = "skipped"
             return []
         out = []
-        plain = self._plain_ok and plan.outcome != "rejected"
+        lane = self._lane(row) if self._plain_ok and plan.outcome != "rejected" else None
         for ann in record.annotations:
-            acc = self._plain(ann, row, plan, record.location.line) if plain else None
+            acc = self._plain(ann, row, plan, record.location.line, lane) if lane is not None else None
             if acc is None:
                 acc = self._annotation(ann, row, plan, record.location)
             if acc is not None and plan.outcome != "rejected":
@@ -392,7 +393,20 @@ class Validator:
         )
         return out
 
-    def _plain(self, ann: Annotation, row: RowInfo, plan: RowPlan, line: int | None) -> Accepted | None:
+    @staticmethod
+    def _lane(row: RowInfo) -> tuple[float, float] | None:
+        """What the fast lane needs of a row, once per record: its size; None when it has no
+        numeric size (the full path says so)."""
+        meta = row.metadata
+        w, h = meta.get("width"), meta.get("height")
+        if not (type(w) in (int, float) and type(h) in (int, float)):
+            return None
+        assert w is not None and h is not None
+        return w, h
+
+    def _plain(
+        self, ann: Annotation, row: RowInfo, plan: RowPlan, line: int | None, lane: tuple[float, float]
+    ) -> Accepted | None:
         """The fast lane for what most payloads are made of: a box, polygon, line or point of an
         image, of a known class, inside the image, with simple nested answers. It makes the same
         decisions as :meth:`_annotation` but builds nothing it does not store (no location, no
@@ -409,17 +423,13 @@ class Validator:
         try:
             hit = self._plain_nodes[key]
         except KeyError:
-            hit = self._plain_nodes[key] = self._plain_node(kind, ann.name, ann.schema_id)
+            hit = self._plain_nodes[key] = self._plain_node(*key)
         if hit is None:
             return None
-        tool, feature_pk, requires = hit
+        tool, feature_pk, requires, uid_class = hit
         if ann.box is not None and tool.kind is ToolKind.RECTANGLE:
             return None  # a segmentation on a rectangle class: taken as its box, and said so
-        meta = row.metadata
-        w, h = meta.get("width"), meta.get("height")
-        if not (type(w) in (int, float) and type(h) in (int, float)):
-            return None
-        assert w is not None and h is not None
+        w, h = lane
         g = ann.geometry
         if ann.units is not None:
             g = to_pixels(kind, g, w, h, ann.units)
@@ -435,7 +445,13 @@ class Validator:
             stored = self._plain_nested(ann.classifications, tool)
             if stored is None:
                 return None
-        uid = ann.uid or self._derived_uid(row, ann if ann.units is None else _with_geometry(ann, g))
+        uid = ann.uid
+        if uid is None:
+            start = plan.uid_start or _uid_start(row.global_key)
+            plan.uid_start = start
+            page, message = ann.page, ann.message_id
+            end = _UID_END if page is None and message is None else _uid_end(None, page, message)
+            uid = _uid_of(start + uid_class + _json(g) + end)
         if uid in plan.uids:
             return None  # a repeated id, or an identical shape: the full path names them
         plan.uids[uid] = line
@@ -458,13 +474,14 @@ class Validator:
 
     def _plain_node(
         self, kind: str, name: str | None, schema_id: str | None
-    ) -> tuple[Tool, int, bool] | None:
+    ) -> tuple[Tool, int, bool, bytes] | None:
         if kind not in self._kinds:
             return None
         found = self._lookup(False, name, schema_id)[1]
         if not isinstance(found, Tool) or found.kind not in TOOLS_FOR_KIND[kind]:
             return None
-        return found, self._feature_pk(found), any(c.required for c in found.classifications)
+        required = any(c.required for c in found.classifications)
+        return found, self._feature_pk(found), required, _uid_class(kind, name, schema_id)
 
     def _plain_nested(self, answers: list[Answer], tool: Tool) -> list[dict[str, Any]] | None:
         """Nested answers of the common shapes, resolved once per distinct set and tool (the
@@ -892,25 +909,18 @@ class Validator:
     @staticmethod
     def _derived_uid(row: RowInfo, ann: Annotation, occurrence: int = 1) -> str:
         """Annotations without an id (the SDK writes none for some video lines) get one derived from
-        their content, so importing the same payload again names them the same."""
-        body = msgspec.json.encode(
-            [
-                row.global_key,
-                ann.kind,
-                ann.name,
-                ann.schema_id,
-                ann.geometry,
-                ann.frame,
-                ann.page,
-                ann.message_id,
-            ]
+        their content, so importing the same payload again names them the same: a UUID 5 of the
+        compact JSON of ``[global key, kind, name, schema id, geometry, frame, page, message
+        id]``, with ``#n`` after it for the n-th identical copy on a row."""
+        body = (
+            _uid_start(row.global_key)
+            + _uid_class(ann.kind, ann.name, ann.schema_id)
+            + _json(ann.geometry)
+            + _uid_end(ann.frame, ann.page, ann.message_id)
         )
         if occurrence != 1:
             body += b"#%d" % occurrence
-        # uuid.uuid5 by hand: the same ids, without building two UUID objects per annotation (the
-        # version nibble is 5; the variant nibble keeps its two low bits under the RFC 4122 10)
-        x = hashlib.sha1(_UID_NS_BYTES + body).hexdigest()
-        return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_UID_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
+        return _uid_of(body)
 
     # --- after the last record -------------------------------------------------------------
 
@@ -940,6 +950,33 @@ class Validator:
 
 
 _PLAIN_KINDS = frozenset({"bbox", "polygon", "line", "point"})
+_json = msgspec.json.encode
+
+# A derived id's JSON body in three parts, so that the fast lane encodes only the geometry per
+# annotation (the row's part once per record, the class's once per job). Compact JSON of a list
+# is its items' JSON joined by commas, so the parts joined are the list's JSON exactly.
+
+
+def _uid_start(global_key: str) -> bytes:
+    return b"[" + _json(global_key) + b","
+
+
+def _uid_class(kind: str, name: str | None, schema_id: str | None) -> bytes:
+    return _json([kind, name, schema_id])[1:-1] + b","
+
+
+def _uid_end(frame: int | None, page: int | None, message_id: str | None) -> bytes:
+    return b"," + _json([frame, page, message_id])[1:]
+
+
+_UID_END = _uid_end(None, None, None)
+
+
+def _uid_of(body: bytes) -> str:
+    # uuid.uuid5 by hand: the same ids, without building two UUID objects per annotation (the
+    # version nibble is 5; the variant nibble keeps its two low bits under the RFC 4122 10)
+    x = hashlib.sha1(_UID_NS_BYTES + body).hexdigest()
+    return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_UID_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
 
 
 def _plain_inside(kind: str, g: Any, width: float, height: float) -> bool:
@@ -972,10 +1009,6 @@ def _plain_inside(kind: str, g: Any, width: float, height: float) -> bool:
         if len(set(zip(xs, ys, strict=True))) < need:
             return False
     return True
-
-
-def _with_geometry(ann: Annotation, g: Any) -> Annotation:
-    return msgspec.structs.replace(ann, geometry=g, units=None)
 
 
 def _a(word: str) -> str:
