@@ -38,6 +38,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
 
 from labelport.formats import masks
@@ -105,6 +106,13 @@ def read(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = Non
         return
     with fh:
         for lineno, raw in enumerate(fh, 1):
+            try:
+                record = _plain_record(_PLAIN.decode(raw), name, lineno)
+            except msgspec.DecodeError:  # not the plain shape (or not JSON): the general path says
+                record = None
+            if record is not None:
+                yield record
+                continue
             if not raw.strip():
                 continue
             loc = Location(file=name, line=lineno)
@@ -121,8 +129,8 @@ def read(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = Non
 
 def _decode(raw: bytes, loc: Location, sink: IssueSink) -> Any:
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
+        return _ANY.decode(raw)  # not orjson: it reads an integer beyond 64 bits as a float
+    except msgspec.DecodeError as exc:
         # Python's json writes NaN and Infinity; read them so the real problem is named.
         try:
             return json.loads(raw)
@@ -149,6 +157,132 @@ def _record(doc: dict[str, Any], loc: Location, sink: IssueSink) -> Record | Non
     if uid is not None and (not isinstance(uid, str) or not valid_id(uid)):
         sink(issue("bad_annotation_id", f"`uuid` {uid!r} is not a UUID", _at(loc, "/uuid"), value=uid))
     return Record(row=row, annotations=anns, location=loc)
+
+
+# --- the plain line ------------------------------------------------------------------------------
+# Most lines of a large payload are one box, polygon, line or point of a row named by one key,
+# with a UUID and nested answers by name. Such a line is decoded into these types at once (no
+# dict per object) and made into the Record the general path would make. Anything else (another
+# field, a wrong type, a second shape) fails the decode or `_plain_record`, and the line goes to
+# the general path, which reports what is wrong. `tests/formats/test_ndjson_plain.py` holds the
+# two paths to the same records over generated lines and edge cases.
+
+
+class _PRow(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    globalKey: str | None = None
+    id: str | None = None
+
+
+class _PPoint(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    x: int | float
+    y: int | float
+
+
+class _PBox(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    top: int | float
+    left: int | float
+    height: int | float
+    width: int | float
+
+
+class _PChoice(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    name: str
+    classifications: list[_PAnswer] | None = None
+
+
+class _PAnswer(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    name: str
+    answer: _PChoice | list[_PChoice] | str
+
+
+class _PLine(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    dataRow: _PRow
+    name: str
+    uuid: str | None = None
+    classifications: list[_PAnswer] | None = None
+    bbox: _PBox | None = None
+    polygon: list[_PPoint] | None = None
+    line: list[_PPoint] | None = None
+    point: _PPoint | None = None
+
+
+_PLAIN = msgspec.json.Decoder(_PLine)
+_ANY = msgspec.json.Decoder()
+
+
+def _plain_record(doc: _PLine, file: str, lineno: int) -> Record | None:
+    """The Record of a plain line, exactly as `_record` makes it; None when the line is not
+    plain after all (which the general path will see and report)."""
+    uid, name, ref = doc.uuid, doc.name, doc.dataRow
+    if not name or (uid is not None and not _UUID.match(uid)):
+        return None
+    if (ref.id is None) == (ref.globalKey is None) or not (ref.id or ref.globalKey):
+        return None
+    given = [g for g in (doc.bbox, doc.polygon, doc.line, doc.point) if g is not None]
+    if len(given) != 1:
+        return None
+    geometry: Any
+    if doc.bbox is not None:
+        b = doc.bbox
+        left, top, w, h = b.left, b.top, b.width, b.height
+        if w < 0:
+            left, w = left + w, -w
+        if h < 0:
+            top, h = top + h, -h
+        kind, geometry = "bbox", [left, top, w, h]
+    elif doc.polygon is not None:
+        kind, geometry = "polygon", [[v for p in doc.polygon for v in (p.x, p.y)]]
+    elif doc.line is not None:
+        kind, geometry = "line", [v for p in doc.line for v in (p.x, p.y)]
+    else:
+        assert doc.point is not None
+        kind, geometry = "point", [doc.point.x, doc.point.y]
+    row = RowRef(id=ref.id) if ref.id is not None else RowRef(global_key=ref.globalKey)
+    nested = _plain_answers(doc.classifications, "/classifications") if doc.classifications else []
+    if nested is None:
+        return None
+    ann = Annotation(
+        kind=kind, geometry=geometry, classifications=nested, pointer=f"/{kind}", uid=uid, name=name
+    )
+    loc = Location(file=file, line=lineno, annotation_id=uid, data_row=str(row))
+    return Record(row=row, annotations=[ann], location=loc)
+
+
+def _plain_answers(given: list[_PAnswer], pointer: str) -> list[Answer] | None:
+    out = []
+    for i, a in enumerate(given):
+        p = f"{pointer}/{i}"
+        ap = f"{p}/answer"
+        v = a.answer
+        value: Choice | list[Choice] | str
+        if type(v) is str:
+            value = v
+        elif type(v) is list:
+            value = []
+            for j, c in enumerate(v):
+                choice = _plain_choice(c, f"{ap}/{j}")
+                if choice is None:
+                    return None
+                value.append(choice)
+        else:
+            assert isinstance(v, _PChoice)
+            choice = _plain_choice(v, ap)
+            if choice is None:
+                return None
+            value = choice
+        if not a.name:
+            return None
+        out.append(Answer(name=a.name, value=value, pointer=p))
+    return out
+
+
+def _plain_choice(c: _PChoice, pointer: str) -> Choice | None:
+    if not c.name:
+        return None
+    nested = _plain_answers(c.classifications, f"{pointer}/classifications") if c.classifications else []
+    if nested is None:
+        return None
+    return Choice(name=c.name, pointer=pointer, classifications=nested)
 
 
 def _at(loc: Location, pointer: str) -> Location:
