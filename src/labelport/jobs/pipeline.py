@@ -24,7 +24,7 @@ from labelport.formats import check_options, masks
 from labelport.formats import choose as choose_format
 from labelport.formats import get as get_format
 from labelport.formats.base import issue
-from labelport.jobs import cancel, source
+from labelport.jobs import cancel, reader, source
 from labelport.jobs.lines import LineLog
 from labelport.media.fetch import fetch
 from labelport.model.errors import LabelportError
@@ -185,18 +185,21 @@ def _run(
     fetcher = _MaskFetcher(payload)
     try:
         last = time.monotonic()
-        for n, record in enumerate(spec.read(payload, validator.note, options.get("format_options", {})), 1):
-            fetcher.resolve(record, validator)
-            for acc in validator.check(record):
-                spool.add(astuple(acc))
-            writer.lines.add(record.location.file, record.location.line, validator.last_outcome)
-            if progress is not None and n % 1000 == 0:
-                progress("validating", n, None)
-            if time.monotonic() - last > 1.0:
-                last = time.monotonic()
-                with transaction(engine) as conn:
-                    cancel.check(conn, job.id)
-                    store.update_job(conn, job.id, phase_done=n)
+        format_options = options.get("format_options", {})
+        with reader.records(fmt, payload, validator.note, format_options) as stream:
+            for n, record in enumerate(stream, 1):
+                fetcher.resolve(record, validator)
+                accepted = validator.check(record)
+                if accepted:
+                    spool.extend([astuple(acc) for acc in accepted])
+                writer.lines.add(record.location.file, record.location.line, validator.last_outcome)
+                if progress is not None and n % 1000 == 0:
+                    progress("validating", n, None)
+                if time.monotonic() - last > 1.0:
+                    last = time.monotonic()
+                    with transaction(engine) as conn:
+                        cancel.check(conn, job.id)
+                        store.update_job(conn, job.id, phase_done=n)
         validator.finish()
         writer.flush()
         c = validator.counts
@@ -280,7 +283,10 @@ class _MaskFetcher:
     def resolve(self, record: Record, validator: Validator) -> None:
         """Replace URL masks by their pixels; one that cannot be had is reported here and taken out
         of the record (still counted), so validation does not report it a second time."""
-        if not any(ann.kind == "mask" for ann in record.annotations):
+        for ann in record.annotations:  # a loop, not any(): this runs for every annotation
+            if ann.kind == "mask":
+                break
+        else:
             return  # most records: nothing to fetch, nothing to filter
         for ann in record.annotations:
             g = ann.geometry

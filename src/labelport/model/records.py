@@ -118,7 +118,7 @@ class Annotation(msgspec.Struct, kw_only=True):
     line: int | None = None  # its own line when the record spans several (an XML object's element)
     # the file's own box of a polygon or mask (COCO writes both): what a class whose tool is a
     # rectangle takes, the segmentation then kept in extra["segmentation"]
-    box: list[float] | None = None
+    box: list[int | float] | None = None
 
 
 class RowRef(msgspec.Struct, kw_only=True, frozen=True):
@@ -158,7 +158,7 @@ class Record(msgspec.Struct, kw_only=True):
     location: Location
     fields: LabelFields | None = None
     lines: int = 1  # input lines or files this record stands for
-    image_size: tuple[float, float] | None = None  # (width, height) the payload says the row has
+    image_size: tuple[int | float, int | float] | None = None  # (width, height) as the payload says
 
 
 # --- foreign formats' attributes ----------------------------------------------------------------

@@ -1,0 +1,218 @@
+"""A payload read in a process of its own, so that reading and validating use both cores.
+
+Reading a large payload (decoding it, making the canonical records) costs about as much as
+validating it, and both are Python per annotation: in one process they take turns. A job whose
+payload is large enough runs its format's reader in a child process (``python -m
+labelport.jobs.reader``) and validates the records as they arrive, while the child reads on.
+Sending a record costs a small part of making it (msgpack, one C call per batch each way).
+
+Nothing about the job changes with the process: the records come in the order the reader made
+them, and the issues it reports come between them exactly where they were reported, so the
+validator sees the same stream as in one process (``tests/jobs/test_reader.py`` holds the two
+to the same records and issues over every format's fixtures). A reader's error (a
+:class:`LabelportError`) is raised in the job as it was raised in the child, after what came
+before it.
+
+Protocol on the child's stdout: frames of a one-byte tag, an 8-byte little-endian length and a
+body. ``R``: a msgpack array of records; ``P``: the same, pickled, for a batch msgpack cannot
+carry exactly (an integer beyond 64 bits, text that is not UTF-8); ``I``: one issue, pickled;
+``E``: a reader's error, pickled as (class name, message, code, hint); ``X``: any other
+exception, as its text; ``D``: the end. Anything else, or an end without ``D``, is a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import pickle
+import subprocess
+import sys
+import traceback
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO
+
+import msgspec
+import orjson
+
+from labelport.formats import get as get_format
+from labelport.formats.base import IssueSink
+from labelport.model import errors
+from labelport.model.issues import Issue
+from labelport.model.records import Record
+
+MIN_BYTES_ENV = "LABELPORT_READER_PROCESS_MIN_BYTES"
+# below this a payload is read in the job's process: starting one costs about what reading
+# a few megabytes does
+_MIN_BYTES = 16 << 20
+_BATCH = 4096  # annotations (and records) per frame
+_HEADER = 9
+
+
+class ReaderProcessError(RuntimeError):
+    """The reader process failed in a way a reader never fails on purpose (a bug, or killed)."""
+
+
+def _min_bytes() -> int:
+    return int(os.environ.get(MIN_BYTES_ENV, _MIN_BYTES))
+
+
+def _size(payload: Path) -> int:
+    if payload.is_file():
+        return payload.stat().st_size
+    total = 0
+    for root, _, files in os.walk(payload):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.stat(os.path.join(root, name)).st_size
+        if total >= _min_bytes():
+            break
+    return total
+
+
+@contextlib.contextmanager
+def records(
+    fmt: str, payload: Path, sink: IssueSink, options: Mapping[str, str]
+) -> Iterator[Iterator[Record]]:
+    """The payload's records, read here or in a child process by its size; the process is
+    ended whatever happens to the job."""
+    spec = get_format(fmt)
+    assert spec.read is not None
+    if _size(payload) < _min_bytes():
+        stream = spec.read(payload, sink, options)
+        try:
+            yield stream
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+        return
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "labelport.jobs.reader",
+            fmt,
+            str(payload.resolve()),
+            orjson.dumps(dict(options)).decode(),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert child.stdout is not None
+        yield _received(child, child.stdout, sink)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
+
+
+def _received(child: subprocess.Popen[bytes], pipe: IO[bytes], sink: IssueSink) -> Iterator[Record]:
+    decode = msgspec.msgpack.Decoder(list[Record]).decode
+    while True:
+        head = pipe.read(_HEADER)
+        tag, size = head[:1], int.from_bytes(head[1:], "little")
+        body = pipe.read(size) if len(head) == _HEADER else b""
+        if len(head) < _HEADER or len(body) < size:
+            code = child.wait()
+            raise ReaderProcessError(f"the reader process ended (exit {code}) before the end of the payload")
+        if tag == b"R":
+            yield from decode(body)
+        elif tag == b"P":
+            yield from pickle.loads(body)
+        elif tag == b"I":
+            sink(pickle.loads(body))
+        elif tag == b"D":
+            return
+        elif tag == b"E":
+            raise _error(*pickle.loads(body))
+        elif tag == b"X":
+            raise ReaderProcessError(pickle.loads(body))
+        else:
+            raise ReaderProcessError(f"the reader process sent an unknown frame {tag!r}")
+
+
+def _error(name: str, message: str, code: str, hint: str | None) -> errors.LabelportError:
+    """The reader's error as raised in the child: its class when it is one of ours, its code."""
+    cls = getattr(errors, name, errors.LabelportError)
+    if not (isinstance(cls, type) and issubclass(cls, errors.LabelportError)):
+        cls = errors.LabelportError
+    exc = cls.__new__(cls)
+    errors.LabelportError.__init__(exc, message, code=code, hint=hint)
+    return exc
+
+
+# --- the child ----------------------------------------------------------------------------------
+
+
+class _Sender:
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
+        self.batch: list[Record] = []
+        self.size = 0
+        self.encode = msgspec.msgpack.Encoder().encode
+
+    def record(self, record: Record) -> None:
+        self.batch.append(record)
+        self.size += 1 + len(record.annotations)
+        if self.size >= _BATCH:
+            self.flush()
+
+    def report(self, issue: Issue) -> None:
+        self.flush()  # the issue goes after the records read before it, as in one process
+        self.frame(b"I", pickle.dumps(issue, pickle.HIGHEST_PROTOCOL))
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        try:
+            self.frame(b"R", self.encode(self.batch))
+        except (TypeError, ValueError, OverflowError, UnicodeError):  # carried exactly by pickle
+            self.frame(b"P", pickle.dumps(self.batch, pickle.HIGHEST_PROTOCOL))
+        self.batch, self.size = [], 0
+
+    def frame(self, tag: bytes, body: bytes) -> None:
+        self.out.write(tag + len(body).to_bytes(_HEADER - 1, "little"))
+        self.out.write(body)
+
+
+def main(argv: list[str]) -> int:
+    fmt, payload, options = argv[0], Path(argv[1]), orjson.loads(argv[2])
+    gc.disable()  # as the job's process: millions of small acyclic objects
+    with open(sys.stdout.fileno(), "wb", buffering=1 << 20, closefd=False) as out:
+        try:
+            _send(fmt, payload, options, _Sender(out))
+            out.flush()
+        except BrokenPipeError:
+            return 1  # the job stopped listening (cancelled, failed): nothing more to say
+    return 0
+
+
+def _send(fmt: str, payload: Path, options: Mapping[str, str], send: _Sender) -> None:
+    try:
+        spec = get_format(fmt)
+        assert spec.read is not None
+        for record in spec.read(payload, send.report, options):
+            send.record(record)
+        send.flush()
+        send.frame(b"D", b"")
+    except errors.LabelportError as exc:
+        send.flush()
+        send.frame(b"E", pickle.dumps((type(exc).__name__, exc.message, exc.code, exc.hint)))
+    except BrokenPipeError:
+        raise
+    except Exception as exc:
+        traceback.print_exc()
+        send.flush()
+        send.frame(b"X", pickle.dumps(f"{type(exc).__name__}: {exc}"))
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
+
+
+__all__ = ["MIN_BYTES_ENV", "ReaderProcessError", "records"]

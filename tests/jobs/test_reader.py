@@ -1,0 +1,238 @@
+"""A payload read in a process of its own gives the job exactly what reading it in the job's
+process gives: the same records, the same issues at the same places in the stream, the same
+error at the end. Exactness is checked on ``repr``, which tells a tuple from a list and 1 from 1.0.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bench import payloads
+
+from labelport import Workspace
+from labelport.formats.base import IssueSink
+from labelport.jobs import reader
+from labelport.model.errors import InvalidInputError
+from labelport.model.issues import Issue, Location
+from labelport.model.jobs import JobState
+from labelport.model.records import Annotation, Record, RowRef
+from tests.formats.test_agreement import FOREIGN, ONTOLOGY, source  # noqa: F401 - a fixture
+
+FIXTURES = Path(__file__).parent.parent / "formats" / "fixtures"
+
+
+def _events(
+    fmt: str, payload: Path, *, in_process: bool, options: Mapping[str, str] | None = None
+) -> list[Any]:
+    os.environ[reader.MIN_BYTES_ENV] = str(1 << 60 if in_process else 0)
+    try:
+        out: list[Any] = []
+        try:
+
+            def sink(issue: Issue) -> None:
+                out.append(("issue", repr(issue)))
+
+            with reader.records(fmt, payload, sink, options or {}) as stream:
+                out.extend(("record", repr(r)) for r in stream)
+        except Exception as exc:  # compared like the rest
+            out.append(("raised", type(exc).__name__, str(exc)))
+        return out
+    finally:
+        del os.environ[reader.MIN_BYTES_ENV]
+
+
+def _same_both_ways(fmt: str, payload: Path, options: Mapping[str, str] | None = None) -> list[Any]:
+    here = _events(fmt, payload, in_process=True, options=options)
+    there = _events(fmt, payload, in_process=False, options=options)
+    assert there == here
+    return here
+
+
+@pytest.mark.parametrize("fmt", ["coco", "ndjson", "yolo", "aimmo"])
+def test_generated_payloads_with_invalid_annotations(tmp_path: Path, fmt: str) -> None:
+    payload = tmp_path / ("p.json" if fmt == "coco" else "p.ndjson" if fmt == "ndjson" else "p")
+    getattr(payloads, f"write_{fmt}")(payload, 60, invalid=40)
+    events = _same_both_ways(fmt, payload)
+    assert sum(e[0] == "record" for e in events) >= 60
+    if fmt == "coco":  # COCO's reader reports unknown categories itself
+        assert any(e[0] == "issue" for e in events)
+
+
+@pytest.mark.parametrize("fmt", FOREIGN)
+def test_every_format_exported_and_read_back(source: Workspace, tmp_path: Path, fmt: str) -> None:  # noqa: F811
+    out = tmp_path / (f"out-{fmt}.json" if fmt == "coco" else f"out-{fmt}")
+    source.export("src", out, format=fmt)
+    events = _same_both_ways(fmt, out)
+    assert any(e[0] == "record" for e in events)
+
+
+def test_ndjson_with_nested_answers(source: Workspace, tmp_path: Path) -> None:  # noqa: F811
+    events = _same_both_ways("ndjson", tmp_path / "src.ndjson")
+    assert sum(e[0] == "record" for e in events) >= 5
+
+
+@pytest.mark.parametrize("path", sorted(p.relative_to(FIXTURES).parts[0] for p in FIXTURES.iterdir()))
+def test_fixture_files(path: str) -> None:
+    _same_both_ways(path, FIXTURES / path)
+
+
+def test_malformed_files_say_the_same(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_bytes(b'{"images": [{"id": 1, "file_name": "a.png"}], "annotations": [{"id": 1, "image_')
+    assert any(e[0] == "issue" for e in _same_both_ways("coco", broken))
+    latin = tmp_path / "latin.json"
+    doc = '{"images": [], "annotations": [], "categories": [{"id": 1, "name": "caf\xe9"}]}'
+    latin.write_bytes(doc.encode("latin-1"))
+    assert any(e[0] == "issue" for e in _same_both_ways("coco", latin))
+    lines = tmp_path / "lines.ndjson"
+    first = '{"dataRow": {"globalKey": "a"}, "name": "car", "bbox": {"top": 1}}'
+    lines.write_text(f'{first}\nnot json\n\n{{"x": 1}}\n')
+    assert sum(e[0] == "issue" for e in _same_both_ways("ndjson", lines)) >= 2
+
+
+def test_integers_beyond_64_bits_are_carried_exactly(tmp_path: Path) -> None:
+    big = 2**70 + 1
+    doc = {
+        "images": [{"id": big, "file_name": "a.png", "width": 640, "height": 480}],
+        "categories": [{"id": 1, "name": "car"}],
+        "annotations": [{"id": big, "image_id": big, "category_id": 1, "bbox": [1, 2, 3, 4], "area": 12}],
+    }
+    payload = tmp_path / "big.json"
+    payload.write_text(json.dumps(doc))
+    events = _same_both_ways("coco", payload)
+    assert events[0][0] == "record" and f"'id': {big}" in events[0][1]
+
+
+def test_the_process_is_used_only_for_large_payloads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    payload = tmp_path / "p.json"
+    payloads.write_coco(payload, 3)
+    started: list[Any] = []
+    real = reader.subprocess.Popen
+    monkeypatch.setattr(reader.subprocess, "Popen", lambda *a, **k: started.append(a) or real(*a, **k))
+    monkeypatch.setenv(reader.MIN_BYTES_ENV, str(payload.stat().st_size + 1))
+    with reader.records("coco", payload, print, {}) as stream:
+        assert len(list(stream)) == 3
+    assert not started
+    monkeypatch.setenv(reader.MIN_BYTES_ENV, str(payload.stat().st_size))
+    with reader.records("coco", payload, print, {}) as stream:
+        assert len(list(stream)) == 3
+    assert len(started) == 1
+
+
+def _children() -> list[int]:
+    found = []
+    for task in os.listdir(f"/proc/{os.getpid()}/task"):
+        with open(f"/proc/{os.getpid()}/task/{task}/children") as fh:
+            found += [int(p) for p in fh.read().split()]
+    return found
+
+
+def test_a_killed_reader_fails_the_job_loudly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    payload = tmp_path / "p.ndjson"
+    payloads.write_ndjson(payload, 3000)
+    monkeypatch.setenv(reader.MIN_BYTES_ENV, "0")
+    before = set(_children())
+    with reader.records("ndjson", payload, print, {}) as stream:
+        next(stream)
+        (child,) = set(_children()) - before
+        os.kill(child, signal.SIGKILL)
+        with pytest.raises(reader.ReaderProcessError, match="exit -9"):
+            list(stream)
+    assert child not in _children()
+
+
+def test_leaving_early_ends_the_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    payload = tmp_path / "p.ndjson"
+    payloads.write_ndjson(payload, 3000)
+    monkeypatch.setenv(reader.MIN_BYTES_ENV, "0")
+    before = set(_children())
+    with pytest.raises(KeyboardInterrupt), reader.records("ndjson", payload, print, {}) as stream:
+        next(stream)
+        (child,) = set(_children()) - before
+        raise KeyboardInterrupt  # a cancelled job leaves its loop with an exception
+    assert child not in _children()
+
+
+# --- the protocol, both ends in this process ------------------------------------------------------
+
+
+class _Spec:
+    def __init__(self, fail: Exception) -> None:
+        self.fail = fail
+
+    def read(self, payload: Path, sink: IssueSink, options: Mapping[str, str]) -> Iterator[Record]:
+        yield Record(row=RowRef(global_key="a"), annotations=[Annotation(kind="bbox")], location=Location())
+        sink(Issue(code="invalid_value", message="m", location=Location(line=2), value=(1, 2)))
+        yield Record(row=RowRef(global_key="b"), annotations=[], location=Location(line=3))
+        raise self.fail
+
+
+class _Child:
+    def wait(self) -> int:
+        return 0
+
+
+def _through(fail: Exception, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Any]:
+    monkeypatch.setattr(reader, "get_format", lambda name: _Spec(fail))
+    frames = io.BytesIO()
+    reader._send("x", tmp_path, {}, reader._Sender(frames))
+    frames.seek(0)
+    events: list[Any] = []
+    stream = reader._received(_Child(), frames, events.append)  # type: ignore[arg-type]
+    with pytest.raises(Exception) as raised:
+        events.extend(stream)
+    return [*events, raised.value]
+
+
+def test_a_readers_error_arrives_after_what_came_before_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    fail = InvalidInputError("bad option", code="invalid_option", hint="say it right")
+    first, issue, second, error = _through(fail, monkeypatch, tmp_path)
+    assert first.row.global_key == "a" and second.location.line == 3
+    assert issue.value == (1, 2)  # an issue's value is carried exactly, tuple and all
+    assert type(error) is InvalidInputError
+    assert (error.code, error.message, error.hint) == ("invalid_option", "bad option", "say it right")
+
+
+def test_any_other_exception_is_a_reader_process_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    *_, error = _through(KeyError("x"), monkeypatch, tmp_path)
+    assert isinstance(error, reader.ReaderProcessError) and str(error) == "KeyError: 'x'"
+
+
+# --- a whole job ----------------------------------------------------------------------------------
+
+
+def _job(ws: Workspace, tmp_path: Path, *, in_process: bool) -> tuple[Any, ...]:
+    name = "here" if in_process else "there"
+    ws.create_project(name, ontology="o", media_type="image")
+    ws.create_batch(name, "b", dataset="d")
+    os.environ[reader.MIN_BYTES_ENV] = str(1 << 60 if in_process else 0)
+    try:
+        job = ws.import_labels(name, tmp_path / "p.json", format="coco")
+    finally:
+        del os.environ[reader.MIN_BYTES_ENV]
+    issues = [(i.code, i.message, i.location) for i in ws.job_issues(job.id)]
+    stored = ws.labels(name).items()
+    labels = {row: [(a.uid, a.kind, a.geometry, a.extra) for a in anns] for row, anns in stored}
+    return job.state, job.counts, issues, labels
+
+
+def test_a_job_gives_the_same_labels_and_issues(ws: Workspace, tmp_path: Path) -> None:
+    manifest = payloads.write_manifest(tmp_path / "rows.json", 40)
+    ws.create_dataset("d")
+    ws.add_manifest("d", manifest)
+    ws.create_ontology("o", payloads.ontology())
+    payloads.write_coco(tmp_path / "p.json", 40)
+    here = _job(ws, tmp_path, in_process=True)
+    assert here[0] is JobState.SUCCEEDED and here[1]["annotations_imported"] > 300
+    assert _job(ws, tmp_path, in_process=False) == here
