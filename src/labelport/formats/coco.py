@@ -645,8 +645,9 @@ def _extent(kind: str, g: Any) -> list[float]:
     if kind == "mask":
         return masks.bbox(g)
     if kind == "polygon":
-        xs = [v for ring in g for v in ring[0::2]]
-        ys = [v for ring in g for v in ring[1::2]]
+        # slices, not a loop over every number: rings hold x, y pairs (checked); one is usual
+        xs = g[0][0::2] if len(g) == 1 else [v for ring in g for v in ring[0::2]]
+        ys = g[0][1::2] if len(g) == 1 else [v for ring in g for v in ring[1::2]]
     else:  # keypoints: the labelled ones
         xs = [g[j] for j in range(0, len(g) - 2, 3) if g[j + 2] > 0]
         ys = [g[j + 1] for j in range(0, len(g) - 2, 3) if g[j + 2] > 0]

@@ -25,6 +25,7 @@ input commits. Exit status 0 means every row is written; otherwise stderr says w
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import sys
@@ -116,6 +117,8 @@ TARGET_ENV = "LABELPORT_SPOOL_TARGET"  # the file or database URL: in the enviro
 if __name__ == "__main__":
     _, _kind, _table, _columns, _json = sys.argv
     _names, _json_columns = _columns.split(","), [int(i) for i in _json.split(",")]
+    with contextlib.suppress(OSError):
+        os.nice(5)  # the job's own process is the longest chain: it gets the core when both want it
     try:
         WRITERS[_kind](
             os.environ[TARGET_ENV],
