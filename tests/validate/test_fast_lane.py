@@ -218,3 +218,16 @@ def test_generated_annotations_are_decided_alike(seed: int) -> None:
     fast, slow = _run(records, fast=True), _run(records, fast=False)
     assert fast == slow
     assert len(fast[0]) > 500 and len(fast[1]) > 50
+
+
+def test_rows_resolved_once_for_consecutive_lines_are_the_same_and_misses_still_each_reported() -> None:
+    """The validator keeps the last row it resolved; a miss is not kept, so every line naming
+    an unknown row is reported, and a row named again after another is found again."""
+    keys = ("a.png", "a.png", "nope.png", "nope.png", "b.png", "a.png", "c.png", "c.png")
+    issues: list[Issue] = []
+    v = Validator(_snapshot(), on_existing="fail", class_map=None, sink=issues.append)
+    accepted = [a for r in _records([_box([1, 2, 3, 4])], keys) for a in v.check(r)]
+    assert [a.row_pk for a in accepted] == [1, 1, 2, 1]  # c.png has no size: refused
+    assert [i.location.line for i in issues if i.code == "data_row_not_found"] == [3, 4]
+    assert [i.location.line for i in issues if i.code == "identical_annotations"] == [2, 6, 8]
+    assert [i.location.line for i in issues if i.code == "missing_dimensions"] == [7]

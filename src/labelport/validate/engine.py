@@ -101,6 +101,7 @@ class RowPlan:
     uids: dict[str, int | None] = field(default_factory=dict)  # uid -> payload line
     copies: dict[str, int] = field(default_factory=dict)  # derived uid -> identical shapes seen
     uid_start: bytes = b""  # the row's part of its annotations' derived ids (the fast lane's)
+    lane: Any = None  # what the fast lane needs of the row (Validator._lane), once made
 
 
 @dataclass
@@ -148,6 +149,7 @@ class Validator:
         self._plain_ok = snap.media_type in _PIXEL_MEDIA
         self._plain_nodes: dict[tuple[str, str | None, str | None], tuple[Tool, int, bool, bytes] | None] = {}
         self._plain_answers: dict[tuple[int, tuple[Any, ...]], list[dict[str, Any]] | None] = {}
+        self._last: tuple[RowRef, RowInfo] | None = None  # the last row resolved, and its ref
 
     # --- reporting -------------------------------------------------------------------------
 
@@ -352,7 +354,7 @@ class Validator:
                     )
                 else:
                     outcome = "replace"
-            plan = self.plans[row.pk] = RowPlan(row=row, outcome=outcome)
+            plan = self.plans[row.pk] = RowPlan(row=row, outcome=outcome, lane=_UNSET)
         if record.fields is not None:
             f = record.fields
             plan.last_workers = f.last_workers if f.last_workers is not None else plan.last_workers
@@ -367,9 +369,15 @@ class Validator:
         self.counts.annotations += len(record.annotations)
         errors = self.counts.errors
         self.last_outcome = "rejected"
-        row = self.resolve_row(record.row, record.location)
+        ref = record.row
+        # lines of one row come together: resolved once (a miss is never kept, so each miss is
+        # reported where it is)
+        row = self._last[1] if self._last is not None and ref == self._last[0] else None
         if row is None:
-            return []
+            row = self.resolve_row(ref, record.location)
+            if row is None:
+                return []
+            self._last = ref, row
         if record.image_size is not None and not self._same_size(row, record):
             return []
         scene_file = record.row.parent_path is not None and record.row.filename is not None
@@ -380,7 +388,10 @@ class Validator:
             self.last_outcome = "skipped"
             return []
         out = []
-        lane = self._lane(row) if self._plain_ok and plan.outcome != "rejected" else None
+        lane = None
+        if self._plain_ok and plan.outcome != "rejected":
+            lane = plan.lane if plan.lane is not _UNSET else self._lane(row)
+            plan.lane = lane
         for ann in record.annotations:
             acc = self._plain(ann, row, plan, record.location.line, lane) if lane is not None else None
             if acc is None:
@@ -950,6 +961,7 @@ class Validator:
 
 
 _PLAIN_KINDS = frozenset({"bbox", "polygon", "line", "point"})
+_UNSET: Any = object()
 _json = msgspec.json.encode
 
 # A derived id's JSON body in three parts, so that the fast lane encodes only the geometry per
