@@ -236,3 +236,15 @@ def test_a_job_gives_the_same_labels_and_issues(ws: Workspace, tmp_path: Path) -
     here = _job(ws, tmp_path, in_process=True)
     assert here[0] is JobState.SUCCEEDED and here[1]["annotations_imported"] > 300
     assert _job(ws, tmp_path, in_process=False) == here
+
+
+def test_without_a_setting_only_a_machine_of_three_cores_or_more_reads_beside_the_job(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(reader.MIN_BYTES_ENV, raising=False)
+    monkeypatch.setattr(reader.os, "sched_getaffinity", lambda pid: {0, 1})
+    assert reader._min_bytes() > 1 << 60
+    monkeypatch.setattr(reader.os, "sched_getaffinity", lambda pid: {0, 1, 2})
+    assert reader._min_bytes() == 16 << 20
+    monkeypatch.setenv(reader.MIN_BYTES_ENV, "5")
+    assert reader._min_bytes() == 5
