@@ -75,7 +75,7 @@ class _ProcessSpool:
         self.extend([row])
 
     def extend(self, rows: Sequence[Sequence[Any]]) -> None:
-        """Rows in order; a job adds each record's at once (one call per record, not per row)."""
+        """Rows in order, many at once: a job adds a thousand per call, not one per call."""
         self._batch += rows
         self.count += len(rows)
         self.features.update([r[2] for r in rows])
