@@ -56,7 +56,7 @@ class ReaderProcessError(RuntimeError):
     """The reader process failed in a way a reader never fails on purpose (a bug, or killed)."""
 
 
-def _min_bytes() -> int:
+def _min_bytes() -> int | None:
     """Set in the environment, the size from which a payload is read in a child process. Unset,
     16 MB on a machine with three cores or more, and never on fewer: the job, the reader and the
     spool's writer would share two cores, and the records' trip between processes (about 4 s of
@@ -65,20 +65,24 @@ def _min_bytes() -> int:
     given = os.environ.get(MIN_BYTES_ENV)
     if given is not None:
         return int(given)
-    return _MIN_BYTES if len(os.sched_getaffinity(0)) >= 3 else 1 << 62
+    return _MIN_BYTES if len(os.sched_getaffinity(0)) >= 3 else None
 
 
-def _size(payload: Path) -> int:
+def _large(payload: Path) -> bool:
+    """Whether the payload is read in a child process (a folder is measured up to the limit)."""
+    limit = _min_bytes()
+    if limit is None:
+        return False
     if payload.is_file():
-        return payload.stat().st_size
+        return payload.stat().st_size >= limit
     total = 0
     for root, _, files in os.walk(payload):
         for name in files:
             with contextlib.suppress(OSError):
                 total += os.stat(os.path.join(root, name)).st_size
-        if total >= _min_bytes():
-            break
-    return total
+        if total >= limit:
+            return True
+    return False
 
 
 @contextlib.contextmanager
@@ -89,7 +93,7 @@ def records(
     ended whatever happens to the job."""
     spec = get_format(fmt)
     assert spec.read is not None
-    if _size(payload) < _min_bytes():
+    if not _large(payload):
         stream = spec.read(payload, sink, options)
         try:
             yield stream
