@@ -13,11 +13,9 @@ import contextlib
 import glob
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 _PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
@@ -69,13 +67,3 @@ def _rss_kb(pid: int) -> int:
     with contextlib.suppress(OSError, IndexError, ValueError), open(f"/proc/{pid}/statm") as fh:
         return int(fh.read().split()[1]) * _PAGE_KB
     return 0
-
-
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    t = time.perf_counter()
-    r = fn()
-    return time.perf_counter() - t, r
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -101,7 +101,7 @@ class RowPlan:
     uids: dict[str, int | None] = field(default_factory=dict)  # uid -> payload line
     copies: dict[str, int] = field(default_factory=dict)  # derived uid -> identical shapes seen
     uid_start: bytes = b""  # the row's part of its annotations' derived ids (the fast lane's)
-    lane: Any = None  # what the fast lane needs of the row (Validator._lane), once made
+    lane: tuple[float, float] | None = None  # the row's size for the fast lane (Validator._lane)
 
 
 @dataclass
@@ -354,7 +354,12 @@ class Validator:
                     )
                 else:
                     outcome = "replace"
-            plan = self.plans[row.pk] = RowPlan(row=row, outcome=outcome, lane=_UNSET)
+            plan = self.plans[row.pk] = RowPlan(
+                row=row,
+                outcome=outcome,
+                uid_start=_uid_start(row.global_key),
+                lane=self._lane(row) if self._plain_ok else None,
+            )
         if record.fields is not None:
             f = record.fields
             plan.last_workers = f.last_workers if f.last_workers is not None else plan.last_workers
@@ -388,10 +393,7 @@ class Validator:
             self.last_outcome = "skipped"
             return []
         out = []
-        lane = None
-        if self._plain_ok and plan.outcome != "rejected":
-            lane = plan.lane if plan.lane is not _UNSET else self._lane(row)
-            plan.lane = lane
+        lane = plan.lane if plan.outcome != "rejected" else None
         for ann in record.annotations:
             acc = self._plain(ann, row, plan, record.location.line, lane) if lane is not None else None
             if acc is None:
@@ -406,7 +408,7 @@ class Validator:
 
     @staticmethod
     def _lane(row: RowInfo) -> tuple[float, float] | None:
-        """What the fast lane needs of a row, once per record: its size; None when it has no
+        """What the fast lane needs of a row, once per row: its size; None when it has no
         numeric size (the full path says so)."""
         meta = row.metadata
         w, h = meta.get("width"), meta.get("height")
@@ -458,11 +460,9 @@ class Validator:
                 return None
         uid = ann.uid
         if uid is None:
-            start = plan.uid_start or _uid_start(row.global_key)
-            plan.uid_start = start
             page, message = ann.page, ann.message_id
             end = _UID_END if page is None and message is None else _uid_end(None, page, message)
-            uid = _uid_of(start + uid_class + _json(g) + end)
+            uid = _uid_of(plan.uid_start + uid_class + _json(g) + end)
         if uid in plan.uids:
             return None  # a repeated id, or an identical shape: the full path names them
         plan.uids[uid] = line
@@ -961,11 +961,10 @@ class Validator:
 
 
 _PLAIN_KINDS = frozenset({"bbox", "polygon", "line", "point"})
-_UNSET: Any = object()
 _json = msgspec.json.encode
 
 # A derived id's JSON body in three parts, so that the fast lane encodes only the geometry per
-# annotation (the row's part once per record, the class's once per job). Compact JSON of a list
+# annotation (the row's part once per row, the class's once per job). Compact JSON of a list
 # is its items' JSON joined by commas, so the parts joined are the list's JSON exactly.
 
 

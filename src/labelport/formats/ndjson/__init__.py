@@ -251,6 +251,8 @@ def _plain_record(doc: _PLine, file: str, lineno: int) -> Record | None:
 def _plain_answers(given: list[_PAnswer], pointer: str) -> list[Answer] | None:
     out = []
     for i, a in enumerate(given):
+        if not a.name:
+            return None
         p = f"{pointer}/{i}"
         ap = f"{p}/answer"
         v = a.answer
@@ -270,8 +272,6 @@ def _plain_answers(given: list[_PAnswer], pointer: str) -> list[Answer] | None:
             if choice is None:
                 return None
             value = choice
-        if not a.name:
-            return None
         out.append(Answer(name=a.name, value=value, pointer=p))
     return out
 
