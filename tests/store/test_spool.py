@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from labelport.model.errors import StorageError
 from labelport.store import db
-from labelport.store.spool import SPOOL_COLUMNS, PostgresSpool, Spool, SqliteSpool, for_engine
+from labelport.store.spool import WIRE_COLUMNS, PostgresSpool, Spool, SqliteSpool, for_engine
 
 
 def _rows(n: int) -> list[tuple[object, ...]]:
@@ -57,7 +57,7 @@ def test_the_sqlite_spool_is_a_file_another_connection_can_read_and_is_deleted_a
     spool.flush()
     other = sqlite3.connect(spool.path)
     assert other.execute("SELECT count(*), max(uid) FROM spool").fetchone() == (12_345, "uid-9999")
-    assert [d[1] for d in other.execute("PRAGMA table_info(spool)")] == list(SPOOL_COLUMNS)
+    assert [d[1] for d in other.execute("PRAGMA table_info(spool)")] == list(WIRE_COLUMNS)
     other.close()
     spool.close()
     assert not os.path.exists(spool.path)
@@ -96,8 +96,8 @@ def test_a_failure_to_write_one_small_batch_is_a_storage_error_too(engine: sa.En
     """Rows that fit in one batch are written by the job itself: the same error, the same way."""
     spool = for_engine(engine)
     try:
-        spool.add((*_rows(1)[0], "one value too many"))
-        with pytest.raises(StorageError, match="the spool's writer failed: ") as err:
+        spool.add((0, 12345, *_rows(1)[0][2:]))  # a uid that is not text
+        with pytest.raises(StorageError, match="the spool's writer failed: .*Expected `str`, got `int`") as err:
             spool.flush()
         assert err.value.code == "storage_failed" and spool._writer is None
     finally:
@@ -109,8 +109,8 @@ def test_a_writer_failure_is_raised_in_the_job_process(engine: sa.Engine) -> Non
     try:
         for r in _rows(10_000):
             spool.add(r)
-        spool.add((*_rows(1)[0], "one value too many"))  # a row the table cannot take
-        with pytest.raises(StorageError, match="Expected `array` of length 12"):
+        spool.add((0, 12345, *_rows(1)[0][2:]))  # a uid that is not text
+        with pytest.raises(StorageError, match=r"Expected `str`, got `int` - at `\$\[0\]\[1\]`"):
             for r in _rows(30_000):
                 spool.add(r)
             spool.flush()
@@ -141,13 +141,15 @@ def test_json_columns_are_stored_as_their_exact_text(engine: sa.Engine, after: i
         ),
         (1, "b", 3, "bbox", [1, 2, 3, 4], None, None, None, 1, None, None, {"id": big}),
         (2, "c", 3, "mask", {"size": [2, 2], "counts": "04"}, [], None, None, None, None, None, {}),
+        (2, "d", 3, "point", [1, 2], [], 2**31 - 1, None, None, 'm"\u00e9', None, None),
+        (2, "e", 3, "point", [1, 2], [], None, None, None, None, "", None),
     ]
     spool = for_engine(engine)
     try:
         for r in [*rows, *_rows(after)]:
             spool.add(r)
         started = spool._writer is not None
-        back = [tuple(r) for r in spool][:3]
+        back = [tuple(r) for r in spool][:5]
     finally:
         spool.close()
     assert started == bool(after)
@@ -158,6 +160,9 @@ def test_json_columns_are_stored_as_their_exact_text(engine: sa.Engine, after: i
     assert back[0][11] == '{"id":7,"area":0.5}'
     assert back[1][5] is None and back[1][11] == f'{{"id":{big}}}'
     assert back[2][4:6] == ('{"size":[2,2],"counts":"04"}', "[]") and back[2][11] == "{}"
+    # where an annotation sits is one JSON array in the spool: each part comes back typed
+    assert back[3][6:12] == (2**31 - 1, None, None, 'm"\u00e9', None, None)
+    assert back[4][6:11] == (None, None, None, None, "")  # an empty track id is not a missing one
 
 
 def test_each_engine_gets_its_spool(engine: sa.Engine) -> None:

@@ -12,11 +12,14 @@ in a writer process on the second core (``store.spool_writer``). Each engine has
 
 Rows are ``(row_pk, uid, feature_pk, kind, geometry, classifications, frame, frame_end, page,
 message_id, track_id, extra)``. They are added with the JSON columns as values (lists, dicts)
-and read back (:meth:`_ProcessSpool.selected`) with them as JSON text, as stored.
+and read back (:meth:`_ProcessSpool.selected`) with them as JSON text, as stored. In between
+they are kept in the form the writer binds fastest (:func:`wire`; ``store.spool_writer`` says
+why).
 """
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import fcntl
 import os
@@ -34,7 +37,7 @@ import sqlalchemy as sa
 
 from labelport.model.errors import StorageError
 from labelport.store import spool_writer
-from labelport.store.spool_writer import stored
+from labelport.store.spool_writer import WIRE_COLUMNS, Wire
 
 _BATCH = 10_000
 SPOOL_COLUMNS = (
@@ -51,11 +54,34 @@ SPOOL_COLUMNS = (
     "track_id",
     "extra",
 )
-JSON_COLUMNS = (4, 5, 11)  # geometry, classifications, extra: given as values, stored as JSON text
-_ENCODER = msgspec.json.Encoder()
+_JSON = ("geometry", "classifications", "extra")  # given as values, stored as JSON text
+_PLACE = ("frame", "frame_end", "page", "message_id", "track_id")  # one JSON array in the wire form
+_json = msgspec.json.encode  # integers of any size
+_frame = msgspec.msgpack.encode
 
 
-class _ProcessSpool:
+def wire(row: Sequence[Any]) -> Wire:
+    """A row as the spool keeps it (``spool_writer.Wire``): the JSON columns encoded, ``null``
+    for None; where it sits in its asset one array, empty when it sits nowhere in particular."""
+    pk, uid, feature, kind, geometry, classifications, frame, frame_end, page, message, track, extra = row
+    place = (
+        b""
+        if frame is None and frame_end is None and page is None and message is None and track is None
+        else _json([frame, frame_end, page, message, track])
+    )
+    return (
+        pk,
+        uid,
+        feature,
+        kind,
+        _json(geometry),  # type: ignore[return-value]  # bytes here, bytearray once decoded
+        b"[]" if classifications == [] else _json(classifications),
+        _json(extra),
+        place,
+    )
+
+
+class _ProcessSpool(abc.ABC):
     """Rows gathered into batches that go to a writer process (``store.spool_writer``), started
     by the first full batch and waited for by :meth:`flush`."""
 
@@ -89,14 +115,7 @@ class _ProcessSpool:
         self._batch = []
         if self._writer is None:
             self._writer = subprocess.Popen(
-                [
-                    sys.executable,
-                    str(Path(spool_writer.__file__)),
-                    self.dialect,
-                    self.table,
-                    ",".join(SPOOL_COLUMNS),
-                    ",".join(map(str, JSON_COLUMNS)),
-                ],
+                [sys.executable, str(Path(spool_writer.__file__)), self.dialect, self.table],
                 stdin=subprocess.PIPE,
                 stderr=self._errors,
                 env={**os.environ, spool_writer.TARGET_ENV: self._target},
@@ -124,17 +143,33 @@ class _ProcessSpool:
             raise _failed(f"(exit {code}) {said}")
 
     def selected(self, alias: str) -> list[str]:
-        """The spool's columns as SQL that reads them as stored (JSON columns as text)."""
-        return [f"{alias}.{c}" for c in SPOOL_COLUMNS]
+        """The spool's rows as SQL that reads them as stored (JSON columns as text), in the
+        order of :data:`SPOOL_COLUMNS`."""
+        text = self._text
+        json = {c: f"NULLIF({text(f'{alias}.{c}')}, 'null')" for c in _JSON}
+        place = f"NULLIF({text(f'{alias}.place')}, '')"
+        for i, c in enumerate(_PLACE):
+            json[c] = self._element(place, i, "TEXT" if c in ("message_id", "track_id") else "INTEGER")
+        return [json.get(c, f"{alias}.{c}") for c in SPOOL_COLUMNS]
+
+    @staticmethod
+    @abc.abstractmethod
+    def _text(column: str) -> str:
+        """SQL reading a JSON column of the spool's table as text."""
+
+    @staticmethod
+    @abc.abstractmethod
+    def _element(array: str, i: int, sql_type: str) -> str:
+        """SQL reading element ``i`` of a JSON array (text, maybe NULL) as ``sql_type``."""
 
     def flush(self) -> None:
         """Everything added so far is written, readable by the commit's connection."""
         if self._writer is None and self._batch:  # all in one batch: no process for so little
-            rows = [stored(r, JSON_COLUMNS) for r in self._batch]
-            self._batch = []
             try:
-                write = spool_writer.WRITERS[self.dialect]
-                write(self._target, self.table, SPOOL_COLUMNS, JSON_COLUMNS, [rows])
+                # through the writer's own decoder: what it would refuse, this refuses the same way
+                rows = spool_writer.decode(_encode(self._batch))
+                self._batch = []
+                spool_writer.WRITERS[self.dialect](self._target, self.table, [rows])
             except Exception as exc:  # what the writer process would have said, said the same way
                 raise _failed(f"{type(exc).__name__}: {' '.join(str(exc).split())}") from exc
             return
@@ -165,15 +200,15 @@ class SqliteSpool(_ProcessSpool):
         os.close(fd)
         self._target = self.path
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.execute(f"CREATE TABLE spool ({', '.join(SPOOL_COLUMNS)})")
+        self._db.execute(f"CREATE TABLE spool ({', '.join(WIRE_COLUMNS)})")
 
-    def selected(self, alias: str) -> list[str]:
-        """The writer process binds JSON columns as the raw bytes of their text (a BLOB), JSON
-        null included; the job's own process, as text or NULL. Both read back the same."""
-        return [
-            f"NULLIF(CAST({alias}.{c} AS TEXT), 'null')" if i in JSON_COLUMNS else f"{alias}.{c}"
-            for i, c in enumerate(SPOOL_COLUMNS)
-        ]
+    @staticmethod
+    def _text(column: str) -> str:
+        return f"CAST({column} AS TEXT)"  # the writer binds JSON text as the BLOB of its bytes
+
+    @staticmethod
+    def _element(array: str, i: int, sql_type: str) -> str:
+        return f"json_extract({array}, '$[{i}]')"
 
     def __iter__(self) -> Iterator[Sequence[Any]]:
         self.flush()
@@ -211,9 +246,16 @@ class PostgresSpool(_ProcessSpool):
             conn.exec_driver_sql(
                 f"CREATE UNLOGGED TABLE {self.table} (seq bigint GENERATED ALWAYS AS IDENTITY, "
                 "row_pk bigint, uid text, feature_pk bigint, kind text, geometry text, "
-                "classifications text, frame integer, frame_end integer, page integer, "
-                "message_id text, track_id text, extra text)"
+                "classifications text, extra text, place text)"
             )
+
+    @staticmethod
+    def _text(column: str) -> str:
+        return column
+
+    @staticmethod
+    def _element(array: str, i: int, sql_type: str) -> str:
+        return f"CAST(({array})::json->>{i} AS {sql_type})"
 
     def __iter__(self) -> Iterator[Sequence[Any]]:
         self.flush()
@@ -236,8 +278,8 @@ def _failed(said: str) -> StorageError:
 
 
 def _encode(batch: list[Sequence[Any]]) -> bytes:
-    """A batch as JSON, the form its JSON columns are stored in (integers of any size included)."""
-    return _ENCODER.encode(batch)
+    """A batch as the writer reads it: a msgpack array of rows in their stored form."""
+    return _frame([wire(r) for r in batch])
 
 
 def _widen(proc: subprocess.Popen[bytes]) -> None:
@@ -258,8 +300,8 @@ def for_engine(engine: sa.Engine, job_id: int = 0) -> Spool:
 
 
 __all__ = [
-    "JSON_COLUMNS",
     "SPOOL_COLUMNS",
+    "WIRE_COLUMNS",
     "PostgresSpool",
     "Spool",
     "SqliteSpool",
