@@ -14,6 +14,7 @@ from alembic import command
 from labelport import Workspace
 from labelport.model.errors import ConflictError
 from labelport.model.jobs import Mode
+from labelport.model.stored import accepted
 from labelport.store import db
 from labelport.store import imports as store
 from labelport.store.schema import annotations
@@ -62,7 +63,9 @@ def test_a_feature_that_no_longer_exists_refuses_the_commit(
             conn.rollback()
             spool = for_engine(engine)
             spool.add(
-                (row_pk, "new-uid", 987654, "bbox", "[1,2,3,4]", "[]", None, None, None, None, None, None)
+                accepted(
+                    row_pk, "new-uid", 987654, "bbox", [1, 2, 3, 4], [], None, None, None, None, None, None
+                )
             )
             tx = db.writer(conn).begin()
             with pytest.raises(ConflictError) as err:

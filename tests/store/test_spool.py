@@ -12,15 +12,21 @@ import pytest
 import sqlalchemy as sa
 
 from labelport.model.errors import StorageError
+from labelport.model.stored import Accepted, accepted
 from labelport.store import db
 from labelport.store.spool import WIRE_COLUMNS, PostgresSpool, Spool, SqliteSpool, for_engine
 
 
-def _rows(n: int) -> list[tuple[object, ...]]:
+def _rows(n: int) -> list[Accepted]:
     return [
-        (i // 7, f"uid-{i}", 3, "bbox", [i, 1, 2.5, 3], [], None, None, None, None, None, None)
+        accepted(i // 7, f"uid-{i}", 3, "bbox", [i, 1, 2.5, 3], [], None, None, None, None, None, None)
         for i in range(n)
     ]
+
+
+def _not_text() -> Accepted:
+    """A row whose uid is not text: what the writer refuses."""
+    return Accepted(0, 12345, 3, "bbox", b"[]", b"[]", b"null", b"")  # type: ignore[arg-type]
 
 
 def _stored(n: int) -> list[tuple[object, ...]]:
@@ -96,8 +102,10 @@ def test_a_failure_to_write_one_small_batch_is_a_storage_error_too(engine: sa.En
     """Rows that fit in one batch are written by the job itself: the same error, the same way."""
     spool = for_engine(engine)
     try:
-        spool.add((0, 12345, *_rows(1)[0][2:]))  # a uid that is not text
-        with pytest.raises(StorageError, match="the spool's writer failed: .*Expected `str`, got `int`") as err:
+        spool.add(_not_text())
+        with pytest.raises(
+            StorageError, match=r"the spool's writer failed: .*Expected `str`, got `int`"
+        ) as err:
             spool.flush()
         assert err.value.code == "storage_failed" and spool._writer is None
     finally:
@@ -109,7 +117,7 @@ def test_a_writer_failure_is_raised_in_the_job_process(engine: sa.Engine) -> Non
     try:
         for r in _rows(10_000):
             spool.add(r)
-        spool.add((0, 12345, *_rows(1)[0][2:]))  # a uid that is not text
+        spool.add(_not_text())
         with pytest.raises(StorageError, match=r"Expected `str`, got `int` - at `\$\[0\]\[1\]`"):
             for r in _rows(30_000):
                 spool.add(r)
@@ -146,7 +154,7 @@ def test_json_columns_are_stored_as_their_exact_text(engine: sa.Engine, after: i
     ]
     spool = for_engine(engine)
     try:
-        for r in [*rows, *_rows(after)]:
+        for r in [*(accepted(*r) for r in rows), *_rows(after)]:
             spool.add(r)
         started = spool._writer is not None
         back = [tuple(r) for r in spool][:5]

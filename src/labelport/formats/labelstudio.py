@@ -364,15 +364,20 @@ class _File:
     def _decode(self, raw: bytes | msgspec.Raw, pointer: str, line: int | None) -> Any:
         try:
             return msgspec.json.decode(raw)
-        except UnicodeDecodeError as exc:
-            self.report(
-                "unreadable_payload",
-                f"the task is not UTF-8 (byte {exc.start} of it)",
-                pointer or None,
-                hint="Save the file as UTF-8.",
-                line=line,
-            )
-        except msgspec.DecodeError as exc:
+        except (UnicodeDecodeError, msgspec.DecodeError) as exc:
+            # for bad UTF-8 some msgspec versions raise UnicodeDecodeError and others (0.23) a
+            # DecodeError: whether the bytes are UTF-8 is asked of the bytes, not the exception
+            try:
+                bytes(raw).decode("utf-8")
+            except UnicodeDecodeError as uexc:
+                self.report(
+                    "unreadable_payload",
+                    f"the task is not UTF-8 (byte {uexc.start} of it)",
+                    pointer or None,
+                    hint="Save the file as UTF-8.",
+                    line=line,
+                )
+                return None
             self.report("invalid_json", f"the task cannot be decoded: {exc}", pointer or None, line=line)
         return None
 

@@ -18,7 +18,6 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from msgspec.structs import astuple
 
 from labelport.formats import check_options, masks
 from labelport.formats import choose as choose_format
@@ -31,13 +30,14 @@ from labelport.model.errors import LabelportError
 from labelport.model.issues import Issue, Location, Severity
 from labelport.model.jobs import COUNT_KEYS, JobState, Mode, OnExisting
 from labelport.model.records import Record, RowRef
+from labelport.model.stored import Accepted
 from labelport.store import imports as store
 from labelport.store.catalog import now
 from labelport.store.db import transaction
 from labelport.store.db import writer as for_writing
 from labelport.store.schema import job_issues, projects
 from labelport.store.spool import for_engine as new_spool
-from labelport.validate.engine import Accepted, Validator
+from labelport.validate.engine import Validator
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -194,7 +194,7 @@ def _run(
                 if accepted:
                     pending += accepted
                     if len(pending) >= 1000:
-                        spool.extend([astuple(acc) for acc in pending])
+                        spool.extend(pending)
                         pending = []
                 writer.lines.add(record.location.file, record.location.line, validator.last_outcome)
                 if n & 63:
@@ -206,7 +206,7 @@ def _run(
                     with transaction(engine) as conn:
                         cancel.check(conn, job.id)
                         store.update_job(conn, job.id, phase_done=n)
-            spool.extend([astuple(acc) for acc in pending])
+            spool.extend(pending)
         validator.finish()
         writer.flush()
         c = validator.counts

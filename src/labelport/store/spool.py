@@ -10,11 +10,10 @@ in a writer process on the second core (``store.spool_writer``). Each engine has
 - SQLite: a table in a scratch SQLite file, which the commit attaches.
 - PostgreSQL: an unlogged table in the workspace's schema, filled by ``COPY``.
 
-Rows are ``(row_pk, uid, feature_pk, kind, geometry, classifications, frame, frame_end, page,
-message_id, track_id, extra)``. They are added with the JSON columns as values (lists, dicts)
-and read back (:meth:`_ProcessSpool.selected`) with them as JSON text, as stored. In between
-they are kept in the form the writer binds fastest (:func:`wire`; ``store.spool_writer`` says
-why).
+Rows are added in their stored form (``model.stored.Accepted``: validation makes them so,
+and ``store.spool_writer`` says why that form) and read back (:meth:`_ProcessSpool.selected`) as
+``(row_pk, uid, feature_pk, kind, geometry, classifications, frame, frame_end, page, message_id,
+track_id, extra)``, the JSON columns as text.
 """
 
 from __future__ import annotations
@@ -36,8 +35,9 @@ import msgspec
 import sqlalchemy as sa
 
 from labelport.model.errors import StorageError
+from labelport.model.stored import Accepted
 from labelport.store import spool_writer
-from labelport.store.spool_writer import WIRE_COLUMNS, Wire
+from labelport.store.spool_writer import WIRE_COLUMNS
 
 _BATCH = 10_000
 SPOOL_COLUMNS = (
@@ -54,31 +54,9 @@ SPOOL_COLUMNS = (
     "track_id",
     "extra",
 )
-_JSON = ("geometry", "classifications", "extra")  # given as values, stored as JSON text
-_PLACE = ("frame", "frame_end", "page", "message_id", "track_id")  # one JSON array in the wire form
-_json = msgspec.json.encode  # integers of any size
-_frame = msgspec.msgpack.encode
-
-
-def wire(row: Sequence[Any]) -> Wire:
-    """A row as the spool keeps it (``spool_writer.Wire``): the JSON columns encoded, ``null``
-    for None; where it sits in its asset one array, empty when it sits nowhere in particular."""
-    pk, uid, feature, kind, geometry, classifications, frame, frame_end, page, message, track, extra = row
-    place = (
-        b""
-        if frame is None and frame_end is None and page is None and message is None and track is None
-        else _json([frame, frame_end, page, message, track])
-    )
-    return (
-        pk,
-        uid,
-        feature,
-        kind,
-        _json(geometry),  # type: ignore[return-value]  # bytes here, bytearray once decoded
-        b"[]" if classifications == [] else _json(classifications),
-        _json(extra),
-        place,
-    )
+_JSON = ("geometry", "classifications", "extra")  # stored as JSON text
+_PLACE = ("frame", "frame_end", "page", "message_id", "track_id")  # one JSON array (model.stored)
+_frame = msgspec.msgpack.Encoder().encode
 
 
 class _ProcessSpool(abc.ABC):
@@ -91,20 +69,20 @@ class _ProcessSpool(abc.ABC):
     _target = ""  # the writer's: a file path or a database URL
 
     def __init__(self) -> None:
-        self._batch: list[Sequence[Any]] = []
+        self._batch: list[Accepted] = []
         self.count = 0
         self.features: set[int] = set()  # the distinct feature pks, for the commit's parent check
         self._writer: subprocess.Popen[bytes] | None = None
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
 
-    def add(self, row: Sequence[Any]) -> None:
+    def add(self, row: Accepted) -> None:
         self.extend([row])
 
-    def extend(self, rows: Sequence[Sequence[Any]]) -> None:
+    def extend(self, rows: Sequence[Accepted]) -> None:
         """Rows in order, many at once: a job adds a thousand per call, not one per call."""
         self._batch += rows
         self.count += len(rows)
-        self.features.update([r[2] for r in rows])
+        self.features.update([r.feature_pk for r in rows])
         if len(self._batch) >= _BATCH:
             self._store_batch()
 
@@ -277,9 +255,9 @@ def _failed(said: str) -> StorageError:
     )
 
 
-def _encode(batch: list[Sequence[Any]]) -> bytes:
+def _encode(batch: list[Accepted]) -> bytes:
     """A batch as the writer reads it: a msgpack array of rows in their stored form."""
-    return _frame([wire(r) for r in batch])
+    return _frame(batch)
 
 
 def _widen(proc: subprocess.Popen[bytes]) -> None:

@@ -33,6 +33,7 @@ from labelport.model.records import (
     attribute_answer,
 )
 from labelport.model.snapshot import RowInfo, Snapshot
+from labelport.model.stored import EMPTY_LIST, NOWHERE, Accepted, accepted, place
 from labelport.validate.answers import resolve_answer, resolve_answers
 from labelport.validate.geometry import check_image, onto_edges, to_pixels
 from labelport.validate.media import RULES as MEDIA_RULES
@@ -70,23 +71,6 @@ _SCENE_MEDIA = {"image_sequence", "point_cloud"}
 _UID_NS = uuid.UUID("6f1c1f7e-8d8a-4bb0-9e0c-6c1a5d0b7a11")
 _UID_NS_BYTES = _UID_NS.bytes
 _UID_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
-
-
-class Accepted(msgspec.Struct, array_like=True):
-    """One annotation ready to store (array-like: it is spooled to disk as a short msgpack array)."""
-
-    row_pk: int
-    uid: str
-    feature_pk: int
-    kind: str
-    geometry: Any
-    classifications: Any
-    frame: int | None
-    frame_end: int | None
-    page: int | None
-    message_id: str | None
-    track_id: str | None
-    extra: dict[str, Any] | None
 
 
 @dataclass
@@ -148,7 +132,7 @@ class Validator:
         # None when the slow path must speak; per (tool, answers) the stored answers, or None
         self._plain_ok = snap.media_type in _PIXEL_MEDIA
         self._plain_nodes: dict[tuple[str, str | None, str | None], tuple[Tool, int, bool, bytes] | None] = {}
-        self._plain_answers: dict[tuple[int, tuple[Any, ...]], list[dict[str, Any]] | None] = {}
+        self._plain_answers: dict[tuple[int, tuple[Any, ...]], bytes | None] = {}
         self._last: tuple[RowRef, RowInfo] | None = None  # the last row resolved, and its ref
 
     # --- reporting -------------------------------------------------------------------------
@@ -453,34 +437,35 @@ class Validator:
                 return None
         except (TypeError, ValueError, IndexError):
             return None
-        stored: list[dict[str, Any]] | None = []
+        stored = EMPTY_LIST
         if ann.classifications or requires:
-            stored = self._plain_nested(ann.classifications, tool)
-            if stored is None:
+            nested = self._plain_nested(ann.classifications, tool)
+            if nested is None:
                 return None
+            stored = nested
         uid = ann.uid
+        page, message = ann.page, ann.message_id
+        geometry = _json(g)  # the stored text, and the derived id's body
         if uid is None:
-            page, message = ann.page, ann.message_id
             end = _UID_END if page is None and message is None else _uid_end(None, page, message)
-            uid = _uid_of(plan.uid_start + uid_class + _json(g) + end)
+            uid = _uid_of(plan.uid_start + uid_class + geometry + end)
         if uid in plan.uids:
             return None  # a repeated id, or an identical shape: the full path names them
         plan.uids[uid] = line
         if ann.units is not None:
             ann.geometry, ann.units = g, None
+        frame_end = ann.frame_end
         return Accepted(
             row.pk,
             uid,
             feature_pk,
             kind,
-            g,
+            geometry,
             stored,
-            None,
-            ann.frame_end,
-            ann.page,
-            ann.message_id,
-            None,
-            extra,
+            _NULL if extra is None else _json(extra),
+            NOWHERE
+            if frame_end is None and page is None and message is None
+            else place(None, frame_end, page, message, None),
         )
 
     def _plain_node(
@@ -494,9 +479,10 @@ class Validator:
         required = any(c.required for c in found.classifications)
         return found, self._feature_pk(found), required, _uid_class(kind, name, schema_id)
 
-    def _plain_nested(self, answers: list[Answer], tool: Tool) -> list[dict[str, Any]] | None:
-        """Nested answers of the common shapes, resolved once per distinct set and tool (the
-        resolver is a pure function of the two); None when they are not simple or not valid."""
+    def _plain_nested(self, answers: list[Answer], tool: Tool) -> bytes | None:
+        """Nested answers of the common shapes, resolved and encoded once per distinct set and
+        tool (the resolver is a pure function of the two); None when they are not simple or not
+        valid."""
         key: list[Any] = []
         for a in answers:
             v = a.value
@@ -513,7 +499,7 @@ class Validator:
                 answers, tool.classifications, tool.name, lambda code, *_: problems.append(code)
             )
             ok = nested is not None and not problems
-            self._plain_answers[k] = [answer_to_json(a) for a in nested or ()] if ok else None
+            self._plain_answers[k] = _json([answer_to_json(a) for a in nested or ()]) if ok else None
         return self._plain_answers[k]
 
     def _same_size(self, row: RowInfo, record: Record) -> bool:
@@ -639,7 +625,7 @@ class Validator:
         if self.counts.errors != errors_before:
             return None
         kind = node.type.value if isinstance(node, Classification) else ann.kind
-        return Accepted(
+        return accepted(
             row.pk,
             uid,
             self._feature_pk(node),
@@ -961,7 +947,8 @@ class Validator:
 
 
 _PLAIN_KINDS = frozenset({"bbox", "polygon", "line", "point"})
-_json = msgspec.json.encode
+_json = msgspec.json.encode  # the stored form's encoder (model.stored.json)
+_NULL = _json(None)
 
 # A derived id's JSON body in three parts, so that the fast lane encodes only the geometry per
 # annotation (the row's part once per row, the class's once per job). Compact JSON of a list
