@@ -238,13 +238,29 @@ def test_a_job_gives_the_same_labels_and_issues(ws: Workspace, tmp_path: Path) -
     assert _job(ws, tmp_path, in_process=False) == here
 
 
-def test_without_a_setting_only_a_machine_of_three_cores_or_more_reads_beside_the_job(
+def test_without_a_setting_only_a_machine_of_two_cores_or_more_reads_beside_the_job(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv(reader.MIN_BYTES_ENV, raising=False)
-    monkeypatch.setattr(reader.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(reader.os, "sched_getaffinity", lambda pid: {0})
     assert reader._min_bytes() is None
-    monkeypatch.setattr(reader.os, "sched_getaffinity", lambda pid: {0, 1, 2})
+    monkeypatch.setattr(reader.os, "sched_getaffinity", lambda pid: {0, 1})
     assert reader._min_bytes() == 16 << 20
     monkeypatch.setenv(reader.MIN_BYTES_ENV, "5")
     assert reader._min_bytes() == 5
+
+
+def test_issues_a_reader_reports_before_the_validator_exists_reach_it_first_and_in_order() -> None:
+    """The payload's reading starts before the snapshot loads, so its first issues can come
+    before the validator that counts them: they wait, then go ahead of every later one."""
+    from labelport.formats.base import issue
+    from labelport.jobs.pipeline import _Notes
+
+    notes, got = _Notes(), list[Issue]()
+    early = [issue("invalid_json", f"early {i}", Location(line=i)) for i in range(3)]
+    for item in early:
+        notes(item)
+    notes.to(got.append)
+    late = issue("invalid_json", "late", Location(line=9))
+    notes(late)
+    assert got == [*early, late]

@@ -12,7 +12,7 @@ import gc
 import os
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -169,44 +169,61 @@ def _run(
     check_options(spec, options.get("format_options"))
     if spec.read is None:
         raise LabelportError(f"format {fmt!r} cannot be imported", code="unknown_format")
-    with engine.connect() as conn:
-        snap = store.load_snapshot(conn, project, mode.source)
+    # the payload's reading starts first: a reader process reads while the snapshot loads
+    # (COCO groups every annotation before its first record). Its issues wait for the validator.
+    notes = _Notes()
+    with reader.records(fmt, payload, notes, options.get("format_options", {})) as stream:
+        with engine.connect() as conn:
+            snap = store.load_snapshot(conn, project, mode.source)
 
-    def exists_elsewhere(ref: RowRef) -> bool:
-        with engine.connect() as c:
-            return store.row_exists(c, ref)
+        def exists_elsewhere(ref: RowRef) -> bool:
+            with engine.connect() as c:
+                return store.row_exists(c, ref)
 
-    snap.exists_elsewhere = exists_elsewhere
-    validator = Validator(
-        snap, on_existing=on_existing.value, class_map=options.get("class_map"), sink=writer
-    )
-    _state(engine, job.id, JobState.VALIDATING)
+        snap.exists_elsewhere = exists_elsewhere
+        validator = Validator(
+            snap, on_existing=on_existing.value, class_map=options.get("class_map"), sink=writer
+        )
+        notes.to(validator.note)
+        _state(engine, job.id, JobState.VALIDATING)
+        _validate_and_commit(engine, job, mode, validator, writer, counts, progress, payload, stream)
+
+
+def _validate_and_commit(
+    engine: sa.Engine,
+    job: Any,
+    mode: Mode,
+    validator: Validator,
+    writer: _IssueWriter,
+    counts: dict[str, int],
+    progress: Progress | None,
+    payload: Path,
+    stream: Iterator[Record],
+) -> None:
     spool = new_spool(engine, job.id)
     fetcher = _MaskFetcher(payload)
     try:
         last = time.monotonic()
-        format_options = options.get("format_options", {})
-        with reader.records(fmt, payload, validator.note, format_options) as stream:
-            pending: list[Accepted] = []  # to the spool a thousand at a time, not per record
-            for n, record in enumerate(stream, 1):
-                fetcher.resolve(record, validator)
-                accepted = validator.check(record)
-                if accepted:
-                    pending += accepted
-                    if len(pending) >= 1000:
-                        spool.extend(pending)
-                        pending = []
-                writer.lines.add(record.location.file, record.location.line, validator.last_outcome)
-                if n & 63:
-                    continue  # what follows is once per 64 records: the clock is not free either
-                if progress is not None and n % 1024 == 0:
-                    progress("validating", n, None)
-                if time.monotonic() - last > 1.0:
-                    last = time.monotonic()
-                    with transaction(engine) as conn:
-                        cancel.check(conn, job.id)
-                        store.update_job(conn, job.id, phase_done=n)
-            spool.extend(pending)
+        pending: list[Accepted] = []  # to the spool a thousand at a time, not per record
+        for n, record in enumerate(stream, 1):
+            fetcher.resolve(record, validator)
+            accepted = validator.check(record)
+            if accepted:
+                pending += accepted
+                if len(pending) >= 1000:
+                    spool.extend(pending)
+                    pending = []
+            writer.lines.add(record.location.file, record.location.line, validator.last_outcome)
+            if n & 63:
+                continue  # what follows is once per 64 records: the clock is not free either
+            if progress is not None and n % 1024 == 0:
+                progress("validating", n, None)
+            if time.monotonic() - last > 1.0:
+                last = time.monotonic()
+                with transaction(engine) as conn:
+                    cancel.check(conn, job.id)
+                    store.update_job(conn, job.id, phase_done=n)
+        spool.extend(pending)
         validator.finish()
         writer.flush()
         c = validator.counts
@@ -277,6 +294,22 @@ def _state(engine: sa.Engine, job_id: int, state: JobState) -> None:
     with transaction(engine) as conn:
         cancel.check(conn, job_id)
         store.update_job(conn, job_id, state=state)
+
+
+class _Notes:
+    """The reader's issues, kept in order until the validator that counts them exists."""
+
+    def __init__(self) -> None:
+        self._early: list[Issue] = []
+        self._to: Callable[[Issue], None] = self._early.append
+
+    def __call__(self, issue: Issue) -> None:
+        self._to(issue)
+
+    def to(self, sink: Callable[[Issue], None]) -> None:
+        for item in self._early:
+            sink(item)
+        self._to = sink
 
 
 class _MaskFetcher:

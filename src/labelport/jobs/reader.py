@@ -2,11 +2,10 @@
 
 Reading a large payload (decoding it, making the canonical records) costs about as much as
 validating it, and both are Python per annotation: in one process they take turns. On a machine
-with three cores or more, a job whose payload is large enough runs its format's reader in a
+with two cores or more, a job whose payload is large enough runs its format's reader in a
 child process (``python -m labelport.jobs.reader``) and validates the records as they arrive,
 while the child reads on. Sending a record costs a small part of making it (msgpack, one C call
-per batch each way), but not nothing: on two cores, which the spool's writer needs too, it is
-not worth it (see :func:`_min_bytes`).
+per batch each way), but not nothing (see :func:`_min_bytes`).
 
 Nothing about the job changes with the process: the records come in the order the reader made
 them, and the issues it reports come between them exactly where they were reported, so the
@@ -58,14 +57,15 @@ class ReaderProcessError(RuntimeError):
 
 def _min_bytes() -> int | None:
     """Set in the environment, the size from which a payload is read in a child process. Unset,
-    16 MB on a machine with three cores or more, and never on fewer: the job, the reader and the
-    spool's writer would share two cores, and the records' trip between processes (about 4 s of
-    CPU per million annotations) ate what reading beside the job gained (1M COCO: 34-38 s either
-    way, measured back to back)."""
+    16 MB on a machine with two cores or more, and never on one. Two cores are enough since the
+    spool's writer binds its rows in a third of the CPU it once took (1M COCO, back to back on
+    two cores: 25.0-26.5 s read in the job's process, 20.6-21.6 s read beside it); before that,
+    the job, the reader and the writer filled both cores and the records' trip between
+    processes (2-3 s of the job's CPU per million annotations) ate the gain."""
     given = os.environ.get(MIN_BYTES_ENV)
     if given is not None:
         return int(given)
-    return _MIN_BYTES if len(os.sched_getaffinity(0)) >= 3 else None
+    return _MIN_BYTES if len(os.sched_getaffinity(0)) >= 2 else None
 
 
 def _large(payload: Path) -> bool:
@@ -208,7 +208,7 @@ def main(argv: list[str]) -> int:
 
 
 def _yield_to_the_job() -> None:
-    """On two cores the job, this process and the spool's writer share two cores; the job is the
+    """On two cores the job, this process and the spool's writer share them; the job is the
     longest chain, and this process is far ahead of it, so the job gets the core when both want it."""
     with contextlib.suppress(OSError):
         os.nice(5)
