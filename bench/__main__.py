@@ -21,12 +21,21 @@ def main() -> None:
     p.add_argument(
         "--export", action="append", default=[], choices=["coco", "ndjson"], help="then time an export"
     )
+    p.add_argument("--runs", type=int, default=1, help="pairs of floor and import; medians are shown")
     args = parser.parse_args()
     if args.what == "ingest":
         ingest.run(args.files)
     elif args.what == "import":
         exports = tuple(args.export)
-        imports.run(args.format, args.images, args.engine, args.invalid, peers=args.peers, export_to=exports)
+        imports.run(
+            args.format,
+            args.images,
+            args.engine,
+            args.invalid,
+            peers=args.peers,
+            export_to=exports,
+            runs=args.runs,
+        )
 
 
 if __name__ == "__main__":

@@ -300,6 +300,12 @@ def _size_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
 
 
+def _median(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median seconds (the upper one of an even count), with the largest peak RSS."""
+    ranked = sorted(results, key=lambda r: r["seconds"])
+    return {**ranked[len(ranked) // 2], "peak_rss_mb": max(r["peak_rss_mb"] for r in results)}
+
+
 def run(
     fmt: str,
     images: int,
@@ -308,44 +314,58 @@ def run(
     *,
     peers: bool = False,
     export_to: tuple[str, ...] = (),
+    runs: int = 1,
 ) -> None:
+    """``runs`` pairs of (floor, labelport), each on fresh targets and one after the other, so
+    that a machine whose speed drifts moves both alike; the figures are the medians."""
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
         payload = t / f"payload{_SUFFIX[fmt]}"
         total = _WRITERS[fmt](payload, images, invalid=invalid)
         manifest = payloads.write_manifest(t / "rows.json", images)
         size = _size_mb(payload)
-        schemas: list[str] = []
-        if engine == "sqlite":
-            db, floor_target = str(t / "lp.db"), str(t / "floor.db")
-        else:
-            s1, db = _pg_schema()
-            s2, floor_target = _pg_schema()
-            schemas = [s1, s2]
-        steps: list[tuple[str, dict[str, Any]]] = []
-        try:
-            prep = in_subprocess("bench.imports", "setup", db, str(manifest))
-            base = in_subprocess("bench.imports", "floor", fmt, str(payload), engine, floor_target)
-            steps.append((f"floor ({'executemany' if engine == 'sqlite' else 'COPY'})", base))
-            if peers and fmt == "coco" and not invalid:  # the peers stop at the first bad category
-                for name in PEERS:
-                    steps.append((name, in_subprocess("bench.imports", "peer", name, str(payload))))
-            ours = in_subprocess("bench.imports", "labelport", db, str(payload), fmt)
-            steps.append(("labelport import", ours))
-            for target in export_to:
-                out = t / f"export-{target}{_SUFFIX[target]}"
-                steps.append(
-                    (f"export {target}", in_subprocess("bench.imports", "export", db, str(out), target))
-                )
-        finally:
-            for s in schemas:
-                _drop(s)
+        floors: list[dict[str, Any]] = []
+        imports: list[dict[str, Any]] = []
+        extra: list[tuple[str, dict[str, Any]]] = []
+        for k in range(runs):
+            schemas: list[str] = []
+            if engine == "sqlite":
+                db, floor_target = str(t / f"lp{k}.db"), str(t / f"floor{k}.db")
+            else:
+                s1, db = _pg_schema()
+                s2, floor_target = _pg_schema()
+                schemas = [s1, s2]
+            try:
+                prep = in_subprocess("bench.imports", "setup", db, str(manifest))
+                floor_args = (fmt, str(payload), engine, floor_target)
+                floors.append(in_subprocess("bench.imports", "floor", *floor_args))
+                last = k == runs - 1
+                if last and peers and fmt == "coco" and not invalid:  # they stop at a bad category
+                    for name in PEERS:
+                        extra.append((name, in_subprocess("bench.imports", "peer", name, str(payload))))
+                imports.append(in_subprocess("bench.imports", "labelport", db, str(payload), fmt))
+                for target in export_to if last else ():
+                    out = t / f"export-{target}{_SUFFIX[target]}"
+                    done = in_subprocess("bench.imports", "export", db, str(out), target)
+                    extra.append((f"export {target}", done))
+            finally:
+                for schema in schemas:
+                    _drop(schema)
+    base, ours = _median(floors), _median(imports)
+    steps = [(f"floor ({'executemany' if engine == 'sqlite' else 'COPY'})", base)]
+    steps += [(n, r) for n, r in extra if not n.startswith("export")]  # the peers
+    steps += [("labelport import", ours), *[(n, r) for n, r in extra if n.startswith("export")]]
     res = ours["result"]
     print(
         f"{fmt} import, {images:,} images, {total:,} annotations ({size:.0f} MB), {engine}"
         + (f", {invalid} invalid" if invalid else "")
+        + (f", median of {runs} runs" if runs > 1 else "")
     )
     print(f"  rows created beforehand in {prep['seconds']:.1f} s (not timed below)")
+    if runs > 1:
+        each = zip(floors, imports, strict=True)
+        pairs = ", ".join(f"{f['seconds']:.2f}/{o['seconds']:.2f}" for f, o in each)
+        print(f"  floor / labelport seconds, run by run: {pairs}")
     print(f"{'':<22}{'seconds':>10}{'ann/s':>12}{'peak RSS MB':>14}{'x floor':>10}")
     for name, r in steps:
         print(
@@ -355,8 +375,8 @@ def run(
     print(f"  labelport job: {res['state']}, {res['imported']:,} imported; issues by code: {res['codes']}")
     for name, r in steps:
         if name.startswith("export"):
-            ratio = r["seconds"] / ours["seconds"]
-            print(f"  {name}: {r['result']['annotations']:,} annotations, {ratio:.2f}x the import time")
+            ratio = r["seconds"] / imports[-1]["seconds"]
+            print(f"  {name}: {r['result']['annotations']:,} annotations, {ratio:.2f}x its import's time")
     if invalid:
         reported = sum(v for k, v in res["codes"].items() if k in payloads.BREAKAGES)
         print(f"  invalid annotations planted: {invalid}, reported: {reported}")
