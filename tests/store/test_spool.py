@@ -190,3 +190,12 @@ def test_the_writers_arguments_hold_no_database_url(engine: sa.Engine) -> None:
         assert "postgresql://" not in args and "127.0.0.1" not in args
     finally:
         spool.close()
+
+
+def test_the_writers_row_is_the_stored_form_field_for_field() -> None:
+    """The writer runs as a script that imports nothing of ours, so it spells the stored form
+    out again; the two must not drift apart."""
+    from labelport.store import spool_writer
+
+    assert Accepted.__struct_fields__ == spool_writer.WIRE_COLUMNS
+    assert len(spool_writer.Wire.__args__) == len(Accepted.__struct_fields__)

@@ -20,6 +20,7 @@ import msgspec
 json = msgspec.json.encode
 EMPTY_LIST = b"[]"
 NOWHERE = b""  # the place of an annotation that sits nowhere in particular
+PLACE = ("frame", "frame_end", "page", "message_id", "track_id")  # a place's array, in order
 
 
 class Accepted(msgspec.Struct, array_like=True, gc=False):
@@ -32,7 +33,7 @@ class Accepted(msgspec.Struct, array_like=True, gc=False):
     geometry: bytes  # JSON text
     classifications: bytes  # JSON text: nested answers, or the answer itself
     extra: bytes  # JSON text
-    place: bytes  # NOWHERE, or JSON [frame, frame_end, page, message_id, track_id]
+    place: bytes  # NOWHERE, or the JSON array of PLACE
 
 
 def place(
@@ -71,4 +72,4 @@ def accepted(
     )
 
 
-__all__ = ["EMPTY_LIST", "NOWHERE", "Accepted", "accepted", "json", "place"]
+__all__ = ["EMPTY_LIST", "NOWHERE", "PLACE", "Accepted", "accepted", "json", "place"]

@@ -35,7 +35,7 @@ import msgspec
 import sqlalchemy as sa
 
 from labelport.model.errors import StorageError
-from labelport.model.stored import Accepted
+from labelport.model.stored import PLACE, Accepted
 from labelport.store import spool_writer
 from labelport.store.spool_writer import WIRE_COLUMNS
 
@@ -55,7 +55,6 @@ SPOOL_COLUMNS = (
     "extra",
 )
 _JSON = ("geometry", "classifications", "extra")  # stored as JSON text
-_PLACE = ("frame", "frame_end", "page", "message_id", "track_id")  # one JSON array (model.stored)
 _frame = msgspec.msgpack.Encoder().encode
 
 
@@ -124,11 +123,11 @@ class _ProcessSpool(abc.ABC):
         """The spool's rows as SQL that reads them as stored (JSON columns as text), in the
         order of :data:`SPOOL_COLUMNS`."""
         text = self._text
-        json = {c: f"NULLIF({text(f'{alias}.{c}')}, 'null')" for c in _JSON}
+        read = {c: f"NULLIF({text(f'{alias}.{c}')}, 'null')" for c in _JSON}
         place = f"NULLIF({text(f'{alias}.place')}, '')"
-        for i, c in enumerate(_PLACE):
-            json[c] = self._element(place, i, "TEXT" if c in ("message_id", "track_id") else "INTEGER")
-        return [json.get(c, f"{alias}.{c}") for c in SPOOL_COLUMNS]
+        for i, c in enumerate(PLACE):
+            read[c] = self._element(place, i, "TEXT" if c in ("message_id", "track_id") else "INTEGER")
+        return [read.get(c, f"{alias}.{c}") for c in SPOOL_COLUMNS]
 
     @staticmethod
     @abc.abstractmethod
