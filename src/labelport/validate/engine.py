@@ -33,7 +33,8 @@ from labelport.model.records import (
     attribute_answer,
 )
 from labelport.model.snapshot import RowInfo, Snapshot
-from labelport.model.stored import EMPTY_LIST, NOWHERE, Accepted, accepted, place
+from labelport.model.stored import EMPTY_LIST, Accepted, accepted, place
+from labelport.model.stored import json as _json  # the derived id's body and the stored text alike
 from labelport.validate.answers import resolve_answer, resolve_answers
 from labelport.validate.geometry import check_image, onto_edges, to_pixels
 from labelport.validate.media import RULES as MEDIA_RULES
@@ -454,19 +455,8 @@ class Validator:
         plan.uids[uid] = line
         if ann.units is not None:
             ann.geometry, ann.units = g, None
-        frame_end = ann.frame_end
-        return Accepted(
-            row.pk,
-            uid,
-            feature_pk,
-            kind,
-            geometry,
-            stored,
-            _NULL if extra is None else _json(extra),
-            NOWHERE
-            if frame_end is None and page is None and message is None
-            else place(None, frame_end, page, message, None),
-        )
+        where = place(None, ann.frame_end, page, message, None)
+        return Accepted(row.pk, uid, feature_pk, kind, geometry, stored, _json(extra), where)
 
     def _plain_node(
         self, kind: str, name: str | None, schema_id: str | None
@@ -947,8 +937,6 @@ class Validator:
 
 
 _PLAIN_KINDS = frozenset({"bbox", "polygon", "line", "point"})
-_json = msgspec.json.encode  # the stored form's encoder (model.stored.json)
-_NULL = _json(None)
 
 # A derived id's JSON body in three parts, so that the fast lane encodes only the geometry per
 # annotation (the row's part once per row, the class's once per job). Compact JSON of a list
