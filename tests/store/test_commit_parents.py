@@ -1,6 +1,7 @@
-"""Annotations have no per-row foreign keys (migration 0004): the commit checks each distinct
-label and feature once instead. A job whose feature vanished is refused and writes nothing, and a
-workspace upgraded from 0003 keeps its annotations and its partial unique index."""
+"""Annotations, labels and the journal have no per-row foreign keys (migrations 0004 and 0007):
+the commit checks each distinct label, feature and data row once instead. A job whose feature or
+data row vanished is refused and writes nothing; a workspace upgraded from 0003 keeps its
+annotations and its partial unique index, and one upgraded from 0006 keeps its labels."""
 
 from __future__ import annotations
 
@@ -122,5 +123,73 @@ def test_upgrading_from_0003_keeps_annotations_and_the_live_uid_rule(db_url: str
                     label_id=label_id, uid=uid, feature_id=1, kind="bbox", job_id=1, geometry="[1,2,3,4]"
                 )
             )
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("outcome", ["create", "skip"])
+def test_a_data_row_that_no_longer_exists_refuses_the_commit(
+    ws: Workspace, db_url: str, tmp_path: Path, outcome: str
+) -> None:
+    payload = _project(ws, tmp_path)
+    job = ws.import_labels("p", payload, format="ndjson", dry_run=True)
+    engine = db.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            feature = conn.execute(sa.text("SELECT min(id) FROM features")).scalar_one()
+            spool = for_engine(engine)
+            if outcome == "create":
+                spool.add(accepted(987654, "u", feature, "bbox", [1, 2, 3, 4], [], *[None] * 5, None))
+            conn.rollback()
+            tx = db.writer(conn).begin()
+            with pytest.raises(ConflictError) as err:
+                store.commit(
+                    conn,
+                    job_id=job.id,
+                    project_id=1,
+                    mode=Mode.GROUND_TRUTH,
+                    changes=[store.RowChange(987654, outcome, None, None, None)],
+                    accepted=spool,
+                )
+            tx.rollback()
+            store.release_spool(conn, spool)
+            spool.close()
+            assert err.value.code == "parent_missing"
+            assert "1 of the data rows" in err.value.message
+            for table in ("labels", "job_rows", "annotations"):
+                assert conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one() == 0
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_from_0006_keeps_labels_and_drops_their_foreign_keys(db_url: str, tmp_path: Path) -> None:
+    with Workspace(db_url, create=True) as ws:
+        payload = _project(ws, tmp_path)
+        ws.import_labels("p", payload, format="ndjson")
+    engine = db.create_engine(db_url)
+    try:
+        command.downgrade(db.alembic_config(engine), "0006")
+        inspect = sa.inspect(engine)
+        assert {fk["constrained_columns"][0] for fk in inspect.get_foreign_keys("labels")} == {
+            "project_id",
+            "data_row_id",
+            "job_id",
+        }
+        assert {fk["constrained_columns"][0] for fk in inspect.get_foreign_keys("job_rows")} == {
+            "job_id",
+            "data_row_id",
+        }
+        db.upgrade(engine)
+        inspect = sa.inspect(engine)
+        assert inspect.get_foreign_keys("labels") == inspect.get_foreign_keys("job_rows") == []
+        names = {i["name"] for i in inspect.get_indexes("labels")} | {
+            c["name"] for c in inspect.get_unique_constraints("labels")
+        }
+        assert {"ix_labels_data_row_id", "uq_labels_project_row_source"} <= names
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM labels")).scalar_one() == 2
+            assert conn.execute(sa.text("SELECT count(*) FROM job_rows")).scalar_one() == 2
+        with Workspace(db_url) as ws:  # and imports again, replacing what is there
+            assert ws.import_labels("p", payload, format="ndjson").state.value == "succeeded"
     finally:
         engine.dispose()

@@ -143,10 +143,12 @@ labels = sa.Table(
     "labels",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False),
-    sa.Column("data_row_id", sa.Integer, sa.ForeignKey("data_rows.id"), nullable=False, index=True),
+    # no foreign keys: the commit checks its data rows once, and labelport deletes no data row,
+    # project or job (migration 0007)
+    sa.Column("project_id", sa.Integer, nullable=False),  # projects.id
+    sa.Column("data_row_id", sa.Integer, nullable=False, index=True),  # data_rows.id
     sa.Column("source", sa.Text, nullable=False),  # ground_truth | prelabel
-    sa.Column("job_id", sa.Integer, sa.ForeignKey("import_jobs.id")),  # the job that created it
+    sa.Column("job_id", sa.Integer),  # import_jobs.id: the job that created it
     sa.Column("extra", sa.Text, nullable=False),  # JSON: label-level fields a format carries
     sa.Column("created_at", TS, nullable=False),
     sa.UniqueConstraint("project_id", "data_row_id", "source", name="uq_labels_project_row_source"),
@@ -214,8 +216,9 @@ job_issues = sa.Table(
 job_rows = sa.Table(
     "job_rows",
     metadata,
-    sa.Column("job_id", sa.Integer, sa.ForeignKey("import_jobs.id"), primary_key=True),
-    sa.Column("data_row_id", sa.Integer, sa.ForeignKey("data_rows.id"), primary_key=True, index=True),
+    # no foreign keys, as on labels (migration 0007)
+    sa.Column("job_id", sa.Integer, primary_key=True),  # import_jobs.id
+    sa.Column("data_row_id", sa.Integer, primary_key=True, index=True),  # data_rows.id
     sa.Column("outcome", sa.Text, nullable=False),  # created | updated | skipped
     sa.Column("label_id", sa.Integer),
     sa.Column("label_created", sa.Boolean, nullable=False),
