@@ -1,0 +1,60 @@
+"""New annotations' ids are computed from the spool's order, not given by a sorted insert: they
+follow the payload, come after every id that exists, and leave the ids' sequence (PostgreSQL)
+past them, so that nothing written afterwards collides."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from labelport import Workspace
+from labelport.store import db
+from labelport.store.schema import annotations
+from tests.helpers import make_images
+
+ONTOLOGY = {"tools": [{"name": "car", "tool": "rectangle"}]}
+
+
+def _payload(path: Path, rows: list[tuple[str, int]], first: int) -> list[str]:
+    uids, lines = [], []
+    for key, n in rows:
+        for _ in range(n):
+            uid = f"00000000-0000-4000-8000-{first + len(uids):012d}"
+            uids.append(uid)
+            box = {"left": 1, "top": 2, "width": 3, "height": 4}
+            lines.append({"uuid": uid, "dataRow": {"globalKey": key}, "name": "car", "bbox": box})
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    return uids
+
+
+def test_ids_follow_the_payload_after_those_that_exist(ws: Workspace, db_url: str, tmp_path: Path) -> None:
+    make_images(tmp_path / "img", {f"{c}.png": (100, 80) for c in "abc"})
+    ws.create_dataset("d")
+    ws.add_rows("d", [tmp_path / "img"])
+    ws.create_ontology("o", ONTOLOGY)
+    for p in ("p", "q"):
+        ws.create_project(p, ontology="o", media_type="image")
+        ws.create_batch(p, "all", dataset="d")
+    # rows in the reverse of their keys' order, and interleaved with another project's import
+    first = _payload(tmp_path / "1.ndjson", [("/c.png", 3), ("/a.png", 2), ("/b.png", 4)], 0)
+    second = _payload(tmp_path / "2.ndjson", [("/b.png", 2), ("/a.png", 3)], 100)
+    assert ws.import_labels("p", tmp_path / "1.ndjson", format="ndjson").state.value == "succeeded"
+    assert ws.import_labels("q", tmp_path / "2.ndjson", format="ndjson").state.value == "succeeded"
+    engine = db.create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            got = conn.execute(sa.select(annotations.c.id, annotations.c.uid).order_by(annotations.c.id)).all()
+            assert [uid for _, uid in got] == first + second
+            assert [i for i, _ in got] == list(range(got[0][0], got[0][0] + len(got)))  # no gaps
+            # an annotation written without an id afterwards gets a new one
+            label = conn.execute(sa.text("SELECT min(id) FROM labels")).scalar_one()
+            res = conn.execute(
+                sa.insert(annotations)
+                .values(label_id=label, uid="later", feature_id=1, kind="bbox", job_id=1)
+                .returning(annotations.c.id)
+            )
+            assert res.scalar_one() > got[-1][0]
+    finally:
+        engine.dispose()
