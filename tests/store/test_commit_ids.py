@@ -45,7 +45,8 @@ def test_ids_follow_the_payload_after_those_that_exist(ws: Workspace, db_url: st
     engine = db.create_engine(db_url)
     try:
         with engine.begin() as conn:
-            got = conn.execute(sa.select(annotations.c.id, annotations.c.uid).order_by(annotations.c.id)).all()
+            q = sa.select(annotations.c.id, annotations.c.uid).order_by(annotations.c.id)
+            got = conn.execute(q).all()
             assert [uid for _, uid in got] == first + second
             assert [i for i, _ in got] == list(range(got[0][0], got[0][0] + len(got)))  # no gaps
             # an annotation written without an id afterwards gets a new one

@@ -511,7 +511,9 @@ def _reserve_ids(conn: sa.Connection, n: int) -> int:
     alone, since sequences are not transactional)."""
     if conn.dialect.name != "postgresql":
         return int(conn.execute(sa.text("SELECT COALESCE(MAX(id), 0) + 1 FROM annotations")).scalar_one())
-    key = sa.literal_column("hashtext(current_database() || '.' || current_schema() || '.annotation_ids')")
+    key: sa.ColumnClause[Any] = sa.literal_column(
+        "hashtext(current_database() || '.' || current_schema() || '.annotation_ids')"
+    )
     conn.execute(sa.select(sa.func.pg_advisory_lock(key)))
     try:
         seq = "pg_get_serial_sequence('annotations', 'id')"
