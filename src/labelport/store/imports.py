@@ -392,6 +392,9 @@ def commit(
     touched = [c for c in changes if c.outcome in ("create", "replace")]
     skipped = [c for c in changes if c.outcome == "skip"]
     existing = {c.label_id for c in touched if c.label_id is not None}
+    if conn.dialect.name == "postgresql":
+        # the joins and sorts over the touched rows in memory, not split into temporary files
+        conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
     _touched_table(conn, [(c.row_pk, c.label_id, c.label_id is None) for c in touched])
     _check_rows(conn, [c.row_pk for c in skipped])
     if len(existing) < len(touched):
@@ -485,8 +488,6 @@ def _copy_spool(conn: sa.Connection, spool: Spool, job_id: int) -> int:
         source = f"lp_spool.{spool.table}"
     else:
         source = spool.table
-        # the touched rows' hash table in memory, not split into batches in temporary files
-        conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
     order = f"s.{spool.order}"
     lo, hi = conn.execute(sa.text(f"SELECT min({order}), max({order}) FROM {source} s")).one()
     if lo is None:
