@@ -1,6 +1,7 @@
-"""New annotations' ids are computed from the spool's order, not given by a sorted insert: they
-follow the payload, come after every id that exists, and leave the ids' sequence (PostgreSQL)
-past them, so that nothing written afterwards collides."""
+"""New labels' and annotations' ids are taken by the commit, not given by the database row by
+row: annotations' follow the payload (computed from the spool's order, not by sorting it), both
+come after every id that exists, and the ids' sequences (PostgreSQL) are left past them, so that
+nothing written afterwards collides."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 
 from labelport import Workspace
 from labelport.store import db
-from labelport.store.schema import annotations
+from labelport.store.schema import annotations, labels
 from tests.helpers import make_images
 
 ONTOLOGY = {"tools": [{"name": "car", "tool": "rectangle"}]}
@@ -57,5 +58,19 @@ def test_ids_follow_the_payload_after_those_that_exist(ws: Workspace, db_url: st
                 .returning(annotations.c.id)
             )
             assert res.scalar_one() > got[-1][0]
+            made = conn.execute(sa.select(labels.c.id, labels.c.data_row_id).order_by(labels.c.id)).all()
+            assert len(made) == 5 and len({i for i, _ in made}) == 5
+            res = conn.execute(
+                sa.insert(labels)
+                .values(
+                    project_id=1,
+                    data_row_id=made[0][1],
+                    source="prelabel",
+                    extra="{}",
+                    created_at=sa.func.now(),
+                )
+                .returning(labels.c.id)
+            )
+            assert res.scalar_one() > made[-1][0]
     finally:
         engine.dispose()

@@ -15,7 +15,7 @@ from alembic import command
 from labelport import Workspace
 from labelport.model.errors import ConflictError
 from labelport.model.jobs import Mode
-from labelport.model.stored import accepted
+from labelport.model.stored import Accepted, accepted
 from labelport.store import db
 from labelport.store import imports as store
 from labelport.store.schema import annotations
@@ -46,6 +46,26 @@ def _project(ws: Workspace, tmp_path: Path) -> Path:
     return payload
 
 
+def _refused(
+    engine: sa.Engine, conn: sa.Connection, job_id: int, change: store.RowChange, rows: list[Accepted]
+) -> ConflictError:
+    """The error of a commit of ``rows`` for one row's ``change``, rolled back."""
+    spool = for_engine(engine)
+    for row in rows:
+        spool.add(row)
+    tx = db.writer(conn).begin()
+    try:
+        with pytest.raises(ConflictError) as err:
+            store.commit(
+                conn, job_id=job_id, project_id=1, mode=Mode.GROUND_TRUTH, changes=[change], accepted=spool
+            )
+    finally:
+        tx.rollback()
+        store.release_spool(conn, spool)
+        spool.close()
+    return err.value
+
+
 def test_a_feature_that_no_longer_exists_refuses_the_commit(
     ws: Workspace, db_url: str, tmp_path: Path
 ) -> None:
@@ -62,26 +82,10 @@ def test_a_feature_that_no_longer_exists_refuses_the_commit(
                 sa.text("SELECT id FROM labels WHERE data_row_id = :r"), {"r": row_pk}
             ).scalar_one()
             conn.rollback()
-            spool = for_engine(engine)
-            spool.add(
-                accepted(
-                    row_pk, "new-uid", 987654, "bbox", [1, 2, 3, 4], [], None, None, None, None, None, None
-                )
-            )
-            tx = db.writer(conn).begin()
-            with pytest.raises(ConflictError) as err:
-                store.commit(
-                    conn,
-                    job_id=job.id,
-                    project_id=1,
-                    mode=Mode.GROUND_TRUTH,
-                    changes=[store.RowChange(row_pk, "replace", label_pk, None, None)],
-                    accepted=spool,
-                )
-            tx.rollback()
-            store.release_spool(conn, spool)
-            spool.close()
-            assert err.value.code == "parent_missing"
+            row = accepted(row_pk, "new-uid", 987654, "bbox", [1, 2, 3, 4], [], *[None] * 6)
+            change = store.RowChange(row_pk, "replace", label_pk, None, None)
+            err = _refused(engine, conn, job.id, change, [row])
+            assert err.code == "parent_missing"
             after = conn.execute(sa.select(sa.func.count()).select_from(annotations)).scalar_one()
             assert after == before
     finally:
@@ -137,25 +141,12 @@ def test_a_data_row_that_no_longer_exists_refuses_the_commit(
     try:
         with engine.connect() as conn:
             feature = conn.execute(sa.text("SELECT min(id) FROM features")).scalar_one()
-            spool = for_engine(engine)
-            if outcome == "create":
-                spool.add(accepted(987654, "u", feature, "bbox", [1, 2, 3, 4], [], *[None] * 5, None))
             conn.rollback()
-            tx = db.writer(conn).begin()
-            with pytest.raises(ConflictError) as err:
-                store.commit(
-                    conn,
-                    job_id=job.id,
-                    project_id=1,
-                    mode=Mode.GROUND_TRUTH,
-                    changes=[store.RowChange(987654, outcome, None, None, None)],
-                    accepted=spool,
-                )
-            tx.rollback()
-            store.release_spool(conn, spool)
-            spool.close()
-            assert err.value.code == "parent_missing"
-            assert "1 of the data rows" in err.value.message
+            rows = [accepted(987654, "u", feature, "bbox", [1, 2, 3, 4], [], *[None] * 6)]
+            change = store.RowChange(987654, outcome, None, None, None)
+            err = _refused(engine, conn, job.id, change, rows if outcome == "create" else [])
+            assert err.code == "parent_missing"
+            assert "1 of the data rows" in err.message
             for table in ("labels", "job_rows", "annotations"):
                 assert conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one() == 0
     finally:

@@ -395,9 +395,19 @@ def commit(
     if conn.dialect.name == "postgresql":
         # the joins and sorts over the touched rows in memory, not split into temporary files
         conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
-    _touched_table(conn, [(c.row_pk, c.label_id, c.label_id is None) for c in touched])
+    # rows without a label get one, with an id taken here: the statements below join them by it
+    new = sorted(c.row_pk for c in touched if c.label_id is None)
+    first = _reserve_ids(conn, "labels", len(new)) if new else 0
+    made = {pk: first + i for i, pk in enumerate(new)}
+    _touched_table(
+        conn,
+        [
+            (c.row_pk, made[c.row_pk] if c.label_id is None else c.label_id, c.label_id is None)
+            for c in touched
+        ],
+    )
     _check_rows(conn, [c.row_pk for c in skipped])
-    if len(existing) < len(touched):
+    if new:
         _new_labels(conn, project_id, source, job_id, ts)
     _journal(conn, job_id, project_id)
     if skipped:
@@ -492,7 +502,7 @@ def _copy_spool(conn: sa.Connection, spool: Spool, job_id: int) -> int:
     lo, hi = conn.execute(sa.text(f"SELECT min({order}), max({order}) FROM {source} s")).one()
     if lo is None:
         return 0
-    offset = _reserve_ids(conn, hi - lo + 1) - lo
+    offset = _reserve_ids(conn, "annotations", hi - lo + 1) - lo
     cols = ", ".join(ANNOTATION_COLUMNS)
     picked = ", ".join(spool.selected("s")[1:])
     res = conn.execute(
@@ -505,19 +515,19 @@ def _copy_spool(conn: sa.Connection, spool: Spool, job_id: int) -> int:
     return int(res.rowcount)
 
 
-def _reserve_ids(conn: sa.Connection, n: int) -> int:
-    """The first of ``n`` consecutive annotation ids no one else takes. SQLite's write lock is held
-    by this transaction, so they follow the largest id. On PostgreSQL they are taken from the
-    ids' sequence in one step, which commits take in turns (a session lock held for that step
-    alone, since sequences are not transactional)."""
+def _reserve_ids(conn: sa.Connection, table: str, n: int) -> int:
+    """The first of ``n`` consecutive new ids of ``table`` that no one else takes. SQLite's write
+    lock is held by this transaction, so they follow the largest id. On PostgreSQL they are taken
+    from the table's id sequence in one step, which commits take in turns (a session lock held for
+    that step alone, since sequences are not transactional)."""
     if conn.dialect.name != "postgresql":
-        return int(conn.execute(sa.text("SELECT COALESCE(MAX(id), 0) + 1 FROM annotations")).scalar_one())
+        return int(conn.execute(sa.text(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")).scalar_one())
     key: sa.ColumnClause[Any] = sa.literal_column(
-        "hashtext(current_database() || '.' || current_schema() || '.annotation_ids')"
+        f"hashtext(current_database() || '.' || current_schema() || '.{table}_ids')"
     )
     conn.execute(sa.select(sa.func.pg_advisory_lock(key)))
     try:
-        seq = "pg_get_serial_sequence('annotations', 'id')"
+        seq = f"pg_get_serial_sequence('{table}', 'id')"
         last = conn.execute(sa.text(f"SELECT setval({seq}, nextval({seq}) + :n - 1)"), {"n": n}).scalar_one()
     finally:
         conn.execute(sa.select(sa.func.pg_advisory_unlock(key)))
@@ -537,10 +547,10 @@ def release_spool(conn: sa.Connection, spool: Spool) -> None:
 _TOUCHED = sa.table("lp_touched", sa.column("row_pk"), sa.column("label_id"), sa.column("created"))
 
 
-def _touched_table(conn: sa.Connection, rows: Sequence[tuple[int, int | None, bool]]) -> None:
+def _touched_table(conn: sa.Connection, rows: Sequence[tuple[int, int, bool]]) -> None:
     """The rows this commit writes labels for, as a temporary table the statements below join:
-    the new labels, the journal and the SQLite spool's copy then run inside the database.
-    ``created``: the row has no label yet (its ``label_id`` is filled by :func:`_new_labels`)."""
+    the new labels, the journal and the spool's copy then run inside the database. ``created``:
+    the row has no label yet (:func:`_new_labels` makes it, with the ``label_id`` given here)."""
     pg = conn.dialect.name == "postgresql"
     conn.exec_driver_sql(
         "CREATE TEMP TABLE lp_touched (row_pk INTEGER PRIMARY KEY, label_id INTEGER, "
@@ -552,13 +562,14 @@ def _touched_table(conn: sa.Connection, rows: Sequence[tuple[int, int | None, bo
 
 
 def _new_labels(conn: sa.Connection, project_id: int, source: str, job_id: int, ts: datetime) -> None:
-    """A label for each touched row without one, made in SQL from the touched rows' table, whose
-    ``label_id`` then takes the new ids: the journal and the copy join it."""
+    """The labels of the touched rows that had none, made in SQL from the touched rows' table,
+    with the ids the commit took for them."""
     t = _TOUCHED.c
     conn.execute(
         sa.insert(labels).from_select(
-            ["project_id", "data_row_id", "source", "job_id", "extra", "created_at"],
+            ["id", "project_id", "data_row_id", "source", "job_id", "extra", "created_at"],
             sa.select(
+                t.label_id,
                 sa.literal(project_id),
                 t.row_pk,
                 sa.literal(source),
@@ -569,16 +580,6 @@ def _new_labels(conn: sa.Connection, project_id: int, source: str, job_id: int, 
             .where(t.created)
             .order_by(t.row_pk),
         )
-    )
-    conn.execute(
-        sa.update(_TOUCHED)
-        .where(
-            t.created,
-            labels.c.project_id == project_id,
-            labels.c.source == source,
-            labels.c.data_row_id == t.row_pk,
-        )
-        .values(label_id=labels.c.id)
     )
 
 
