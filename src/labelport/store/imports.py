@@ -275,7 +275,8 @@ def get_lines(conn: sa.Connection, job_id: int) -> list[dict[str, Any]]:
 # --- the snapshot -------------------------------------------------------------------------------
 
 
-# What `_row_info` reads: a data row joined with its task in the project.
+# What `_row_info` reads, in its order: a data row joined with its task in the project, then the
+# id of the row's label of the job's source, if any.
 _ROW_INFO_COLUMNS = (
     data_rows.c.id,
     data_rows.c.uid,
@@ -289,19 +290,24 @@ _ROW_INFO_COLUMNS = (
 )
 
 
-def _row_info(r: Any) -> RowInfo:
-    """A data row joined with its task and label, as queried by the snapshot and the exporter."""
+def _row_info(
+    pk: int,
+    uid: str,
+    global_key: str,
+    media_type: str,
+    metadata: str,
+    parent_path: str,
+    filename: str,
+    external_id: str | None,
+    status: str,
+    label_id: int | None,
+) -> RowInfo:
+    """A data row as queried by the snapshot and the exporter, taken by position: a SQLAlchemy
+    row's attributes cost about a microsecond each, and reading ten of them was 1.1 s of the
+    1.3 s a snapshot of 100,000 rows took."""
+    meta = orjson.loads(metadata)
     return RowInfo(
-        pk=r.id,
-        uid=r.uid,
-        global_key=r.global_key,
-        media_type=r.media_type,
-        metadata=orjson.loads(r.metadata),
-        parent_path=r.parent_path,
-        filename=r.filename,
-        external_id=r.external_id,
-        task_status=r.status,
-        label_id=r.label_id,
+        pk, uid, global_key, media_type, meta, parent_path, filename, external_id, status, label_id
     )
 
 
@@ -320,7 +326,8 @@ def load_snapshot(conn: sa.Connection, project: Any, source: str) -> Snapshot:
         .outerjoin(lab, lab.c.data_row_id == data_rows.c.id)
         .where(tasks.c.project_id == project.id)
     )
-    rows = [_row_info(r) for r in conn.execute(q)]
+    found: Sequence[Any] = conn.execute(q).all()  # one fetch, not one per row
+    rows = [_row_info(*r) for r in found]
     pks = feature_pks(conn, project.ontology_id)
     top = {p: pk for p, pk in pks.items() if "/" not in p and "=" not in p}
     return Snapshot(
@@ -791,8 +798,8 @@ def labelled_rows_query(project_id: int, source: str) -> sa.Select[Any]:
     orders it by global key, the keyset pages by global key after or before a cursor."""
     return (
         sa.select(
-            labels.c.id.label("label_id"),
             *_ROW_INFO_COLUMNS,
+            labels.c.id.label("label_id"),
             tasks.c.last_workers,
             tasks.c.last_modifier,
         )
@@ -819,8 +826,9 @@ def with_annotations(
         for label_id, *a in conn.execute(aq).all():  # one fetch per chunk, plain tuples
             by_label[label_id].append(_decoded(*a))
         for r in chunk:
-            info = _row_info(r)
-            fields = LabelFields(last_modifier=r.last_modifier, last_workers=orjson.loads(r.last_workers))
+            *row, last_workers, last_modifier = r
+            info = _row_info(*row)
+            fields = LabelFields(last_modifier=last_modifier, last_workers=orjson.loads(last_workers))
             yield info, fields, by_label[r.label_id]
 
 
