@@ -92,15 +92,21 @@ def test_a_feature_that_no_longer_exists_refuses_the_commit(
         engine.dispose()
 
 
-def test_upgrading_from_0003_keeps_annotations_and_the_live_uid_rule(db_url: str, tmp_path: Path) -> None:
-    # a workspace at 0003 with labels in it, made by downgrading a head workspace that has them
+def _labelled_at(revision: str, db_url: str, tmp_path: Path) -> tuple[sa.Engine, Path]:
+    """A workspace at an older revision with labels in it, made by downgrading a head workspace
+    that has them; and the payload that made them."""
     with Workspace(db_url, create=True) as ws:
         payload = _project(ws, tmp_path)
         ws.import_labels("p", payload, format="ndjson")
     engine = db.create_engine(db_url)
+    command.downgrade(db.alembic_config(engine), revision)
+    assert db.current_revision(engine) == revision
+    return engine, payload
+
+
+def test_upgrading_from_0003_keeps_annotations_and_the_live_uid_rule(db_url: str, tmp_path: Path) -> None:
+    engine, _ = _labelled_at("0003", db_url, tmp_path)
     try:
-        command.downgrade(db.alembic_config(engine), "0003")
-        assert db.current_revision(engine) == "0003"
         fks = sa.inspect(engine).get_foreign_keys("annotations")
         assert {fk["constrained_columns"][0] for fk in fks} == {
             "label_id",
@@ -154,12 +160,8 @@ def test_a_data_row_that_no_longer_exists_refuses_the_commit(
 
 
 def test_upgrading_from_0006_keeps_labels_and_drops_their_foreign_keys(db_url: str, tmp_path: Path) -> None:
-    with Workspace(db_url, create=True) as ws:
-        payload = _project(ws, tmp_path)
-        ws.import_labels("p", payload, format="ndjson")
-    engine = db.create_engine(db_url)
+    engine, payload = _labelled_at("0006", db_url, tmp_path)
     try:
-        command.downgrade(db.alembic_config(engine), "0006")
         inspect = sa.inspect(engine)
         assert {fk["constrained_columns"][0] for fk in inspect.get_foreign_keys("labels")} == {
             "project_id",
