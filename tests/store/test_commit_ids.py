@@ -5,13 +5,17 @@ nothing written afterwards collides."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import threading
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from labelport import Workspace
 from labelport.store import db
+from labelport.store import imports as store
 from labelport.store.schema import annotations, labels
 from tests.helpers import make_images
 
@@ -74,3 +78,32 @@ def test_ids_follow_the_payload_after_those_that_exist(ws: Workspace, db_url: st
             assert res.scalar_one() > made[-1][0]
     finally:
         engine.dispose()
+
+
+def test_blocks_taken_at_once_by_several_commits_never_overlap(db_url: str) -> None:
+    # SQLite's blocks follow the largest id under the one write lock; PostgreSQL's come from the
+    # sequence, which other commits use at the same time
+    Workspace(db_url, create=True).close()
+    engine = db.create_engine(db_url)
+    if engine.dialect.name != "postgresql":
+        engine.dispose()
+        pytest.skip("PostgreSQL only")
+    taken: list[tuple[int, int]] = []
+
+    def commit() -> None:
+        with engine.begin() as conn:  # each in a transaction of its own, as a commit is
+            for _ in range(25):
+                first = store._reserve_ids(conn, "annotations", 1000)
+                taken.append((first, first + 999))
+
+    try:
+        threads = [threading.Thread(target=commit) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        engine.dispose()
+    taken.sort()
+    assert len(taken) == 100
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(taken))

@@ -534,19 +534,18 @@ def _copy_spool(conn: sa.Connection, spool: Spool, job_id: int) -> int:
 def _reserve_ids(conn: sa.Connection, table: str, n: int) -> int:
     """The first of ``n`` consecutive new ids of ``table`` that no one else takes. SQLite's write
     lock is held by this transaction, so they follow the largest id. On PostgreSQL they are taken
-    from the table's id sequence in one step, which commits take in turns (a session lock held for
-    that step alone, since sequences are not transactional)."""
+    from the table's id sequence in one step, which commits take in turns: under a lock of a short
+    transaction of its own (sequences are not transactional), so that the lock goes with that
+    transaction whatever happens, and the commit's own is never left waiting on it."""
     if conn.dialect.name != "postgresql":
         return int(conn.execute(sa.text(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")).scalar_one())
     key: sa.ColumnClause[Any] = sa.literal_column(
         f"hashtext(current_database() || '.' || current_schema() || '.{table}_ids')"
     )
-    conn.execute(sa.select(sa.func.pg_advisory_lock(key)))
-    try:
-        seq = f"pg_get_serial_sequence('{table}', 'id')"
-        last = conn.execute(sa.text(f"SELECT setval({seq}, nextval({seq}) + :n - 1)"), {"n": n}).scalar_one()
-    finally:
-        conn.execute(sa.select(sa.func.pg_advisory_unlock(key)))
+    seq = f"pg_get_serial_sequence('{table}', 'id')"
+    with conn.engine.begin() as own:
+        own.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+        last = own.execute(sa.text(f"SELECT setval({seq}, nextval({seq}) + :n - 1)"), {"n": n}).scalar_one()
     return int(last) - n + 1
 
 
