@@ -457,17 +457,7 @@ def _check_parents(conn: sa.Connection, label_ids: set[int], feature_ids: set[in
     label and feature the job writes exists, and on PostgreSQL is locked (``FOR KEY SHARE``) so
     that nothing deletes it before the commit (see migration 0004)."""
     for table, wanted in ((labels, label_ids), (features, feature_ids)):
-        ids = sorted(wanted)
-        found = 0
-        for i in range(0, len(ids), 10_000):
-            q = sa.select(table.c.id).where(table.c.id.in_(ids[i : i + 10_000]))
-            found += len(conn.execute(q.with_for_update(read=True, key_share=True)).all())
-        if found != len(ids):
-            raise ConflictError(
-                f"{len(ids) - found} of the {table.name} this import writes to no longer exist",
-                code="parent_missing",
-                hint="run the import again",
-            )
+        _refuse_missing(table, _missing(conn, table, wanted, lock=True))
 
 
 def _check_rows(conn: sa.Connection, skipped: Sequence[int]) -> None:
@@ -475,20 +465,30 @@ def _check_rows(conn: sa.Connection, skipped: Sequence[int]) -> None:
     every data row the commit writes for exists. labelport deletes no data row, so this only
     catches a workspace changed behind its back; it takes no locks (100,000 row locks cost as
     much as the per-row checks did)."""
-    missing = conn.execute(
+    touched = conn.execute(
         sa.text(
             "SELECT count(*) FROM lp_touched t "
             "WHERE NOT EXISTS (SELECT 1 FROM data_rows d WHERE d.id = t.row_pk)"
         )
     ).scalar_one()
-    wanted = sorted(set(skipped))
-    for i in range(0, len(wanted), 10_000):
-        chunk = wanted[i : i + 10_000]
-        q = sa.select(sa.func.count()).select_from(data_rows).where(data_rows.c.id.in_(chunk))
-        missing += len(chunk) - conn.execute(q).scalar_one()
+    _refuse_missing(data_rows, touched + _missing(conn, data_rows, set(skipped), lock=False))
+
+
+def _missing(conn: sa.Connection, table: sa.Table, wanted: set[int], *, lock: bool) -> int:
+    """How many of the ids ``wanted`` are not in ``table`` (10,000 ids a query); ``lock``: the
+    rows found are locked against deletion (``FOR KEY SHARE`` on PostgreSQL)."""
+    ids = sorted(wanted)
+    found = 0
+    for i in range(0, len(ids), 10_000):
+        q = sa.select(table.c.id).where(table.c.id.in_(ids[i : i + 10_000]))
+        found += len(conn.execute(q.with_for_update(read=True, key_share=True) if lock else q).all())
+    return len(ids) - found
+
+
+def _refuse_missing(table: sa.Table, missing: int) -> None:
     if missing:
         raise ConflictError(
-            f"{missing} of the data rows this import writes to no longer exist",
+            f"{missing} of the {table.name.replace('_', ' ')} this import writes to no longer exist",
             code="parent_missing",
             hint="run the import again",
         )
