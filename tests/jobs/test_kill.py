@@ -64,13 +64,20 @@ def test_sigkill_during_commit_leaves_nothing(proj: Workspace, db_url: str, tmp_
     finally:
         if proc.poll() is None:
             proc.kill()
+    reached = "SELECT count(*) FROM annotations a JOIN labels l ON l.id = a.label_id"
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM annotations")).scalar() == 0
+        # the annotations of new labels were written before the commit, owned by labels it never
+        # made: nothing reaches them
+        assert conn.execute(sa.text("SELECT count(*) FROM annotations")).scalar() == n
+        assert conn.execute(sa.text(reached)).scalar() == 0
         assert conn.execute(sa.text("SELECT count(*) FROM labels")).scalar() == 0
-    engine.dispose()
     assert {t.status.value for t in proj.tasks("p")} == {"not_started"}
     assert proj.job(job_id).state is JobState.COMMITTING  # interrupted, as the record says
 
     job = proj.run_job(job_id)
     assert job.state is JobState.SUCCEEDED and job.counts["annotations_imported"] == n
     assert sum(len(v) for v in proj.labels("p").values()) == n
+    with engine.connect() as conn:  # the crashed attempt's rows were deleted, not kept beside
+        assert conn.execute(sa.text("SELECT count(*) FROM annotations")).scalar() == n
+        assert conn.execute(sa.text(reached)).scalar() == n
+    engine.dispose()

@@ -76,7 +76,7 @@ def _run(records: list[Record], *, fast: bool) -> tuple[list[Any], list[Any]]:
         accepted.extend(v.check(r))
     v.finish()
     return (
-        [(a.row_pk, a.uid, a.feature_pk, a.kind, a.geometry, a.classifications, a.extra) for a in accepted],
+        [(a.owner, a.uid, a.feature_pk, a.kind, a.geometry, a.classifications, a.extra) for a in accepted],
         [(i.code, i.message, i.location, i.value, i.hint) for i in issues],
     )
 
@@ -227,7 +227,7 @@ def test_rows_resolved_once_for_consecutive_lines_are_the_same_and_misses_still_
     issues: list[Issue] = []
     v = Validator(_snapshot(), on_existing="fail", class_map=None, sink=issues.append)
     accepted = [a for r in _records([_box([1, 2, 3, 4])], keys) for a in v.check(r)]
-    assert [a.row_pk for a in accepted] == [1, 1, 2, 1]  # c.png has no size: refused
+    assert [a.owner for a in accepted] == [1, 1, 2, 1]  # c.png has no size: refused
     assert [i.location.line for i in issues if i.code == "data_row_not_found"] == [3, 4]
     assert [i.location.line for i in issues if i.code == "identical_annotations"] == [2, 6, 8]
     assert [i.location.line for i in issues if i.code == "missing_dimensions"] == [7]

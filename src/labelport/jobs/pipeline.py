@@ -8,6 +8,7 @@ attempt exists to collide with.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import time
@@ -36,6 +37,7 @@ from labelport.store.catalog import now
 from labelport.store.db import transaction
 from labelport.store.db import writer as for_writing
 from labelport.store.schema import job_issues, projects
+from labelport.store.spool import DirectSpool
 from labelport.store.spool import for_engine as new_spool
 from labelport.validate.engine import Validator
 
@@ -182,7 +184,12 @@ def _run(
 
         snap.exists_elsewhere = exists_elsewhere
         validator = Validator(
-            snap, on_existing=on_existing.value, class_map=options.get("class_map"), sink=writer
+            snap,
+            on_existing=on_existing.value,
+            class_map=options.get("class_map"),
+            sink=writer,
+            # a dry run writes nothing: its rows wait in the spool, owned by their data rows
+            new_label=None if job.dry_run else _LabelIds(engine),
         )
         notes.to(validator.note)
         _state(engine, job.id, JobState.VALIDATING)
@@ -201,18 +208,35 @@ def _validate_and_commit(
     stream: Iterator[Record],
 ) -> None:
     spool = new_spool(engine, job.id)
+    direct = None if job.dry_run else DirectSpool(engine, job.id)
     fetcher = _MaskFetcher(payload)
+    committed = False
     try:
+        if direct is not None and job.attempts:  # what an earlier attempt that crashed wrote
+            with transaction(engine) as conn:
+                store.discard_unowned(conn, job.id)
         last = time.monotonic()
-        pending: list[Accepted] = []  # to the spool a thousand at a time, not per record
+        # to the spools a thousand at a time, not per record: rows of new labels straight to
+        # their table, the others to wait for the commit (model.stored)
+        pending: list[Accepted] = []
+        pending_new: list[Accepted] = []
         for n, record in enumerate(stream, 1):
             fetcher.resolve(record, validator)
             accepted = validator.check(record)
             if accepted:
-                pending += accepted
-                if len(pending) >= 1000:
-                    spool.extend(pending)
-                    pending = []
+                plan = validator.last_plan
+                assert plan is not None
+                if plan.new_label is not None:
+                    pending_new += accepted
+                    if len(pending_new) >= 1000:
+                        assert direct is not None
+                        direct.extend(pending_new)
+                        pending_new = []
+                else:
+                    pending += accepted
+                    if len(pending) >= 1000:
+                        spool.extend(pending)
+                        pending = []
             writer.lines.add(record.location.file, record.location.line, validator.last_outcome)
             if n & 63:
                 continue  # what follows is once per 64 records: the clock is not free either
@@ -224,6 +248,8 @@ def _validate_and_commit(
                     cancel.check(conn, job.id)
                     store.update_job(conn, job.id, phase_done=n)
         spool.extend(pending)
+        if direct is not None:
+            direct.extend(pending_new)
         validator.finish()
         writer.flush()
         c = validator.counts
@@ -237,11 +263,15 @@ def _validate_and_commit(
                 lines=writer.lines.final(succeeded=False, dry_run=job.dry_run),
             )
             return
+        if direct is not None:
+            # written before the job says it commits (a cancel is refused from then on) and
+            # before the commit's transaction (on SQLite this writer needs the write lock)
+            direct.flush()
         _state(engine, job.id, JobState.COMMITTING)
         if progress is not None:
             progress("committing", 0, None)
         changes = [
-            store.RowChange(pk, p.outcome, p.row.label_id, p.last_workers, p.last_modifier)
+            store.RowChange(pk, p.outcome, p.row.label_id, p.last_workers, p.last_modifier, p.new_label)
             for pk, p in validator.plans.items()
         ]
         with engine.connect() as conn:
@@ -254,6 +284,7 @@ def _validate_and_commit(
                     mode=mode,
                     changes=changes,
                     accepted=spool,
+                    direct=direct,
                 )
                 counts.update(result)
                 _pause_for_crash_tests()
@@ -265,6 +296,7 @@ def _validate_and_commit(
                     store.set_lines(conn, job.id, writer.lines.final(succeeded=True, dry_run=False))
                     store.update_job(conn, job.id, state=JobState.SUCCEEDED, counts=counts, finished_at=now())
                     tx.commit()
+                    committed = True
             except BaseException:
                 tx.rollback()
                 raise
@@ -280,6 +312,37 @@ def _validate_and_commit(
             )
     finally:
         spool.close()
+        if direct is not None:
+            direct.close()
+            if not committed and direct.count:
+                _discard(engine, job.id)
+
+
+def _discard(engine: sa.Engine, job_id: int) -> None:
+    """A job that stopped short deletes what it wrote for labels it did not make. Were the store
+    itself failing, the rows stay out of sight until the job runs again; the job's own error is
+    the one to report."""
+    with contextlib.suppress(sa.exc.SQLAlchemyError), transaction(engine) as conn:
+        store.discard_unowned(conn, job_id)
+
+
+class _LabelIds:
+    """Ids for the labels a job's commit will make, taken from the store in blocks that grow
+    (256, then twice as many each time up to 65,536): the 100,000 rows of a million boxes take
+    them in nine short transactions, a small payload in one."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.next = self.end = 0
+        self.block = 256
+
+    def __call__(self) -> int:
+        if self.next == self.end:
+            self.next = store.reserve_label_ids(self.engine, self.block)
+            self.end = self.next + self.block
+            self.block = min(self.block * 2, 65_536)
+        self.next += 1
+        return self.next - 1
 
 
 def _pause_for_crash_tests() -> None:

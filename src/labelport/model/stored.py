@@ -7,6 +7,12 @@ JSON text already (``null`` for none), and where an annotation sits in its asset
 end, page, message, track), which is nothing for nearly every annotation, is one JSON array, or
 empty. The writer binds ``int``, ``str`` and bytes alone, the sqlite3 module's fastest kinds.
 
+An accepted annotation belongs to its ``owner``. For a data row that has no label yet, that is
+the id of the label the commit will make, taken while validating: the annotation is written
+straight to ``annotations`` then and stays out of sight until that label exists. For a row whose
+label exists, it is the data row's pk: the annotation waits in the spool, since what it replaces
+is still live until the commit supersedes it (``store.spool``).
+
 The JSON encoder is msgspec's: compact, exact for integers of any size, and the one the fast
 lane already runs over a geometry for its derived id, so that text is reused as the stored one.
 """
@@ -26,7 +32,7 @@ PLACE = ("frame", "frame_end", "page", "message_id", "track_id")  # a place's ar
 class Accepted(msgspec.Struct, array_like=True, gc=False):
     """One annotation ready to store (array-like: it travels as a short msgpack array)."""
 
-    row_pk: int
+    owner: int  # the new label's id, or the data row's pk (see the module)
     uid: str
     feature_pk: int
     kind: str
@@ -45,7 +51,7 @@ def place(
 
 
 def accepted(
-    row_pk: int,
+    owner: int,
     uid: str,
     feature_pk: int,
     kind: str,
@@ -61,7 +67,7 @@ def accepted(
     """An annotation's stored form from its values (the fast lane, which has some of the JSON
     text already, builds :class:`Accepted` itself)."""
     return Accepted(
-        row_pk,
+        owner,
         uid,
         feature_pk,
         kind,

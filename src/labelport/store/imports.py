@@ -3,7 +3,10 @@ against, the one-transaction commit of their labels, and undo.
 
 The commit is the only writer of labels. Everything it does happens inside the caller's
 transaction, so a crash (or SIGKILL) at any point leaves no partial labels, and a dry run is the
-same commit rolled back.
+same commit rolled back. The annotations of rows that get a new label are written before it,
+while the job validates, owned by label ids taken for them (:func:`reserve_label_ids`): until
+the commit makes those labels nothing reaches them, and a job that stops short deletes them
+(:func:`discard_unowned`; a crashed one when it runs again).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 import msgspec
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from labelport.model.errors import ConflictError, NotFoundError
 from labelport.model.issues import Issue, Location, Severity
@@ -23,11 +27,13 @@ from labelport.model.records import Annotation, LabelFields, RowRef, answer_from
 from labelport.model.snapshot import RowInfo, Snapshot
 from labelport.store import bulk
 from labelport.store.catalog import _aware, now
+from labelport.store.db import transaction
 from labelport.store.ontologies import feature_pks, load_ontology
 from labelport.store.schema import annotations as annotations_t
 from labelport.store.schema import (
     data_rows,
     features,
+    id_blocks,
     import_jobs,
     job_issues,
     job_lines,
@@ -36,7 +42,7 @@ from labelport.store.schema import (
     projects,
     tasks,
 )
-from labelport.store.spool import SPOOL_COLUMNS, Spool, SqliteSpool
+from labelport.store.spool import SPOOL_COLUMNS, DirectSpool, Spool, SqliteSpool
 
 # the spool's row with the row's label for its first column and the job appended
 ANNOTATION_COLUMNS = ("label_id", "uid", "feature_id", *SPOOL_COLUMNS[3:], "job_id")
@@ -367,9 +373,11 @@ def row_exists(conn: sa.Connection, ref: RowRef) -> bool:
 
 
 class RowChange:
-    """What the commit does to one data row; filled by the job from the validator's plans."""
+    """What the commit does to one data row; filled by the job from the validator's plans.
+    ``label_id``: the row's label, when it has one; ``new_label``: the id the job took for the
+    label the commit makes, when it took one (:func:`reserve_label_ids`)."""
 
-    __slots__ = ("label_id", "last_modifier", "last_workers", "outcome", "row_pk")
+    __slots__ = ("label_id", "last_modifier", "last_workers", "new_label", "outcome", "row_pk")
 
     def __init__(
         self,
@@ -378,9 +386,11 @@ class RowChange:
         label_id: int | None,
         last_workers: dict[str, str | None] | None,
         last_modifier: str | None,
+        new_label: int | None = None,
     ) -> None:
         self.row_pk, self.outcome, self.label_id = row_pk, outcome, label_id
         self.last_workers, self.last_modifier = last_workers, last_modifier
+        self.new_label = new_label
 
 
 def commit(
@@ -391,9 +401,14 @@ def commit(
     mode: Mode,
     changes: Sequence[RowChange],
     accepted: Spool,
+    direct: DirectSpool | None = None,
 ) -> dict[str, int]:
     """Write a job's labels from the spool its validation filled (read twice when rows are
-    replaced). On SQLite the spool stays attached to ``conn`` until :func:`release_spool`."""
+    replaced). On SQLite the spool stays attached to ``conn`` until :func:`release_spool`.
+
+    ``direct``: the annotations already written, owned by the new labels whose ids the job took
+    (``RowChange.new_label``); flushed by the caller before this transaction began, since on
+    SQLite its writer needs the write lock this transaction holds."""
     ts = now()
     source = mode.source
     touched = [c for c in changes if c.outcome in ("create", "replace")]
@@ -403,9 +418,10 @@ def commit(
         # the joins and sorts over the touched rows in memory, not split into temporary files
         conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
     # rows without a label get one, with an id taken here: the statements below join them by it
-    new = sorted(c.row_pk for c in touched if c.label_id is None)
+    new = sorted(c.row_pk for c in touched if c.label_id is None and c.new_label is None)
     first = _reserve_ids(conn, "labels", len(new)) if new else 0
     made = {pk: first + i for i, pk in enumerate(new)}
+    made.update((c.row_pk, c.new_label) for c in touched if c.label_id is None and c.new_label is not None)
     _touched_table(
         conn,
         [
@@ -414,7 +430,7 @@ def commit(
         ],
     )
     _check_rows(conn, [c.row_pk for c in skipped])
-    if new:
+    if made:
         _new_labels(conn, project_id, source, job_id, ts)
     _journal(conn, job_id, project_id)
     if skipped:
@@ -438,8 +454,8 @@ def commit(
     if label_of:
         replaced = _supersede(conn, job_id, ((label_of[r[0]], r[1]) for r in accepted if r[0] in label_of))
     # the labels made above exist: this transaction made them
-    _check_parents(conn, existing, accepted.features)
-    n = _copy_spool(conn, accepted, job_id)
+    _check_parents(conn, existing, accepted.features | (direct.features if direct is not None else set()))
+    n = _copy_spool(conn, accepted, job_id) + (direct.count if direct is not None else 0)
     _drop_touched_table(conn)
     done = 0
     if mode is Mode.GROUND_TRUTH and touched:
@@ -524,7 +540,7 @@ def _copy_spool(conn: sa.Connection, spool: Spool, job_id: int) -> int:
     res = conn.execute(
         sa.text(
             f"INSERT INTO annotations ({into}) SELECT {first}m.label_id, {picked}, :job "
-            f"FROM {source} s JOIN lp_touched m ON m.row_pk = s.row_pk{last}"
+            f"FROM {source} s JOIN lp_touched m ON m.row_pk = s.owner{last}"
         ),
         values,
     )
@@ -532,13 +548,23 @@ def _copy_spool(conn: sa.Connection, spool: Spool, job_id: int) -> int:
 
 
 def _reserve_ids(conn: sa.Connection, table: str, n: int) -> int:
-    """The first of ``n`` consecutive new ids of ``table`` that no one else takes. SQLite's write
-    lock is held by this transaction, so they follow the largest id. On PostgreSQL they are taken
-    from the table's id sequence in one step, which commits take in turns: under a lock of a short
-    transaction of its own (sequences are not transactional), so that the lock goes with that
-    transaction whatever happens, and the commit's own is never left waiting on it."""
+    """The first of ``n`` consecutive new ids of ``table`` that no one else takes. On SQLite they
+    follow both the largest id and every id handed out before (``id_blocks``: a job takes its
+    new labels' ids while it validates, before their rows exist); the write lock this transaction
+    holds keeps two takers apart. On PostgreSQL they are taken from the table's id sequence in
+    one step, which takers take in turns: under a lock of a short transaction of its own
+    (sequences are not transactional), so that the lock goes with that transaction whatever
+    happens, and the caller's own is never left waiting on it."""
     if conn.dialect.name != "postgresql":
-        return int(conn.execute(sa.text(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")).scalar_one())
+        top = conn.execute(sa.text(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")).scalar_one()
+        given = conn.execute(sa.select(id_blocks.c.next_id).where(id_blocks.c.name == table)).scalar()
+        first = max(int(top), int(given or 0))
+        conn.execute(
+            sqlite_insert(id_blocks)
+            .values(name=table, next_id=first + n)
+            .on_conflict_do_update(index_elements=["name"], set_={"next_id": first + n})
+        )
+        return first
     key: sa.ColumnClause[Any] = sa.literal_column(
         f"hashtext(current_database() || '.' || current_schema() || '.{table}_ids')"
     )
@@ -547,6 +573,28 @@ def _reserve_ids(conn: sa.Connection, table: str, n: int) -> int:
         own.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
         last = own.execute(sa.text(f"SELECT setval({seq}, nextval({seq}) + :n - 1)"), {"n": n}).scalar_one()
     return int(last) - n + 1
+
+
+def reserve_label_ids(engine: sa.Engine, n: int) -> int:
+    """The first of ``n`` label ids taken now, in a transaction of their own, for labels a job's
+    commit will make (``RowChange.new_label``); ids taken and never used are gaps, as a
+    sequence leaves."""
+    with transaction(engine) as conn:
+        return _reserve_ids(conn, "labels", n)
+
+
+def discard_unowned(conn: sa.Connection, job_id: int) -> int:
+    """Delete the annotations a job wrote straight to their table for labels it did not make
+    (it failed, was cancelled, or crashed before its commit); they were never seen. Annotations of
+    labels that exist are the committed job's and stay."""
+    res = conn.execute(
+        sa.text(
+            "DELETE FROM annotations WHERE job_id = :job "
+            "AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.id = annotations.label_id)"
+        ),
+        {"job": job_id},
+    )
+    return int(res.rowcount)
 
 
 def release_spool(conn: sa.Connection, spool: Spool) -> None:

@@ -154,6 +154,16 @@ labels = sa.Table(
     sa.UniqueConstraint("project_id", "data_row_id", "source", name="uq_labels_project_row_source"),
 )
 
+# SQLite's ids handed out before their rows are written (a job's new labels, taken while it
+# validates): the next free id per table, so that no one takes one twice. PostgreSQL's sequences
+# do this there (migration 0008).
+id_blocks = sa.Table(
+    "id_blocks",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("next_id", sa.Integer, nullable=False),
+)
+
 annotations = sa.Table(
     "annotations",
     metadata,

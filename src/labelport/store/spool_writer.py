@@ -7,7 +7,10 @@ interval. A process has its own interpreter. The job sends batches of rows as ms
 C call per batch on its side) and this process writes them while validation goes on:
 
 - ``sqlite``: into a table of a scratch SQLite file, one transaction, no Python per row;
-- ``postgresql``: with ``COPY`` into an unlogged table of the workspace.
+- ``postgresql``: with ``COPY`` into an unlogged table of the workspace;
+- ``sqlite-direct`` and ``postgresql-direct``: into the workspace's ``annotations`` itself, for
+  the rows whose owner is a label the commit will make (``model.stored``). SQLite's rows go in
+  transactions of a few thousand, since the job writes its progress and issues between them.
 
 A row arrives in its stored form (:data:`Wire`): integers, strings and the JSON columns as the
 UTF-8 bytes of their JSON text, decoded as ``bytearray``. That form is chosen for the sqlite3
@@ -24,6 +27,7 @@ a tenth of a second. A job whose rows fit in one batch writes them itself, with 
 functions (:data:`WRITERS`, :func:`decode`), since starting a process would cost more than the
 rows.
 
+Arguments: the kind, the table and the job's id (the direct kinds' ``annotations.job_id``).
 Protocol on stdin: frames of an 8-byte little-endian length and a msgpack array of rows. End of
 input commits. Exit status 0 means every row is written; otherwise stderr says why.
 """
@@ -38,9 +42,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import msgspec
 
-# row_pk, uid, feature_pk, kind, geometry, classifications, extra, place (see the module)
+# owner, uid, feature_pk, kind, geometry, classifications, extra, place (see the module)
 Wire = tuple[int, str, int, str, bytearray, bytearray, bytearray, bytearray]
-WIRE_COLUMNS = ("row_pk", "uid", "feature_pk", "kind", "geometry", "classifications", "extra", "place")
+WIRE_COLUMNS = ("owner", "uid", "feature_pk", "kind", "geometry", "classifications", "extra", "place")
 decode = msgspec.msgpack.Decoder(list[Wire]).decode
 
 Batches = Iterable[Sequence[Wire]]
@@ -63,7 +67,7 @@ def as_text(rows: Sequence[Wire]) -> Iterator[tuple[int | str, ...]]:
         yield pk, uid, feature, kind, *(b.decode() for b in json)
 
 
-def to_sqlite(path: str, table: str, batches: Batches) -> None:
+def to_sqlite(path: str, table: str, job_id: int, batches: Batches) -> None:
     """JSON columns are stored as they come, a BLOB of their text; readers of the spool take
     them back as text (``store.spool``)."""
     db = sqlite3.connect(path, isolation_level=None)
@@ -78,7 +82,7 @@ def to_sqlite(path: str, table: str, batches: Batches) -> None:
     db.close()
 
 
-def to_postgresql(url: str, table: str, batches: Batches) -> None:
+def to_postgresql(url: str, table: str, job_id: int, batches: Batches) -> None:
     import psycopg  # only this target needs it
 
     with psycopg.connect(url) as conn, conn.cursor() as cur:
@@ -89,9 +93,82 @@ def to_postgresql(url: str, table: str, batches: Batches) -> None:
         conn.commit()
 
 
-WRITERS: dict[str, Callable[[str, str, Batches], None]] = {
+# the annotations' columns a direct writer fills, in the order it binds them
+DIRECT_COLUMNS = (
+    "label_id",
+    "uid",
+    "feature_id",
+    "kind",
+    "geometry",
+    "classifications",
+    "extra",
+    "frame",
+    "frame_end",
+    "page",
+    "message_id",
+    "track_id",
+    "job_id",
+)
+_SQLITE_TRANSACTION = 2_500  # rows: the job's own writes wait for at most this many
+
+
+def to_sqlite_direct(path: str, table: str, job_id: int, batches: Batches) -> None:
+    """The JSON columns' bytes are read as text and ``null`` as NULL, and the place array split
+    into its columns, in SQLite: as the commit's copy from a spool reads them."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA busy_timeout=30000")
+    db.execute("PRAGMA synchronous=NORMAL")  # as the workspace's own connections (store.db)
+    place = "NULLIF(CAST(?8 AS TEXT), '')"
+    values = [
+        "?1",
+        "?2",
+        "?3",
+        "?4",
+        *(f"NULLIF(CAST(?{i} AS TEXT), 'null')" for i in (5, 6, 7)),
+        *(f"json_extract({place}, '$[{i}]')" for i in range(5)),
+        str(int(job_id)),
+    ]
+    insert = f"INSERT INTO {table} ({', '.join(DIRECT_COLUMNS)}) VALUES ({', '.join(values)})"
+    try:
+        for batch in batches:
+            for i in range(0, len(batch), _SQLITE_TRANSACTION):
+                db.execute("BEGIN IMMEDIATE")
+                db.executemany(insert, batch[i : i + _SQLITE_TRANSACTION])
+                db.execute("COMMIT")
+    finally:
+        db.close()
+
+
+def to_postgresql_direct(url: str, table: str, job_id: int, batches: Batches) -> None:
+    import orjson  # only this target needs it
+    import psycopg
+
+    def rows(batch: Sequence[Wire]) -> Iterator[tuple[object, ...]]:
+        nowhere = (None,) * 5
+        for owner, uid, feature, kind, geometry, classifications, extra, place in batch:
+            yield (
+                owner,
+                uid,
+                feature,
+                kind,
+                *(None if b == b"null" else b.decode() for b in (geometry, classifications, extra)),
+                *(orjson.loads(place) if place else nowhere),
+                job_id,
+            )
+
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        with cur.copy(f"COPY {table} ({', '.join(DIRECT_COLUMNS)}) FROM STDIN") as copy:
+            for batch in batches:
+                for row in rows(batch):
+                    copy.write_row(row)
+        conn.commit()
+
+
+WRITERS: dict[str, Callable[[str, str, int, Batches], None]] = {
     "sqlite": to_sqlite,
     "postgresql": to_postgresql,
+    "sqlite-direct": to_sqlite_direct,
+    "postgresql-direct": to_postgresql_direct,
 }
 
 
@@ -99,11 +176,11 @@ TARGET_ENV = "LABELPORT_SPOOL_TARGET"  # the file or database URL: in the enviro
 # URL's password in the arguments would be shown to anyone who lists the machine's processes
 
 if __name__ == "__main__":
-    _, _kind, _table = sys.argv
+    _, _kind, _table, _job = sys.argv
     with contextlib.suppress(OSError):
         os.nice(5)  # the job's own process is the longest chain: it gets the core when both want it
     try:
-        WRITERS[_kind](os.environ[TARGET_ENV], _table, from_stdin())
+        WRITERS[_kind](os.environ[TARGET_ENV], _table, int(_job), from_stdin())
     except Exception as exc:  # one line for the job's error: what failed and why
         print(f"{type(exc).__name__}: {' '.join(str(exc).split())}", file=sys.stderr)
         sys.exit(1)

@@ -87,6 +87,10 @@ class RowPlan:
     copies: dict[str, int] = field(default_factory=dict)  # derived uid -> identical shapes seen
     uid_start: bytes = b""  # the row's part of its annotations' derived ids (the fast lane's)
     lane: tuple[float, float] | None = None  # the row's size for the fast lane (Validator._lane)
+    # the id of the label the commit makes for a row that has none, taken now: its annotations
+    # are owned by it (model.stored); None: they are owned by the row's pk
+    new_label: int | None = None
+    owner: int = 0
 
 
 @dataclass
@@ -107,8 +111,14 @@ class Validator:
         on_existing: str,
         class_map: dict[str, str] | None,
         sink: Callable[[Issue], None],
+        new_label: Callable[[], int] | None = None,
     ) -> None:
+        """``new_label``: takes the id of a label to be made, for a row that has none (the job
+        then writes its annotations straight to their table); without it every row's annotations
+        are owned by the row."""
         self.snap = snap
+        self._new_label = new_label
+        self.last_plan: RowPlan | None = None  # of the last record checked
         self.on_existing = on_existing
         self.class_map = class_map or {}
         self._sink = sink
@@ -339,11 +349,16 @@ class Validator:
                     )
                 else:
                     outcome = "replace"
+            new = None
+            if self._new_label is not None and row.label_id is None and outcome in ("create", "replace"):
+                new = self._new_label()
             plan = self.plans[row.pk] = RowPlan(
                 row=row,
                 outcome=outcome,
                 uid_start=_uid_start(row.global_key),
                 lane=self._lane(row) if self._plain_ok else None,
+                new_label=new,
+                owner=row.pk if new is None else new,
             )
         if record.fields is not None:
             f = record.fields
@@ -359,6 +374,7 @@ class Validator:
         self.counts.annotations += len(record.annotations)
         errors = self.counts.errors
         self.last_outcome = "rejected"
+        self.last_plan = None
         ref = record.row
         # lines of one row come together: resolved once (a miss is never kept, so each miss is
         # reported where it is)
@@ -373,7 +389,7 @@ class Validator:
         scene_file = record.row.parent_path is not None and record.row.filename is not None
         if scene_file and self.snap.media_type in _SCENE_MEDIA and not self._place_in_scene(row, record):
             return []
-        plan = self._plan(row, record)
+        plan = self.last_plan = self._plan(row, record)
         if plan.outcome == "skip":
             self.last_outcome = "skipped"
             return []
@@ -456,7 +472,7 @@ class Validator:
         if ann.units is not None:
             ann.geometry, ann.units = g, None
         where = place(None, ann.frame_end, page, message, None)
-        return Accepted(row.pk, uid, feature_pk, kind, geometry, stored, _json(extra), where)
+        return Accepted(plan.owner, uid, feature_pk, kind, geometry, stored, _json(extra), where)
 
     def _plain_node(
         self, kind: str, name: str | None, schema_id: str | None
@@ -616,7 +632,7 @@ class Validator:
             return None
         kind = node.type.value if isinstance(node, Classification) else ann.kind
         return accepted(
-            row.pk,
+            plan.owner,
             uid,
             self._feature_pk(node),
             kind,

@@ -1,0 +1,133 @@
+"""The annotations of rows that get a new label are written while the job validates, owned by
+label ids taken for them (``model.stored``): nothing reaches them before the commit, a job that
+stops short deletes them, and no one else is ever given those ids."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from labelport import Workspace
+from labelport.model.jobs import JobState
+from labelport.store import db
+from labelport.store import imports as store
+from tests.helpers import make_images
+
+ONTOLOGY = {"tools": [{"name": "car", "tool": "rectangle"}]}
+REACHED = "SELECT count(*) FROM annotations a JOIN labels l ON l.id = a.label_id"
+
+
+def _project(ws: Workspace, tmp_path: Path, rows: int) -> None:
+    make_images(tmp_path / "img", {f"{i}.png": (100, 80) for i in range(rows)})
+    ws.create_dataset("d")
+    ws.add_rows("d", [tmp_path / "img"])
+    ws.create_ontology("o", ONTOLOGY)
+    ws.create_project("p", ontology="o", media_type="image")
+    ws.create_batch("p", "all", dataset="d")
+
+
+def _payload(path: Path, rows: int, per_row: int, *, bad_last: bool = False) -> Path:
+    lines = []
+    for i in range(rows * per_row):
+        box = {"left": 1, "top": 2, "width": 3 + i % 50, "height": 4}
+        lines.append({"dataRow": {"globalKey": f"/{i // per_row}.png"}, "name": "car", "bbox": box})
+    if bad_last:  # an error the validator finds only after every other row is written
+        lines.append({"dataRow": {"globalKey": "/0.png"}, "name": "bus", "bbox": box})
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    return path
+
+
+def _count(db_url: str, sql: str) -> int:
+    engine = db.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(sa.text(sql)).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_a_job_that_fails_leaves_no_annotation_behind(ws: Workspace, db_url: str, tmp_path: Path) -> None:
+    _project(ws, tmp_path, 30)
+    # 24,000 rows: more than a batch, so a writer process wrote them, then one bad class
+    payload = _payload(tmp_path / "a.ndjson", 30, 800, bad_last=True)
+    job = ws.import_labels("p", payload, format="ndjson")
+    assert job.state is JobState.FAILED
+    assert [i.code for i in ws.job_issues(job.id) if i.severity.value == "error"] == ["unknown_class"]
+    assert _count(db_url, "SELECT count(*) FROM annotations") == 0
+    assert _count(db_url, "SELECT count(*) FROM labels") == 0
+    # and the same rows, fixed, import in full
+    job = ws.import_labels("p", _payload(tmp_path / "b.ndjson", 30, 800), format="ndjson")
+    assert job.state is JobState.SUCCEEDED and job.counts["annotations_imported"] == 24_000
+    assert _count(db_url, "SELECT count(*) FROM annotations") == 24_000
+    assert _count(db_url, REACHED) == 24_000
+
+
+def test_a_dry_run_writes_no_annotation(ws: Workspace, db_url: str, tmp_path: Path) -> None:
+    _project(ws, tmp_path, 3)
+    job = ws.import_labels("p", _payload(tmp_path / "a.ndjson", 3, 4), format="ndjson", dry_run=True)
+    assert job.state is JobState.SUCCEEDED and job.counts["annotations_imported"] == 12
+    assert _count(db_url, "SELECT count(*) FROM annotations") == 0
+
+
+def test_label_ids_taken_are_never_taken_again(ws: Workspace, db_url: str, tmp_path: Path) -> None:
+    # ids taken while validating (in their own transactions, from several threads at once) and
+    # those a commit takes for itself never meet
+    _project(ws, tmp_path, 4)
+    engine = db.create_engine(db_url)
+    taken: list[tuple[int, int]] = []
+
+    def take() -> None:
+        for _ in range(10):
+            first = store.reserve_label_ids(engine, 100)
+            taken.append((first, first + 99))
+
+    try:
+        threads = [threading.Thread(target=take) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        job = ws.import_labels("p", _payload(tmp_path / "a.ndjson", 4, 2), format="ndjson")
+        assert job.state is JobState.SUCCEEDED
+        with engine.connect() as conn:
+            made = conn.execute(sa.text("SELECT id FROM labels")).scalars().all()
+        with db.transaction(engine) as conn:  # the commit's own, for rows the job took no id for
+            later = store._reserve_ids(conn, "labels", 5)
+    finally:
+        engine.dispose()
+    taken.sort()
+    assert len(taken) == 30
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(taken))
+    assert len(made) == 4
+    assert all(not (lo <= i <= hi) for i in made for lo, hi in taken)
+    assert later > max(*made, taken[-1][1])
+
+
+def test_what_a_crashed_attempt_wrote_is_deleted_when_it_runs_again(
+    ws: Workspace, db_url: str, tmp_path: Path
+) -> None:
+    _project(ws, tmp_path, 2)
+    job_id = ws.create_import("p", _payload(tmp_path / "a.ndjson", 2, 3), format="ndjson")
+    engine = db.create_engine(db_url)
+    try:
+        # as an attempt killed before its commit leaves them: rows of a label never made
+        with engine.begin() as conn:
+            first = store.reserve_label_ids(engine, 1)
+            conn.execute(
+                sa.text(
+                    "INSERT INTO annotations (label_id, uid, feature_id, kind, job_id) "
+                    "VALUES (:l, 'left', 1, 'bbox', :j)"
+                ),
+                {"l": first, "j": job_id},
+            )
+            conn.execute(sa.text("UPDATE import_jobs SET attempts = 1 WHERE id = :j"), {"j": job_id})
+    finally:
+        engine.dispose()
+    job = ws.run_job(job_id)
+    assert job.state is JobState.SUCCEEDED and job.counts["annotations_imported"] == 6
+    assert _count(db_url, "SELECT count(*) FROM annotations") == 6
+    assert _count(db_url, "SELECT count(*) FROM annotations WHERE uid = 'left'") == 0
