@@ -11,7 +11,7 @@ in a writer process on the second core (``store.spool_writer``). Each engine has
 - PostgreSQL: an unlogged table in the workspace's schema, filled by ``COPY``.
 
 Rows are added in their stored form (``model.stored.Accepted``: validation makes them so,
-and ``store.spool_writer`` says why that form) and read back (:meth:`_ProcessSpool.selected`) as
+and ``store.spool_writer`` says why that form) and read back (:meth:`_Scratch.selected`) as
 ``(owner, uid, feature_pk, kind, geometry, classifications, frame, frame_end, page, message_id,
 track_id, extra)``, the JSON columns as text.
 
