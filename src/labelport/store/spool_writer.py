@@ -83,13 +83,17 @@ def to_sqlite(path: str, table: str, job_id: int, batches: Batches) -> None:
 
 
 def to_postgresql(url: str, table: str, job_id: int, batches: Batches) -> None:
-    import psycopg  # only this target needs it
+    _copy(url, table, WIRE_COLUMNS, (row for batch in batches for row in as_text(batch)))
+
+
+def _copy(url: str, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Every row with one text ``COPY``, committed at the end of the input."""
+    import psycopg  # only PostgreSQL's targets need it
 
     with psycopg.connect(url) as conn, conn.cursor() as cur:
-        with cur.copy(f"COPY {table} ({', '.join(WIRE_COLUMNS)}) FROM STDIN") as copy:
-            for batch in batches:
-                for row in as_text(batch):
-                    copy.write_row(row)
+        with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
         conn.commit()
 
 
@@ -141,7 +145,6 @@ def to_sqlite_direct(path: str, table: str, job_id: int, batches: Batches) -> No
 
 def to_postgresql_direct(url: str, table: str, job_id: int, batches: Batches) -> None:
     import orjson  # only this target needs it
-    import psycopg
 
     def rows(batch: Sequence[Wire]) -> Iterator[tuple[object, ...]]:
         nowhere = (None,) * 5
@@ -156,12 +159,7 @@ def to_postgresql_direct(url: str, table: str, job_id: int, batches: Batches) ->
                 job_id,
             )
 
-    with psycopg.connect(url) as conn, conn.cursor() as cur:
-        with cur.copy(f"COPY {table} ({', '.join(DIRECT_COLUMNS)}) FROM STDIN") as copy:
-            for batch in batches:
-                for row in rows(batch):
-                    copy.write_row(row)
-        conn.commit()
+    _copy(url, table, DIRECT_COLUMNS, (row for batch in batches for row in rows(batch)))
 
 
 WRITERS: dict[str, Callable[[str, str, int, Batches], None]] = {
