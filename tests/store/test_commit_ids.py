@@ -1,7 +1,8 @@
 """New labels' and annotations' ids are taken in blocks (labels' by the job while it validates,
-``tests/store/test_direct.py``), not given by the database row by row: annotations' follow the payload (computed from the spool's order, not by sorting it), both
-come after every id that exists, and the ids' sequences (PostgreSQL) are left past them, so that
-nothing written afterwards collides."""
+``tests/store/test_direct.py``), not given by the database row by row: annotations' follow the
+payload (computed from the spool's order, not by sorting it), both come after every id that
+exists, and the ids' sequences (PostgreSQL) are left past them, so that nothing written
+afterwards collides."""
 
 from __future__ import annotations
 

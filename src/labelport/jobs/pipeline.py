@@ -31,7 +31,6 @@ from labelport.model.errors import LabelportError
 from labelport.model.issues import Issue, Location, Severity
 from labelport.model.jobs import COUNT_KEYS, JobState, Mode, OnExisting
 from labelport.model.records import Record, RowRef
-from labelport.model.stored import Accepted
 from labelport.store import imports as store
 from labelport.store.catalog import now
 from labelport.store.db import transaction
@@ -216,27 +215,15 @@ def _validate_and_commit(
             with transaction(engine) as conn:
                 store.discard_unowned(conn, job.id)
         last = time.monotonic()
-        # to the spools a thousand at a time, not per record: rows of new labels straight to
-        # their table, the others to wait for the commit (model.stored)
-        pending: list[Accepted] = []
-        pending_new: list[Accepted] = []
         for n, record in enumerate(stream, 1):
             fetcher.resolve(record, validator)
             accepted = validator.check(record)
             if accepted:
+                # rows of new labels straight to their table (a dry run takes no label ids), the
+                # others to wait for the commit (model.stored)
                 plan = validator.last_plan
                 assert plan is not None
-                if plan.new_label is not None:
-                    pending_new += accepted
-                    if len(pending_new) >= 1000:
-                        assert direct is not None
-                        direct.extend(pending_new)
-                        pending_new = []
-                else:
-                    pending += accepted
-                    if len(pending) >= 1000:
-                        spool.extend(pending)
-                        pending = []
+                (spool if direct is None or plan.new_label is None else direct).extend(accepted)
             writer.lines.add(record.location.file, record.location.line, validator.last_outcome)
             if n & 63:
                 continue  # what follows is once per 64 records: the clock is not free either
@@ -247,9 +234,6 @@ def _validate_and_commit(
                 with transaction(engine) as conn:
                     cancel.check(conn, job.id)
                     store.update_job(conn, job.id, phase_done=n)
-        spool.extend(pending)
-        if direct is not None:
-            direct.extend(pending_new)
         validator.finish()
         writer.flush()
         c = validator.counts

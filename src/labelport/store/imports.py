@@ -453,7 +453,9 @@ def commit(
     label_of = {c.row_pk: c.label_id for c in touched if c.outcome == "replace" and c.label_id is not None}
     if label_of:
         replaced = _supersede(conn, job_id, ((label_of[r[0]], r[1]) for r in accepted if r[0] in label_of))
-    # the labels made above exist: this transaction made them
+    # the labels made above exist: this transaction made them. The spool's features are known
+    # once it is flushed (the direct spool's caller flushed it)
+    accepted.flush()
     _check_parents(conn, existing, accepted.features | (direct.features if direct is not None else set()))
     n = _copy_spool(conn, accepted, job_id) + (direct.count if direct is not None else 0)
     _drop_touched_table(conn)

@@ -76,7 +76,8 @@ class _ProcessSpool:
     def __init__(self) -> None:
         self._batch: list[Accepted] = []
         self.count = 0
-        self.features: set[int] = set()  # the distinct feature pks, for the commit's parent check
+        # the distinct feature pks, for the commit's parent check: complete once flushed
+        self.features: set[int] = set()
         self._writer: subprocess.Popen[bytes] | None = None
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
 
@@ -84,18 +85,23 @@ class _ProcessSpool:
         self.extend([row])
 
     def extend(self, rows: Sequence[Accepted]) -> None:
-        """Rows in order, many at once: a job adds a thousand per call, not one per call."""
+        """Rows in order, a record's at a time: this call is once per record, so all it does is
+        keep them and count them; their features are noted once per batch (:meth:`_take`)."""
         self._batch += rows
         self.count += len(rows)
-        self.features.update([r.feature_pk for r in rows])
         if len(self._batch) >= _BATCH:
             self._store_batch()
+
+    def _take(self) -> list[Accepted]:
+        """The rows kept so far, their features noted, and the batch emptied."""
+        batch, self._batch = self._batch, []
+        self.features.update([r.feature_pk for r in batch])
+        return batch
 
     def _store_batch(self) -> None:
         if not self._batch:
             return
-        data = _encode(self._batch)
-        self._batch = []
+        data = _encode(self._take())
         if self._writer is None:
             script = str(Path(spool_writer.__file__))
             self._writer = subprocess.Popen(
@@ -131,8 +137,7 @@ class _ProcessSpool:
         if self._writer is None and self._batch:  # all in one batch: no process for so little
             try:
                 # through the writer's own decoder: what it would refuse, this refuses the same way
-                rows = spool_writer.decode(_encode(self._batch))
-                self._batch = []
+                rows = spool_writer.decode(_encode(self._take()))
                 spool_writer.WRITERS[self.dialect](self._target, self.table, self.job_id, [rows])
             except Exception as exc:  # what the writer process would have said, said the same way
                 raise _failed(f"{type(exc).__name__}: {' '.join(str(exc).split())}") from exc
