@@ -33,7 +33,7 @@ from labelport.model.records import (
     attribute_answer,
 )
 from labelport.model.snapshot import RowInfo, Snapshot
-from labelport.model.stored import EMPTY_LIST, Accepted, accepted, place
+from labelport.model.stored import EMPTY_LIST, NOWHERE, Accepted, accepted, place
 from labelport.model.stored import json as _json  # the derived id's body and the stored text alike
 from labelport.validate.answers import resolve_answer, resolve_answers
 from labelport.validate.geometry import check_image, onto_edges, to_pixels
@@ -142,6 +142,7 @@ class Validator:
         # the fast lane (see _plain): per (kind, name, schema id) the tool and its feature pk, or
         # None when the slow path must speak; per (tool, answers) the stored answers, or None
         self._plain_ok = snap.media_type in _PIXEL_MEDIA
+        self._scene_media = snap.media_type in _SCENE_MEDIA
         self._plain_nodes: dict[tuple[str, str | None, str | None], tuple[Tool, int, bool, bytes] | None] = {}
         self._plain_answers: dict[tuple[int, tuple[Any, ...]], bytes | None] = {}
         self._last: tuple[RowRef, RowInfo] | None = None  # the last row resolved, and its ref
@@ -370,41 +371,55 @@ class Validator:
     # --- records ---------------------------------------------------------------------------
 
     def check(self, record: Record) -> list[Accepted]:
-        self.counts.lines += record.lines
-        self.counts.annotations += len(record.annotations)
-        errors = self.counts.errors
+        # once per record, and a line of NDJSON is a record: locals over attributes throughout
+        counts = self.counts
+        anns = record.annotations
+        counts.lines += record.lines
+        counts.annotations += len(anns)
+        errors = counts.errors
         self.last_outcome = "rejected"
         self.last_plan = None
         ref = record.row
         # lines of one row come together: resolved once (a miss is never kept, so each miss is
         # reported where it is)
-        row = self._last[1] if self._last is not None and ref == self._last[0] else None
-        if row is None:
-            row = self.resolve_row(ref, record.location)
-            if row is None:
+        last = self._last
+        if last is not None and ref == last[0]:
+            row = last[1]
+        else:
+            found = self.resolve_row(ref, record.location)
+            if found is None:
                 return []
+            row = found
             self._last = ref, row
         if record.image_size is not None and not self._same_size(row, record):
             return []
-        scene_file = record.row.parent_path is not None and record.row.filename is not None
-        if scene_file and self.snap.media_type in _SCENE_MEDIA and not self._place_in_scene(row, record):
+        if (
+            self._scene_media
+            and ref.parent_path is not None
+            and ref.filename is not None
+            and not self._place_in_scene(row, record)
+        ):
             return []
-        plan = self.last_plan = self._plan(row, record)
-        if plan.outcome == "skip":
+        plan = self.plans.get(row.pk)
+        if plan is None or record.fields is not None:
+            plan = self._plan(row, record)
+        self.last_plan = plan
+        outcome = plan.outcome
+        if outcome == "skip":
             self.last_outcome = "skipped"
             return []
         out = []
-        lane = plan.lane if plan.outcome != "rejected" else None
-        for ann in record.annotations:
-            acc = self._plain(ann, row, plan, record.location.line, lane) if lane is not None else None
+        lane = plan.lane if outcome != "rejected" else None
+        line = record.location.line
+        for ann in anns:
+            acc = self._plain(ann, plan, line, lane) if lane is not None else None
             if acc is None:
                 acc = self._annotation(ann, row, plan, record.location)
-            if acc is not None and plan.outcome != "rejected":
+            if acc is not None and outcome != "rejected":
                 out.append(acc)
-        self.counts.accepted += len(out)
-        self.last_outcome = (
-            "rejected" if self.counts.errors > errors or plan.outcome == "rejected" else "accepted"
-        )
+        counts.accepted += len(out)
+        if counts.errors == errors and outcome != "rejected":
+            self.last_outcome = "accepted"
         return out
 
     @staticmethod
@@ -419,20 +434,21 @@ class Validator:
         return w, h
 
     def _plain(
-        self, ann: Annotation, row: RowInfo, plan: RowPlan, line: int | None, lane: tuple[float, float]
+        self, ann: Annotation, plan: RowPlan, line: int | None, lane: tuple[float, float]
     ) -> Accepted | None:
         """The fast lane for what most payloads are made of: a box, polygon, line or point of an
         image, of a known class, inside the image, with simple nested answers. It makes the same
         decisions as :meth:`_annotation` but builds nothing it does not store (no location, no
         issue), so it only ever accepts: at the first doubt it returns None, having changed
         nothing, and the full path checks the annotation again and says what is wrong. A test
-        holds the two paths to the same answers over generated and hand-picked edge cases."""
-        kind = ann.kind
-        if kind not in _PLAIN_KINDS or ann.track_id is not None or ann.frame is not None:
+        holds the two paths to the same answers over generated and hand-picked edge cases. It runs
+        once per annotation: locals, no calls where a comparison does, the box inline."""
+        if ann.track_id is not None or ann.frame is not None:
             return None
         extra = ann.extra
         if extra is not None and ("attributes" in extra or "bbox_units" in extra):
             return None
+        kind = ann.kind
         key = (kind, ann.name, ann.schema_id)
         try:
             hit = self._plain_nodes[key]
@@ -445,12 +461,19 @@ class Validator:
             return None  # a segmentation on a rectangle class: taken as its box, and said so
         w, h = lane
         g = ann.geometry
-        if ann.units is not None:
-            g = to_pixels(kind, g, w, h, ann.units)
+        units = ann.units
+        if units is not None:
+            g = to_pixels(kind, g, w, h, units)
             if onto_edges(kind, g, w, h)[1]:
                 return None  # moved onto an edge: the full path warns
         try:
-            if not _plain_inside(kind, g, w, h):
+            if kind == "bbox":  # most shapes: what _plain_inside says of a box, without the call
+                if len(g) != 4:
+                    return None
+                x, y, bw, bh = g
+                if not (bw > 0 and bh > 0 and x >= 0 and y >= 0 and x + bw <= w and y + bh <= h):
+                    return None
+            elif not _plain_inside(kind, g, w, h):
                 return None
         except (TypeError, ValueError, IndexError):
             return None
@@ -461,23 +484,27 @@ class Validator:
                 return None
             stored = nested
         uid = ann.uid
-        page, message = ann.page, ann.message_id
+        page, message, frame_end = ann.page, ann.message_id, ann.frame_end
         geometry = _json(g)  # the stored text, and the derived id's body
         if uid is None:
             end = _UID_END if page is None and message is None else _uid_end(None, page, message)
             uid = _uid_of(plan.uid_start + uid_class + geometry + end)
-        if uid in plan.uids:
+        uids = plan.uids
+        if uid in uids:
             return None  # a repeated id, or an identical shape: the full path names them
-        plan.uids[uid] = line
-        if ann.units is not None:
+        uids[uid] = line
+        if units is not None:
             ann.geometry, ann.units = g, None
-        where = place(None, ann.frame_end, page, message, None)
+        if page is None and message is None and frame_end is None:
+            where = NOWHERE
+        else:
+            where = place(None, frame_end, page, message, None)
         return Accepted(plan.owner, uid, feature_pk, kind, geometry, stored, _json(extra), where)
 
     def _plain_node(
         self, kind: str, name: str | None, schema_id: str | None
     ) -> tuple[Tool, int, bool, bytes] | None:
-        if kind not in self._kinds:
+        if kind not in _PLAIN_KINDS or kind not in self._kinds:
             return None
         found = self._lookup(False, name, schema_id)[1]
         if not isinstance(found, Tool) or found.kind not in TOOLS_FOR_KIND[kind]:
