@@ -1,6 +1,7 @@
 """NDJSON's plain-line path (typed decoding) makes exactly the records and issues the general
 path makes, line for line: over hand-picked edge cases and generated lines. ``repr`` is compared,
-so a tuple for a list or 1.0 for 1 is a difference."""
+so a tuple for a list or 1.0 for 1 is a difference. Consecutive plain lines of one row are one
+record of several lines; taken apart, it is the general path's records of those lines."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import random
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from labelport.formats import ndjson
+from labelport.model.issues import Location
+from labelport.model.records import Record
 
 UID = "3f1c1f7e-8d8a-4bb0-9e0c-6c1a5d0b7a11"
 BOX = {"left": 1, "top": 2.5, "width": 3, "height": 4.25}
@@ -21,9 +25,26 @@ def _read(path: Path, plain: bool, monkeypatch: pytest.MonkeyPatch) -> list[str]
     out: list[str] = []
     with monkeypatch.context() as m:
         if not plain:
-            m.setattr(ndjson, "_plain_record", lambda *a: None)
-        out += [repr(r) for r in ndjson.read(path, lambda i: out.append(repr(i)))]
+            m.setattr(ndjson, "_plain_line", lambda *a: None)
+        for r in ndjson.read(path, lambda i: out.append(repr(i))):
+            out.extend(repr(one) for one in _lines_of(r))
     return out
+
+
+def _lines_of(record: Record) -> list[Record]:
+    """A record of several lines as the records of its lines, each as the general path makes it."""
+    if record.lines == 1:
+        return [record]
+    loc = record.location
+    assert record.annotations[0].line == loc.line and len(record.annotations) == record.lines
+    return [
+        Record(
+            row=record.row,
+            annotations=[msgspec.structs.replace(a, line=None)],
+            location=Location(file=loc.file, line=a.line, annotation_id=a.uid, data_row=loc.data_row),
+        )
+        for a in record.annotations
+    ]
 
 
 def _line(**fields: Any) -> dict[str, Any]:
@@ -176,14 +197,14 @@ def test_generated_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     path = tmp_path / "p.ndjson"
     path.write_text("".join(json.dumps(_random_line(rnd)) + "\n" for _ in range(3000)), encoding="utf-8")
     taken: list[bool] = []
-    real = ndjson._plain_record
+    real = ndjson._plain_line
 
     def counted(*args: Any) -> Any:
         got = real(*args)
         taken.append(got is not None)
         return got
 
-    monkeypatch.setattr(ndjson, "_plain_record", counted)
+    monkeypatch.setattr(ndjson, "_plain_line", counted)
     fast = _read(path, True, monkeypatch)
     monkeypatch.undo()
     assert fast == _read(path, False, monkeypatch)
@@ -202,3 +223,37 @@ def test_an_integer_beyond_64_bits_is_read_exactly_by_both_paths(
     path.write_text(json.dumps(plain) + "\n" + json.dumps(other) + "\n", encoding="utf-8")
     records = list(ndjson.read(path, print))
     assert [r.annotations[0].geometry[0] for r in records] == [big, big]
+
+
+def test_consecutive_plain_lines_of_a_row_are_one_record(tmp_path: Path) -> None:
+    """A row's run ends at another row, at a line that is not plain (before what that line
+    reports), and at the cap; a single line stays a record of its own, without ``line``."""
+    lines = [
+        _line(uuid=...),
+        _line(uuid=..., bbox={**BOX, "left": 2}),
+        _line(uuid=..., dataRow={"globalKey": "b.png"}),
+        _line(uuid=..., dataRow={"globalKey": "b.png"}, point={"x": 1, "y": 2}, bbox=None),
+        _line(uuid=..., extraField=1),  # not plain: reported, then its own record
+        _line(uuid=...),
+        _line(uuid=..., dataRow={"id": "a.png"}),  # an id is not a global key
+    ]
+    path = tmp_path / "p.ndjson"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    events: list[Any] = []
+    for r in ndjson.read(path, lambda i: events.append((i.code, i.location.line))):
+        events.append((str(r.row), r.lines, r.location.line, [a.line for a in r.annotations]))
+    assert events == [
+        ("a.png", 2, 1, [1, 2]),
+        ("b.png", 2, 3, [3, 4]),
+        ("unknown_field", 5),
+        ("a.png", 1, 5, [None]),
+        ("a.png", 1, 6, [None]),
+        ("a.png", 1, 7, [None]),
+    ]
+
+
+def test_a_run_is_cut_at_the_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ndjson, "_RUN_LINES", 3)
+    path = tmp_path / "p.ndjson"
+    path.write_text("".join(json.dumps(_line(uuid=...)) + "\n" for _ in range(7)), encoding="utf-8")
+    assert [(r.lines, r.location.line) for r in ndjson.read(path, print)] == [(3, 1), (3, 4), (1, 7)]

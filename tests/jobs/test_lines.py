@@ -1,8 +1,15 @@
-"""Input outcomes as runs: one run per file for formats whose records carry no line numbers."""
+"""Input outcomes as runs: one run per file for formats whose records carry no line numbers; a
+record that joins several lines is decided as those lines one by one."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from labelport.jobs.lines import LineLog
+from labelport.model.issues import Issue, Location, Severity
+from labelport.model.records import Annotation, Record, RowRef
+from labelport.validate.engine import Validator
+from tests.validate.test_fast_lane import _snapshot
 
 
 def test_records_without_lines_give_one_run_per_file() -> None:
@@ -33,4 +40,90 @@ def test_lines_still_make_runs() -> None:
         ["p.ndjson", 1, 2, "not_imported"],
         ["p.ndjson", 3, 3, "rejected"],
         ["p.ndjson", 4, 5, "not_imported"],
+    ]
+
+
+# --- records of several lines (NDJSON joins consecutive lines of a row) ---------------------------
+
+
+def _line_records() -> list[Record]:
+    """One record per line, as NDJSON's general path makes them: good boxes, an unknown class,
+    a row that does not exist, a row without a size (reported once, every box refused), an id
+    used twice, and a row named again after another."""
+    lines = [
+        ("a.png", "car"),
+        ("a.png", "nope"),
+        ("a.png", "car"),
+        ("nope.png", "car"),
+        ("nope.png", "car"),
+        ("c.png", "car"),
+        ("c.png", "car"),
+        ("c.png", "car"),
+        ("b.png", "car"),
+        ("a.png", "car"),
+        ("a.png", "car"),
+    ]
+    out = []
+    for n, (key, name) in enumerate(lines, 1):
+        uid = f"00000000-0000-4000-8000-{min(n, 10):012d}"  # lines 10 and 11 share one
+        ann = Annotation(kind="bbox", name=name, geometry=[n, 1, 5, 5], uid=uid, pointer="/bbox")
+        loc = Location(file="p.ndjson", line=n, annotation_id=uid, data_row=key)
+        out.append(Record(row=RowRef(global_key=key), annotations=[ann], location=loc))
+    return out
+
+
+def _joined(records: list[Record]) -> list[Record]:
+    out: list[Record] = []
+    for r in records:
+        last = out[-1] if out else None
+        if last is not None and last.row == r.row:
+            if last.lines == 1:
+                last.annotations[0].line = last.location.line
+            r.annotations[0].line = r.location.line
+            last.annotations.append(r.annotations[0])
+            last.lines += 1
+        else:
+            out.append(r)
+    return out
+
+
+def _validated(records: list[Record]) -> tuple[list[Any], list[Any], list[list[Any]]]:
+    issues: list[Issue] = []
+    log = LineLog()
+
+    def sink(item: Issue) -> None:  # as the job's issue writer
+        if item.severity is Severity.ERROR and (item.location.line is not None or item.location.file):
+            log.reject(item.location.file, item.location.line)
+        issues.append(item)
+
+    v = Validator(_snapshot(), on_existing="fail", class_map=None, sink=sink)
+    accepted = []
+    for r in records:
+        accepted += v.check(r)
+        log.took(r, v.last_outcome, v.last_rejected_lines)
+    v.finish()
+    return (
+        [(a.owner, a.uid, a.geometry) for a in accepted],
+        [(i.code, i.location) for i in issues],
+        log.final(succeeded=True, dry_run=False),
+    )
+
+
+def test_a_record_of_several_lines_is_decided_line_by_line() -> None:
+    one_by_one = _validated(_line_records())
+    joined = _joined(_line_records())
+    assert [r.lines for r in joined] == [3, 2, 3, 1, 2]
+    assert _validated(joined) == one_by_one
+    _, issues, lines = one_by_one
+    assert [line for line in lines if line[3] == "rejected"] == [
+        ["p.ndjson", 2, 2, "rejected"],
+        ["p.ndjson", 4, 8, "rejected"],
+        ["p.ndjson", 11, 11, "rejected"],
+    ]
+    assert [(code, loc.line) for code, loc in issues] == [
+        ("unknown_class", 2),
+        ("data_row_not_found", 4),
+        ("data_row_not_found", 5),
+        ("missing_dimensions", 6),
+        ("duplicate_annotation_id", 11),
     ]

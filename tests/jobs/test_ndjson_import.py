@@ -393,3 +393,28 @@ def test_identical_shapes_without_ids_are_both_imported_with_stable_ids(
     again = proj.import_labels("p", payload, format="ndjson", on_existing="replace", name="again")
     assert again.state is JobState.SUCCEEDED and again.counts["annotations_replaced"] == 3
     assert sorted(a.uid or "" for a in proj.labels("p")["img-1"]) == first
+
+
+def test_consecutive_lines_of_a_row_are_still_reported_line_by_line(proj: Workspace, tmp_path: Path) -> None:
+    """The reader joins consecutive plain lines of one row into one record; the report still
+    names each line: an unknown class rejects its own line only, and a row that does not exist
+    is reported on each of its lines."""
+    lines = [
+        _with(uuid=uid(1)),
+        _with(uuid=uid(2), name="Car"),
+        _with(uuid=uid(3)),
+        *(_with(uuid=uid(n), dataRow={"globalKey": "img-9"}) for n in (4, 5, 6)),
+        _with(uuid=uid(7), dataRow={"globalKey": "img-2"}),
+    ]
+    job = proj.import_labels("p", write_ndjson(tmp_path / "p.ndjson", lines), format="ndjson")
+    assert job.state is JobState.FAILED
+    issues = [(i.code, i.location.line) for i in proj.job_issues(job.id)]
+    assert issues == [("unknown_class", 2), *(("data_row_not_found", n) for n in (4, 5, 6))]
+    runs = [(r["first_line"], r["last_line"], r["outcome"]) for r in proj.job(job.id).lines]
+    assert runs == [
+        (1, 1, "not_imported"),
+        (2, 2, "rejected"),
+        (3, 3, "not_imported"),
+        (4, 6, "rejected"),
+        (7, 7, "not_imported"),
+    ]

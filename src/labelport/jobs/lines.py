@@ -11,6 +11,8 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from typing import Any
 
+from labelport.model.records import Record
+
 Key = tuple[str, int]
 _RANK = {"skipped": 0, "accepted": 1, "rejected": 2}
 
@@ -20,17 +22,31 @@ class LineLog:
         self.runs: list[list[Any]] = []  # [file, first_line, last_line, outcome] in payload order
         self.rejected: dict[str | None, set[int | None]] = defaultdict(set)
 
-    def add(self, file: str | None, line: int | None, outcome: str) -> None:
+    def took(self, record: Record, outcome: str, rejected: list[int | None]) -> None:
+        """What validation made of a record: ``outcome`` for its line, or for each of its lines
+        when it joins several (``model.records.Record.lines``), of which ``rejected`` were
+        refused one by one (their issues, when they have one, say so too: see :meth:`reject`)."""
+        where = record.location
+        if record.lines == 1:
+            self.add(where.file, where.line, outcome)
+            return
+        self.add(where.file, where.line, outcome, record.annotations[-1].line)
+        for line in rejected:
+            self.reject(where.file, line)
+
+    def add(self, file: str | None, line: int | None, outcome: str, end: int | None = None) -> None:
+        """An outcome of line ``line`` (to ``end``, for a record of several lines)."""
         last = self.runs[-1] if self.runs else None
         if last and last[0] == file and line is None and last[1] is None:
             # several records of one file without lines (COCO's images): one outcome for the file,
             # the most telling of theirs; the report's issues say which parts
             last[3] = max(last[3], outcome, key=_RANK.__getitem__)
             return
+        end = line if end is None else end
         if last and last[0] == file and last[3] == outcome and line is not None and last[2] is not None:
-            last[2] = line
+            last[2] = end
         else:
-            self.runs.append([file, line, line, outcome])
+            self.runs.append([file, line, end, outcome])
 
     def reject(self, file: str | None, line: int | None) -> None:
         self.rejected[file].add(line)

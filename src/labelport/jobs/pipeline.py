@@ -224,16 +224,16 @@ def _validate_and_commit(
                 plan = validator.last_plan
                 assert plan is not None
                 (spool if direct is None or plan.new_label is None else direct).extend(accepted)
-            writer.lines.add(record.location.file, record.location.line, validator.last_outcome)
+            writer.lines.took(record, validator.last_outcome, validator.last_rejected_lines)
             if n & 63:
                 continue  # what follows is once per 64 records: the clock is not free either
             if progress is not None and n % 1024 == 0:
-                progress("validating", n, None)
+                progress("validating", validator.counts.lines, None)
             if time.monotonic() - last > 1.0:
                 last = time.monotonic()
                 with transaction(engine) as conn:
                     cancel.check(conn, job.id)
-                    store.update_job(conn, job.id, phase_done=n)
+                    store.update_job(conn, job.id, phase_done=validator.counts.lines)
         validator.finish()
         writer.flush()
         c = validator.counts
@@ -381,7 +381,7 @@ class _MaskFetcher:
                 continue
             loc = Location(
                 file=record.location.file,
-                line=record.location.line,
+                line=record.location.line if ann.line is None else ann.line,
                 pointer=ann.pointer,
                 annotation_id=ann.uid,
                 data_row=str(record.row),

@@ -157,7 +157,10 @@ class Record(msgspec.Struct, kw_only=True):
     annotations: list[Annotation]
     location: Location
     fields: LabelFields | None = None
-    lines: int = 1  # input lines or files this record stands for
+    # input lines or files this record stands for. Above 1, the record joins consecutive lines
+    # of one row (NDJSON): one annotation per line, each with its ``line``, the location the first
+    # line's; each line is still reported on its own (a row not found is said once per line)
+    lines: int = 1
     image_size: tuple[int | float, int | float] | None = None  # (width, height) as the payload says
 
 

@@ -125,6 +125,10 @@ class Validator:
         self.plans: dict[int, RowPlan] = {}
         self.counts = Counts()
         self.last_outcome = "accepted"  # of the last record checked: accepted | rejected | skipped
+        # of the last record checked, when it joins several lines and is not rejected whole: the
+        # lines whose annotation was refused (a refusal is not always an issue of its line: a row
+        # without a size is reported once)
+        self.last_rejected_lines: list[int | None] = []
         self._relationships: list[tuple[int, Annotation, Location]] = []
         self._tracks: dict[tuple[int, int | None, str], int | None] = {}
         self._track_class: dict[tuple[int, str], str] = {}
@@ -379,6 +383,8 @@ class Validator:
         errors = counts.errors
         self.last_outcome = "rejected"
         self.last_plan = None
+        if self.last_rejected_lines:
+            self.last_rejected_lines = []
         ref = record.row
         # lines of one row come together: resolved once (a miss is never kept, so each miss is
         # reported where it is)
@@ -388,6 +394,8 @@ class Validator:
         else:
             found = self.resolve_row(ref, record.location)
             if found is None:
+                if record.lines > 1:
+                    self._each_line_unresolved(record)
                 return []
             row = found
             self._last = ref, row
@@ -412,15 +420,29 @@ class Validator:
         lane = plan.lane if outcome != "rejected" else None
         line = record.location.line
         for ann in anns:
-            acc = self._plain(ann, plan, line, lane) if lane is not None else None
+            at = line if ann.line is None else ann.line
+            acc = self._plain(ann, plan, at, lane) if lane is not None else None
             if acc is None:
+                before = counts.errors
                 acc = self._annotation(ann, row, plan, record.location)
+                if counts.errors > before and record.lines > 1:
+                    self.last_rejected_lines.append(at)
             if acc is not None and outcome != "rejected":
                 out.append(acc)
         counts.accepted += len(out)
-        if counts.errors == errors and outcome != "rejected":
+        # a record of several lines is rejected whole only with its row; an annotation's error
+        # rejects its own line (the job's line log takes it from the issue's location)
+        if outcome != "rejected" and (counts.errors == errors or record.lines > 1):
             self.last_outcome = "accepted"
         return out
+
+    def _each_line_unresolved(self, record: Record) -> None:
+        """A record of several lines whose row is not found: every line after the first is
+        reported where it is, as when each line was a record of its own."""
+        loc = record.location
+        for ann in record.annotations[1:]:
+            at = Location(file=loc.file, line=ann.line, annotation_id=ann.uid, data_row=loc.data_row)
+            self.resolve_row(record.row, at)
 
     @staticmethod
     def _lane(row: RowInfo) -> tuple[float, float] | None:
@@ -620,7 +642,7 @@ class Validator:
             self.report(
                 "duplicate_annotation_id", f"annotation id {uid!r} is used again (first at {where})", loc, uid
             )
-        plan.uids[uid] = rloc.line
+        plan.uids[uid] = loc.line
         stored: Any = None
         if isinstance(node, Tool):
             self._geometry(ann, row, loc)

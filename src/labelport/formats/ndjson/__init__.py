@@ -98,6 +98,8 @@ def valid_id(value: str) -> bool:
 
 
 def read(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = None) -> Iterator[Record]:
+    """One Record per line, except that consecutive plain lines of one data row are one Record
+    of several lines (see :func:`_plain_runs`)."""
     name = payload.name
     try:
         fh = payload.open("rb")
@@ -105,14 +107,20 @@ def read(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = Non
         sink(issue("unreadable_payload", f"cannot open {payload}: {exc.strerror}", Location(file=name)))
         return
     with fh:
+        run = _Run(name)
         for lineno, raw in enumerate(fh, 1):
             try:
-                record = _plain_record(_PLAIN.decode(raw), name, lineno)
+                plain = _plain_line(_PLAIN.decode(raw))
             except msgspec.DecodeError:  # not the plain shape (or not JSON): the general path says
-                record = None
-            if record is not None:
-                yield record
+                plain = None
+            if plain is not None:
+                done = run.add(plain, lineno)
+                if done is not None:
+                    yield done
                 continue
+            done = run.end()  # before anything this line reports: the stream stays in line order
+            if done is not None:
+                yield done
             if not raw.strip():
                 continue
             loc = Location(file=name, line=lineno)
@@ -125,6 +133,9 @@ def read(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = Non
             record = _record(doc, loc, sink)
             if record is not None:
                 yield record
+        done = run.end()
+        if done is not None:
+            yield done
 
 
 def _decode(raw: bytes, loc: Location, sink: IssueSink) -> Any:
@@ -210,9 +221,48 @@ _PLAIN = msgspec.json.Decoder(_PLine)
 _ANY = msgspec.json.Decoder()
 
 
-def _plain_record(doc: _PLine, file: str, lineno: int) -> Record | None:
-    """The Record of a plain line, exactly as `_record` makes it; None when the line is not
-    plain after all (which the general path will see and report)."""
+# A large payload's lines come grouped by data row (every exporter writes them so), and a line's
+# own Record, row reference and location cost about as much to make, send to the job and check
+# as its annotation. So consecutive plain lines of one row are one Record of several lines, up
+# to _RUN_LINES: each annotation carries its ``line``, and validation still reports and counts
+# every line on its own (``model.records.Record``).
+_RUN_LINES = 1000
+
+
+class _Run:
+    """The Record of the plain lines read since the last one that was not plain, or of another row."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.record: Record | None = None
+        self.key: tuple[str | None, str | None] = (None, None)
+
+    def add(self, plain: tuple[str | None, str | None, Annotation], lineno: int) -> Record | None:
+        """Takes a plain line; returns the Record it ends, if it starts another."""
+        rid, gkey, ann = plain
+        record = self.record
+        if record is not None and (rid, gkey) == self.key and record.lines < _RUN_LINES:
+            first = record.annotations[0]
+            if first.line is None:
+                first.line = record.location.line
+            ann.line = lineno
+            record.annotations.append(ann)
+            record.lines += 1
+            return None
+        row = RowRef(id=rid) if rid is not None else RowRef(global_key=gkey)
+        loc = Location(file=self.file, line=lineno, annotation_id=ann.uid, data_row=str(row))
+        self.record, self.key = Record(row=row, annotations=[ann], location=loc), (rid, gkey)
+        return record
+
+    def end(self) -> Record | None:
+        record, self.record = self.record, None
+        return record
+
+
+def _plain_line(doc: _PLine) -> tuple[str | None, str | None, Annotation] | None:
+    """A plain line's row (its id or its global key) and its Annotation, exactly as `_record`
+    makes them; None when the line is not plain after all (which the general path will see and
+    report)."""
     uid, name, ref = doc.uuid, doc.name, doc.dataRow
     if not name or (uid is not None and not _UUID.match(uid)):
         return None
@@ -237,15 +287,13 @@ def _plain_record(doc: _PLine, file: str, lineno: int) -> Record | None:
     else:
         assert doc.point is not None
         kind, geometry = "point", [doc.point.x, doc.point.y]
-    row = RowRef(id=ref.id) if ref.id is not None else RowRef(global_key=ref.globalKey)
     nested = _plain_answers(doc.classifications, "/classifications") if doc.classifications else []
     if nested is None:
         return None
     ann = Annotation(
         kind=kind, geometry=geometry, classifications=nested, pointer=f"/{kind}", uid=uid, name=name
     )
-    loc = Location(file=file, line=lineno, annotation_id=uid, data_row=str(row))
-    return Record(row=row, annotations=[ann], location=loc)
+    return ref.id, ref.globalKey, ann
 
 
 def _plain_answers(given: list[_PAnswer], pointer: str) -> list[Answer] | None:
