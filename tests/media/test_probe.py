@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 import pathlib
+import subprocess
+import sys
 
 import pytest
 
@@ -32,3 +34,15 @@ def test_detect_then_probe_gives_json_ready_metadata(tmp_path: pathlib.Path) -> 
         assert media_type is not None, path.name
         metadata = probe(path, media_type)
         assert json.loads(json.dumps(metadata)) == metadata, path.name
+
+
+def test_the_decoders_are_imported_only_to_probe() -> None:
+    """Every command and import job imports the workspace; PyAV and pypdf cost it a tenth of a
+    second before it did anything, whether it probed a file or not."""
+    code = (
+        "import sys\n"
+        "from labelport import Workspace\n"
+        "print(sorted(m for m in ('av', 'pypdf') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -1,33 +1,37 @@
-"""Route a file to the reader for its media type."""
+"""Route a file to the reader for its media type.
+
+Each reader's module is imported when a file of its type is first probed: together they import
+Pillow, PyAV, pypdf and numpy, a sixth of a second that every ``labelport`` command and import job
+would otherwise pay before doing anything, whether it probes a file or not."""
 
 from __future__ import annotations
 
+import importlib
 import pathlib
 from collections.abc import Callable
 from typing import Any
 
 from labelport.model.media import MediaType
 
-from .probes.audio import probe_audio
-from .probes.conversation import probe_conversation
-from .probes.image import probe_image
-from .probes.pdf import probe_pdf
-from .probes.point_cloud import probe_point_cloud
-from .probes.scene import probe_cloud_scene, probe_scene
-from .probes.text import probe_html, probe_text
-from .probes.video import probe_video
+Probe = Callable[[pathlib.Path], dict[str, Any]]
 
-_PROBES: dict[MediaType, Callable[[pathlib.Path], dict[str, Any]]] = {
-    MediaType.IMAGE: probe_image,
-    MediaType.VIDEO: probe_video,
-    MediaType.AUDIO: probe_audio,
-    MediaType.PDF: probe_pdf,
-    MediaType.TEXT: probe_text,
-    MediaType.HTML: probe_html,
-    MediaType.CONVERSATION: probe_conversation,
-    MediaType.POINT_CLOUD: lambda p: probe_cloud_scene(p) if p.is_dir() else probe_point_cloud(p),
-    MediaType.IMAGE_SEQUENCE: probe_scene,  # path is the folder of frames
+# media type -> (module under labelport.media.probes, function)
+_PROBES: dict[MediaType, tuple[str, str]] = {
+    MediaType.IMAGE: ("image", "probe_image"),
+    MediaType.VIDEO: ("video", "probe_video"),
+    MediaType.AUDIO: ("audio", "probe_audio"),
+    MediaType.PDF: ("pdf", "probe_pdf"),
+    MediaType.TEXT: ("text", "probe_text"),
+    MediaType.HTML: ("text", "probe_html"),
+    MediaType.CONVERSATION: ("conversation", "probe_conversation"),
+    MediaType.IMAGE_SEQUENCE: ("scene", "probe_scene"),  # path is the folder of frames
 }
+
+
+def reader(module: str, name: str) -> Probe:
+    """A probe function, its module imported now if it was not yet."""
+    found: Probe = getattr(importlib.import_module(f"labelport.media.probes.{module}"), name)
+    return found
 
 
 def probe(path: pathlib.Path, media_type: MediaType) -> dict[str, Any]:
@@ -39,7 +43,11 @@ def probe(path: pathlib.Path, media_type: MediaType) -> dict[str, Any]:
     cannot be opened, and ``ValueError`` for a media type that has no local file to read
     (geospatial assets are tile-server URLs).
     """
-    reader = _PROBES.get(media_type)
-    if reader is None:
+    if media_type is MediaType.POINT_CLOUD:
+        if path.is_dir():
+            return reader("scene", "probe_cloud_scene")(path)
+        return reader("point_cloud", "probe_point_cloud")(path)
+    where = _PROBES.get(media_type)
+    if where is None:
         raise ValueError(f"media type {media_type.value!r} has no file to probe")
-    return reader(path)
+    return reader(*where)(path)
