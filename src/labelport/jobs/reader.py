@@ -114,8 +114,12 @@ def records(
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
     )
+    # here, not at the top: the child imports this module too, and needs nothing of the store
+    from labelport.store.spool import widen
+
     try:
         assert child.stdout is not None
+        widen(child.stdout.fileno())
         yield _received(child, child.stdout, sink)
     finally:
         if child.poll() is None:

@@ -110,7 +110,8 @@ class _ProcessSpool:
                 stderr=self._errors,
                 env={**os.environ, spool_writer.TARGET_ENV: self._target},
             )
-            _widen(self._writer)
+            assert self._writer.stdin is not None
+            widen(self._writer.stdin.fileno())
         assert self._writer.stdin is not None
         try:
             self._writer.stdin.write(len(data).to_bytes(8, "little"))
@@ -296,12 +297,15 @@ def _encode(batch: list[Accepted]) -> bytes:
     return _frame(batch)
 
 
-def _widen(proc: subprocess.Popen[bytes]) -> None:
-    """A 1 MB pipe (Linux): fewer wake-ups of either side than the default 64 KB."""
+def widen(pipe: int) -> None:
+    """A 1 MB pipe (Linux; the most a user may ask for) instead of the default 64 KB: fewer
+    wake-ups of either side, and a producer that can be a whole batch ahead of its consumer
+    instead of waiting for it (the payload's reader process: 1M annotations imported 0.3-0.6 s
+    sooner, alternating pairs)."""
     setpipe = getattr(fcntl, "F_SETPIPE_SZ", None)
-    if setpipe is not None and proc.stdin is not None:
+    if setpipe is not None:
         with contextlib.suppress(OSError):
-            fcntl.fcntl(proc.stdin.fileno(), setpipe, 1 << 20)
+            fcntl.fcntl(pipe, setpipe, 1 << 20)
 
 
 Spool = SqliteSpool | PostgresSpool
