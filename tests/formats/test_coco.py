@@ -319,6 +319,10 @@ def test_empty_and_non_utf8_files(tmp_path: Path) -> None:
     in_annotation = b'{"images": [], "categories": [],\n"annotations": [{"image_id": 1, "x": "\xe9"}]}'
     _, issues = run(put(tmp_path, in_annotation, "ann.json"))
     assert [(i.code, i.location.line) for i in issues] == [("unreadable_payload", 2)]
+    # UTF-8 that is not ASCII (told apart by the long way) is read
+    utf8 = latin1.decode("latin-1").encode("utf-8")
+    records, issues = run(put(tmp_path, utf8, "utf8.json"))
+    assert issues == [] and [r.row.filename for r in records] == ["\u00e9.jpg"]
 
 
 def test_a_results_file_is_refused(tmp_path: Path) -> None:

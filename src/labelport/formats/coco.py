@@ -302,7 +302,11 @@ def _parse(data: bytes, report: _Reporter) -> _Parsed | None:
 
 
 def _is_utf8(data: bytes) -> bool:
-    """In chunks: decoding the whole buffer at once would make a second copy of it."""
+    """In chunks: decoding the whole buffer at once would make a second copy of it. Most files
+    are ASCII, which is UTF-8 and is told in one C call a tenth as long (a 213 MB file: 0.03 s
+    against 0.22 s, before the first record can be made)."""
+    if data.isascii():
+        return True
     check = codecs.getincrementaldecoder("utf-8")()
     view = memoryview(data)
     try:
