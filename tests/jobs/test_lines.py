@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from labelport.jobs.lines import LineLog
 from labelport.model.issues import Issue, Location, Severity
 from labelport.model.records import Annotation, Record, RowRef
@@ -46,25 +48,30 @@ def test_lines_still_make_runs() -> None:
 # --- records of several lines (NDJSON joins consecutive lines of a row) ---------------------------
 
 
-def _line_records() -> list[Record]:
-    """One record per line, as NDJSON's general path makes them: good boxes, an unknown class,
-    a row that does not exist, a row without a size (reported once, every box refused), an id
-    used twice, and a row named again after another."""
-    lines = [
-        ("a.png", "car"),
-        ("a.png", "nope"),
-        ("a.png", "car"),
-        ("nope.png", "car"),
-        ("nope.png", "car"),
-        ("c.png", "car"),
-        ("c.png", "car"),
-        ("c.png", "car"),
-        ("b.png", "car"),
-        ("a.png", "car"),
-        ("a.png", "car"),
-    ]
+ELEVEN = [
+    ("a.png", "car"),
+    ("a.png", "nope"),
+    ("a.png", "car"),
+    ("nope.png", "car"),
+    ("nope.png", "car"),
+    ("c.png", "car"),
+    ("c.png", "car"),
+    ("c.png", "car"),
+    ("b.png", "car"),
+    ("a.png", "car"),
+    ("a.png", "car"),
+]
+
+
+def _line_records(lines: list[tuple[str, str] | None] = ELEVEN) -> list[Record]:
+    """One record per line, as NDJSON's general path makes them (None: a blank line). The
+    default: good boxes, an unknown class, a row that does not exist, a row without a size
+    (reported once, every box refused), an id used twice, and a row named again after another."""
     out = []
-    for n, (key, name) in enumerate(lines, 1):
+    for n, line in enumerate(lines, 1):
+        if line is None:
+            continue
+        key, name = line
         uid = f"00000000-0000-4000-8000-{min(n, 10):012d}"  # lines 10 and 11 share one
         ann = Annotation(kind="bbox", name=name, geometry=[n, 1, 5, 5], uid=uid, pointer="/bbox")
         loc = Location(file="p.ndjson", line=n, annotation_id=uid, data_row=key)
@@ -73,10 +80,13 @@ def _line_records() -> list[Record]:
 
 
 def _joined(records: list[Record]) -> list[Record]:
+    """As the reader joins them: consecutive lines of one row (a blank line ends a run)."""
     out: list[Record] = []
     for r in records:
         last = out[-1] if out else None
-        if last is not None and last.row == r.row:
+        line = r.location.line
+        assert line is not None
+        if last is not None and last.row == r.row and last.location.line == line - last.lines:
             if last.lines == 1:
                 last.annotations[0].line = last.location.line
             r.annotations[0].line = r.location.line
@@ -127,3 +137,32 @@ def test_a_record_of_several_lines_is_decided_line_by_line() -> None:
         ("missing_dimensions", 6),
         ("duplicate_annotation_id", 11),
     ]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # a blank line between two runs of one row, every line refused: one rejected range
+        [("a.png", "nope"), ("a.png", "nope"), None, ("a.png", "nope"), ("a.png", "nope")],
+        # an accepted line, a blank one, then a run whose first line is refused
+        [("b.png", "car"), None, ("a.png", "nope"), ("a.png", "car")],
+        # a blank line inside accepted lines, and one between refused lines of a run
+        [
+            ("a.png", "car"),
+            None,
+            ("a.png", "car"),
+            ("c.png", "car"),
+            ("c.png", "car"),
+            None,
+            ("c.png", "car"),
+        ],
+    ],
+)
+def test_lines_that_make_no_record_are_logged_as_between_single_lines(
+    lines: list[tuple[str, str] | None],
+) -> None:
+    """Runs extend across a line that made no record (a blank one): the joined record's lines
+    must make the runs its lines make one by one, not one range across them."""
+    joined = _joined(_line_records(lines))
+    assert any(r.lines > 1 for r in joined)
+    assert _validated(joined) == _validated(_line_records(lines))

@@ -418,3 +418,26 @@ def test_consecutive_lines_of_a_row_are_still_reported_line_by_line(proj: Worksp
         (4, 6, "rejected"),
         (7, 7, "not_imported"),
     ]
+
+
+def test_progress_counts_lines_when_records_join_many(proj: Workspace, tmp_path: Path) -> None:
+    """Three rows of 700 lines are three records: progress is reported by lines, not records."""
+    lines = [
+        _with(
+            uuid=uid(r * 1000 + k),
+            dataRow={"globalKey": f"img-{r}"},
+            bbox={"top": 1, "left": k % 90, "height": 5, "width": 5},
+        )
+        for r in (1, 2, 3)
+        for k in range(700)
+    ]
+    seen: list[tuple[str, int]] = []
+    job = proj.import_labels(
+        "p",
+        write_ndjson(tmp_path / "p.ndjson", lines),
+        format="ndjson",
+        progress=lambda phase, done, total: seen.append((phase, done)),
+    )
+    assert job.state is JobState.SUCCEEDED, [i.code for i in proj.job_issues(job.id)]
+    assert job.counts["annotations_imported"] == 2100
+    assert ("validating", 1400) in seen

@@ -24,15 +24,20 @@ class LineLog:
 
     def took(self, record: Record, outcome: str, rejected: list[int | None]) -> None:
         """What validation made of a record: ``outcome`` for its line, or for each of its lines
-        when it joins several (``model.records.Record.lines``), of which ``rejected`` were
-        refused one by one (their issues, when they have one, say so too: see :meth:`reject`)."""
+        when it joins several (``model.records.Record.lines``), except the ``rejected`` ones,
+        refused one by one. The log is then the one the record's lines make as records of their
+        own: one range when they share the outcome, else line by line (runs extend across lines
+        that made no record, a blank one say, so a range must not join what single lines would
+        not)."""
         where = record.location
         if record.lines == 1:
             self.add(where.file, where.line, outcome)
-            return
-        self.add(where.file, where.line, outcome, record.annotations[-1].line)
-        for line in rejected:
-            self.reject(where.file, line)
+        elif not rejected:
+            self.add(where.file, where.line, outcome, record.annotations[-1].line)
+        else:
+            refused = set(rejected)
+            for ann in record.annotations:
+                self.add(where.file, ann.line, "rejected" if ann.line in refused else outcome)
 
     def add(self, file: str | None, line: int | None, outcome: str, end: int | None = None) -> None:
         """An outcome of line ``line`` (to ``end``, for a record of several lines)."""

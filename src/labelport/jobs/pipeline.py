@@ -215,7 +215,8 @@ def _validate_and_commit(
             with transaction(engine) as conn:
                 store.discard_unowned(conn, job.id)
         last = time.monotonic()
-        for n, record in enumerate(stream, 1):
+        check_at, show_at = 64, 1024  # lines: a record may stand for a thousand (NDJSON)
+        for record in stream:
             fetcher.resolve(record, validator)
             accepted = validator.check(record)
             if accepted:
@@ -225,15 +226,18 @@ def _validate_and_commit(
                 assert plan is not None
                 (spool if direct is None or plan.new_label is None else direct).extend(accepted)
             writer.lines.took(record, validator.last_outcome, validator.last_rejected_lines)
-            if n & 63:
-                continue  # what follows is once per 64 records: the clock is not free either
-            if progress is not None and n % 1024 == 0:
-                progress("validating", validator.counts.lines, None)
+            lines = validator.counts.lines
+            if lines < check_at:
+                continue  # what follows is once per 64 lines: the clock is not free either
+            check_at = lines + 64
+            if progress is not None and lines >= show_at:
+                show_at = lines + 1024
+                progress("validating", lines, None)
             if time.monotonic() - last > 1.0:
                 last = time.monotonic()
                 with transaction(engine) as conn:
                     cancel.check(conn, job.id)
-                    store.update_job(conn, job.id, phase_done=validator.counts.lines)
+                    store.update_job(conn, job.id, phase_done=lines)
         validator.finish()
         writer.flush()
         c = validator.counts
