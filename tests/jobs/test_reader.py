@@ -274,3 +274,19 @@ def test_the_reader_process_imports_nothing_of_the_store() -> None:
     code = "import sys\nimport labelport.jobs.reader\nprint('sqlalchemy' in sys.modules)\n"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_a_pipe_the_job_stopped_reading_fails_the_reader_process_thread_and_all() -> None:
+    """The frames are written by a thread; a broken pipe there is raised in the reading thread
+    (at its next frame, or when it ends), which then exits as it did before (status 1)."""
+    r, w = os.pipe()
+    os.close(r)
+    with open(w, "wb", buffering=0) as out:
+        ahead = reader._Ahead(out)
+        with pytest.raises(BrokenPipeError):
+            for _ in range(1000):
+                ahead.write(b"x" * 1000)
+            ahead.close()
+        with pytest.raises(BrokenPipeError):  # and ending says so again, the thread done
+            ahead.close()
+    assert not ahead.thread.is_alive()

@@ -14,6 +14,9 @@ to the same records and issues over every format's fixtures). A reader's error (
 :class:`LabelportError`) is raised in the job as it was raised in the child, after what came
 before it.
 
+The child writes its frames from a thread, with a few dozen queued when the pipe is full, so it
+reads on while the job loads its snapshot or catches up (``_Ahead``).
+
 Protocol on the child's stdout: frames of a one-byte tag, an 8-byte little-endian length and a
 body. ``R``: a msgpack array of records; ``P``: the same, pickled, for a batch msgpack cannot
 carry exactly (an integer beyond 64 bits, text that is not UTF-8); ``I``: one issue, pickled;
@@ -27,8 +30,10 @@ import contextlib
 import gc
 import os
 import pickle
+import queue
 import subprocess
 import sys
+import threading
 import traceback
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -49,6 +54,7 @@ MIN_BYTES_ENV = "LABELPORT_READER_PROCESS_MIN_BYTES"
 _MIN_BYTES = 16 << 20
 _BATCH = 4096  # annotations (and records) per frame
 _HEADER = 9
+_AHEAD = 64  # frames queued in the reader process: about 64 MB at most
 
 
 class ReaderProcessError(RuntimeError):
@@ -167,8 +173,43 @@ def _error(name: str, message: str, code: str, hint: str | None) -> errors.Label
 # --- the child ----------------------------------------------------------------------------------
 
 
-class _Sender:
+class _Ahead:
+    """The frames, written to the pipe by a thread while this process reads on: up to
+    :data:`_AHEAD` of them wait here when the pipe is full, so reading does not stop while the
+    job loads its snapshot or catches up (a write to a full pipe lets go of the GIL)."""
+
     def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
+        self.queue: queue.Queue[bytes | None] = queue.Queue(_AHEAD)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="frames", daemon=True)
+        self.thread.start()
+
+    def write(self, data: bytes) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(data)
+
+    def close(self) -> None:
+        """Everything queued is written; the writing's error, if any, is raised here."""
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        try:
+            while (data := self.queue.get()) is not None:
+                self.out.write(data)
+            self.out.flush()
+        except BaseException as exc:  # raised in the reading thread, at its next frame
+            self.error = exc
+            while self.queue.get() is not None:
+                pass  # what is queued after is dropped, so the reading thread never waits
+
+
+class _Sender:
+    def __init__(self, out: _Ahead | IO[bytes]) -> None:
         self.out = out
         self.batch: list[Record] = []
         self.size = 0
@@ -203,8 +244,10 @@ def main(argv: list[str]) -> int:
     gc.disable()  # as the job's process: millions of small acyclic objects
     _yield_to_the_job()
     with open(sys.stdout.fileno(), "wb", buffering=1 << 20, closefd=False) as out:
+        ahead = _Ahead(out)
         try:
-            _send(fmt, payload, options, _Sender(out))
+            _send(fmt, payload, options, _Sender(ahead))
+            ahead.close()
             out.flush()
         except BrokenPipeError:
             return 1  # the job stopped listening (cancelled, failed): nothing more to say
