@@ -268,7 +268,7 @@ def test_issues_a_reader_reports_before_the_validator_exists_reach_it_first_and_
     assert got == [*early, late]
 
 
-def test_the_reader_process_imports_nothing_of_the_store() -> None:
+def test_the_reader_process_imports_no_database_library() -> None:
     """The child starts reading as soon as it has imported its format: SQLAlchemy alone would
     add a tenth of a second before a COCO file's first record."""
     code = "import sys\nimport labelport.jobs.reader\nprint('sqlalchemy' in sys.modules)\n"

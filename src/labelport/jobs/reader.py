@@ -47,6 +47,7 @@ from labelport.formats.base import IssueSink
 from labelport.model import errors
 from labelport.model.issues import Issue
 from labelport.model.records import Record
+from labelport.store.pipes import widen
 
 MIN_BYTES_ENV = "LABELPORT_READER_PROCESS_MIN_BYTES"
 # below this a payload is read in the job's process: starting one costs about what reading
@@ -120,9 +121,6 @@ def records(
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
     )
-    # here, not at the top: the child imports this module too, and needs nothing of the store
-    from labelport.store.spool import widen
-
     try:
         assert child.stdout is not None
         widen(child.stdout.fileno())
@@ -247,8 +245,7 @@ def main(argv: list[str]) -> int:
         ahead = _Ahead(out)
         try:
             _send(fmt, payload, options, _Sender(ahead))
-            ahead.close()
-            out.flush()
+            ahead.close()  # the thread has written and flushed every frame
         except BrokenPipeError:
             return 1  # the job stopped listening (cancelled, failed): nothing more to say
     return 0

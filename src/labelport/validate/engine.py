@@ -33,7 +33,7 @@ from labelport.model.records import (
     attribute_answer,
 )
 from labelport.model.snapshot import RowInfo, Snapshot
-from labelport.model.stored import EMPTY_LIST, NOWHERE, Accepted, accepted, place
+from labelport.model.stored import EMPTY_LIST, Accepted, accepted, place
 from labelport.model.stored import json as _json  # the derived id's body and the stored text alike
 from labelport.validate.answers import resolve_answer, resolve_answers
 from labelport.validate.geometry import check_image, onto_edges, to_pixels
@@ -463,8 +463,7 @@ class Validator:
         decisions as :meth:`_annotation` but builds nothing it does not store (no location, no
         issue), so it only ever accepts: at the first doubt it returns None, having changed
         nothing, and the full path checks the annotation again and says what is wrong. A test
-        holds the two paths to the same answers over generated and hand-picked edge cases. It runs
-        once per annotation: locals, no calls where a comparison does, the box inline."""
+        holds the two paths to the same answers over generated and hand-picked edge cases."""
         if ann.track_id is not None or ann.frame is not None:
             return None
         extra = ann.extra
@@ -489,13 +488,7 @@ class Validator:
             if onto_edges(kind, g, w, h)[1]:
                 return None  # moved onto an edge: the full path warns
         try:
-            if kind == "bbox":  # most shapes: what _plain_inside says of a box, without the call
-                if len(g) != 4:
-                    return None
-                x, y, bw, bh = g
-                if not (bw > 0 and bh > 0 and x >= 0 and y >= 0 and x + bw <= w and y + bh <= h):
-                    return None
-            elif not _plain_inside(kind, g, w, h):
+            if not _plain_inside(kind, g, w, h):
                 return None
         except (TypeError, ValueError, IndexError):
             return None
@@ -517,10 +510,7 @@ class Validator:
         uids[uid] = line
         if units is not None:
             ann.geometry, ann.units = g, None
-        if page is None and message is None and frame_end is None:
-            where = NOWHERE
-        else:
-            where = place(None, frame_end, page, message, None)
+        where = place(None, frame_end, page, message, None)
         return Accepted(plan.owner, uid, feature_pk, kind, geometry, stored, _json(extra), where)
 
     def _plain_node(

@@ -99,7 +99,7 @@ def valid_id(value: str) -> bool:
 
 def read(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = None) -> Iterator[Record]:
     """One Record per line, except that consecutive plain lines of one data row are one Record
-    of several lines (see :func:`_plain_runs`)."""
+    of several lines (see :class:`_Run`)."""
     name = payload.name
     try:
         fh = payload.open("rb")
