@@ -42,12 +42,20 @@ def _events(
                 out.append(("issue", repr(issue)))
 
             with reader.records(fmt, payload, sink, options or {}) as stream:
-                out.extend(("record", repr(r)) for r in stream)
+                out.extend(("record", repr(_unpacked(r))) for r in stream)
         except Exception as exc:  # compared like the rest
             out.append(("raised", type(exc).__name__, str(exc)))
         return out
     finally:
         del os.environ[reader.MIN_BYTES_ENV]
+
+
+def _unpacked(record: Record) -> Record:
+    """The record as read in the job's process: its annotations' ``extra`` back in place."""
+    for k in range(len(record.annotations)):
+        record.unpack_extra(k)
+    record.extras = None
+    return record
 
 
 def _same_both_ways(fmt: str, payload: Path, options: Mapping[str, str] | None = None) -> list[Any]:

@@ -67,12 +67,16 @@ def _snapshot() -> Snapshot:
     return Snapshot(project_id=1, media_type="image", ontology=ontology, top_level_pk=pks, rows=rows)
 
 
-def _run(records: list[Record], *, fast: bool) -> tuple[list[Any], list[Any]]:
+def _run(records: list[Record], *, fast: bool, packed: bool = False) -> tuple[list[Any], list[Any]]:
+    """``packed``: the annotations' ``extra`` as JSON beside them, as records arrive from a
+    reader process (``Record.extras``)."""
     issues: list[Issue] = []
     v = Validator(_snapshot(), on_existing="fail", class_map={"auto": "car"}, sink=issues.append)
     v._plain_ok = fast  # the switch this test exists to compare
     accepted = []
     for r in copy.deepcopy(records):
+        if packed:
+            r.pack_extras()
         accepted.extend(v.check(r))
     v.finish()
     return (
@@ -121,6 +125,9 @@ EDGES: list[Annotation] = [
     _box([2, 3, 4, 5], name="truck", classifications=[Answer(name="plate", value="AB-1")]),
     _box([2, 3, 4, 5], extra={"attributes": {"occluded": "no", "speed": 3}}),
     _box([2, 3, 4, 5], extra={"id": 7, "iscrowd": 0}),
+    _box([2, 3, 4, 6], extra={"note": "attributes", "n": [1.5, None, True]}),
+    _box([2, 3, 4, 7], extra={"attributes": {"speed": 3}}, name="truck"),
+    _box([W, 3, 4, 7], extra={"id": 8}),
     _box([0.1, 0.1, 0.5, 0.5], units="fraction"),
     _box([0.0, 0.0, 1.0, 1.0], units="fraction"),
     _box([-0.0000004, 0.2, 0.5, 0.5], units="fraction"),
@@ -170,6 +177,14 @@ def test_every_hand_picked_edge_is_decided_as_the_full_path_decides() -> None:
     assert fast == slow
     assert fast[0], "some annotations are accepted"
     assert fast[1], "and some refused"
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_extras_packed_as_from_a_reader_process_are_decided_alike(fast: bool) -> None:
+    """A packed ``extra`` is stored as sent, and unpacked for whatever the full path reads of
+    it; a value that only looks like a key it checks sends the annotation there too."""
+    records = _records(EDGES)
+    assert _run(records, fast=fast, packed=True) == _run(records, fast=False)
 
 
 def test_one_annotation_at_a_time_agrees_too() -> None:

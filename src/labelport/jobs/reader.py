@@ -214,6 +214,7 @@ class _Sender:
         self.encode = msgspec.msgpack.Encoder().encode
 
     def record(self, record: Record) -> None:
+        record.pack_extras()
         self.batch.append(record)
         self.size += 1 + len(record.annotations)
         if self.size >= _BATCH:
