@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -68,6 +70,39 @@ def test_older_workspace_is_refused_then_upgraded(db_url: str) -> None:
     result = Workspace.init(db_url)
     assert result["upgraded"] and result["previous_revision"] == "0001"
     Workspace(db_url).close()
+
+
+def test_the_head_written_down_is_the_migrations_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    assert ScriptDirectory(str(db.MIGRATIONS)).get_heads() == [db.HEAD]
+
+
+def test_the_revision_is_read_as_alembic_reads_it(db_url: str) -> None:
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    engine = db.create_engine(db_url)
+    try:
+        assert db.current_revision(engine) is None
+        for revision in ("0001", "head"):
+            command.upgrade(db.alembic_config(engine), revision)
+            with engine.connect() as conn:
+                assert db.current_revision(engine) == MigrationContext.configure(conn).get_current_revision()
+        assert db.current_revision(engine) == db.HEAD
+    finally:
+        engine.dispose()
+
+
+def test_opening_a_workspace_and_importing_into_it_imports_no_alembic(tmp_path: Path) -> None:
+    """Alembic only migrates: a quarter of a second of imports for every command and job else."""
+    Workspace.init(str(tmp_path / "ws.db"))
+    code = (
+        "import sys; from labelport import Workspace; import labelport.jobs.pipeline\n"
+        f"Workspace({str(tmp_path / 'ws.db')!r}).close()\n"
+        "assert 'alembic' not in sys.modules, 'alembic was imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def _index_sql(engine: sa.Engine, name: str = "ix_annotations_superseded_by") -> str:
