@@ -51,10 +51,10 @@ def _events(
 
 
 def _unpacked(record: Record) -> Record:
-    """The record as read in the job's process: its annotations' ``extra`` back in place."""
+    """The record as read in the job's process: what was packed of its annotations back in place."""
     for k in range(len(record.annotations)):
-        record.unpack_extra(k)
-    record.extras = None
+        record.unpack(k)
+    record.packed = None
     return record
 
 

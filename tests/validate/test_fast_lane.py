@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from labelport.jobs.reader import pack
 from labelport.model.issues import Issue, Location
 from labelport.model.ontology import parse_ontology
 from labelport.model.records import Annotation, Answer, Choice, Record, RowRef
@@ -68,15 +69,14 @@ def _snapshot() -> Snapshot:
 
 
 def _run(records: list[Record], *, fast: bool, packed: bool = False) -> tuple[list[Any], list[Any]]:
-    """``packed``: the annotations' ``extra`` as JSON beside them, as records arrive from a
-    reader process (``Record.extras``)."""
+    """``packed``: as records arrive from a reader process (``model.records.Packed``)."""
     issues: list[Issue] = []
     v = Validator(_snapshot(), on_existing="fail", class_map={"auto": "car"}, sink=issues.append)
     v._plain_ok = fast  # the switch this test exists to compare
     accepted = []
     for r in copy.deepcopy(records):
         if packed:
-            r.pack_extras()
+            pack(r)
         accepted.extend(v.check(r))
     v.finish()
     return (
@@ -180,11 +180,19 @@ def test_every_hand_picked_edge_is_decided_as_the_full_path_decides() -> None:
 
 
 @pytest.mark.parametrize("fast", [True, False])
-def test_extras_packed_as_from_a_reader_process_are_decided_alike(fast: bool) -> None:
-    """A packed ``extra`` is stored as sent, and unpacked for whatever the full path reads of
-    it; a value that only looks like a key it checks sends the annotation there too."""
+def test_records_packed_as_from_a_reader_process_are_decided_alike(fast: bool) -> None:
+    """A packed ``extra`` is stored as sent, packed answers are resolved as given, and both are
+    unpacked for whatever the full path reads of them; a value that only looks like a key the
+    fast lane checks sends the annotation there too."""
     records = _records(EDGES)
     assert _run(records, fast=fast, packed=True) == _run(records, fast=False)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_generated_annotations_packed_are_decided_alike(seed: int) -> None:
+    anns = _generated(random.Random(seed), 1000)
+    records = _records(anns[:500], ("a.png",)) + _records(anns[500:], ("b.png",))
+    assert _run(records, fast=True, packed=True) == _run(records, fast=False)
 
 
 def test_one_annotation_at_a_time_agrees_too() -> None:

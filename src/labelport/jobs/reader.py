@@ -46,7 +46,8 @@ from labelport.formats import get as get_format
 from labelport.formats.base import IssueSink
 from labelport.model import errors
 from labelport.model.issues import Issue
-from labelport.model.records import Record
+from labelport.model.records import Packed, Record
+from labelport.model.stored import json as _json
 from labelport.store.pipes import widen
 
 MIN_BYTES_ENV = "LABELPORT_READER_PROCESS_MIN_BYTES"
@@ -171,6 +172,23 @@ def _error(name: str, message: str, code: str, hint: str | None) -> errors.Label
 # --- the child ----------------------------------------------------------------------------------
 
 
+def pack(record: Record) -> None:
+    """The record's annotations packed for the trip to the job (``model.records.Packed``): each
+    one's ``extra`` and nested answers as JSON. Left as it is when one holds a value JSON cannot
+    carry."""
+    anns = record.annotations
+    try:
+        extras = [_json(a.extra) for a in anns]
+        answers = [_json(a.classifications) if a.classifications else None for a in anns]
+    except (TypeError, ValueError):
+        return
+    for a in anns:
+        a.extra = None
+        if a.classifications:
+            a.classifications = []
+    record.packed = Packed(extras, answers)
+
+
 class _Ahead:
     """The frames, written to the pipe by a thread while this process reads on: up to
     :data:`_AHEAD` of them wait here when the pipe is full, so reading does not stop while the
@@ -214,7 +232,7 @@ class _Sender:
         self.encode = msgspec.msgpack.Encoder().encode
 
     def record(self, record: Record) -> None:
-        record.pack_extras()
+        pack(record)
         self.batch.append(record)
         self.size += 1 + len(record.annotations)
         if self.size >= _BATCH:

@@ -31,6 +31,7 @@ from labelport.model.records import (
     RowRef,
     answer_to_json,
     attribute_answer,
+    unpack_answers,
 )
 from labelport.model.snapshot import RowInfo, Snapshot
 from labelport.model.stored import EMPTY_LIST, Accepted, accepted, place
@@ -148,7 +149,8 @@ class Validator:
         self._plain_ok = snap.media_type in _PIXEL_MEDIA
         self._scene_media = snap.media_type in _SCENE_MEDIA
         self._plain_nodes: dict[tuple[str, str | None, str | None], tuple[Tool, int, bool, bytes] | None] = {}
-        self._plain_answers: dict[tuple[int, tuple[Any, ...]], bytes | None] = {}
+        # by tool and answers: their simple parts (_plain_nested), or their text (_plain_packed)
+        self._plain_answers: dict[tuple[int, tuple[Any, ...] | bytes], bytes | None] = {}
         self._last: tuple[RowRef, RowInfo] | None = None  # the last row resolved, and its ref
 
     # --- reporting -------------------------------------------------------------------------
@@ -419,14 +421,17 @@ class Validator:
         out = []
         lane = plan.lane if outcome != "rejected" else None
         line = record.location.line
-        extras = record.extras
+        packed = record.packed
         for k, ann in enumerate(anns):
             at = line if ann.line is None else ann.line
-            packed = None if extras is None else extras[k]
-            acc = self._plain(ann, plan, at, lane, packed) if lane is not None else None
+            if lane is None:
+                acc = None
+            elif packed is None:
+                acc = self._plain(ann, plan, at, lane, None, None)
+            else:
+                acc = self._plain(ann, plan, at, lane, packed.extras[k], packed.answers[k])
             if acc is None:
-                if packed is not None:
-                    record.unpack_extra(k)
+                record.unpack(k)  # what the full path reads, as the payload gave it
                 before = counts.errors
                 acc = self._annotation(ann, row, plan, record.location)
                 if counts.errors > before and record.lines > 1:
@@ -465,22 +470,26 @@ class Validator:
         plan: RowPlan,
         line: int | None,
         lane: tuple[float, float],
-        packed: bytes | None,
+        extra: bytes | None,
+        answers: bytes | None,
     ) -> Accepted | None:
         """The fast lane for what most payloads are made of: a box, polygon, line or point of an
         image, of a known class, inside the image, with simple nested answers. It makes the same
         decisions as :meth:`_annotation` but builds nothing it does not store (no location, no
         issue), so it only ever accepts: at the first doubt it returns None, having changed
         nothing, and the full path checks the annotation again and says what is wrong. A test
-        holds the two paths to the same answers over generated and hand-picked edge cases."""
+        holds the two paths to the same answers over generated and hand-picked edge cases.
+
+        From a reader process (``model.records.Packed``), ``extra`` comes as the text it is
+        stored as, and the nested ``answers`` as text too."""
         if ann.track_id is not None or ann.frame is not None:
             return None
-        if packed is None:
-            extra = ann.extra
-            if extra is not None and ("attributes" in extra or "bbox_units" in extra):
+        if extra is None:
+            given = ann.extra
+            if given is not None and ("attributes" in given or "bbox_units" in given):
                 return None
-            packed = _json(extra)
-        elif b'"attributes"' in packed or b'"bbox_units"' in packed:
+            extra = _json(given)
+        elif b'"attributes"' in extra or b'"bbox_units"' in extra:
             return None  # (or a value that says so: the full path tells)
         kind = ann.kind
         key = (kind, ann.name, ann.schema_id)
@@ -506,8 +515,12 @@ class Validator:
         except (TypeError, ValueError, IndexError):
             return None
         stored = EMPTY_LIST
-        if ann.classifications or requires:
-            nested = self._plain_nested(ann.classifications, tool)
+        if answers is not None or ann.classifications or requires:
+            nested = (
+                self._plain_nested(ann.classifications, tool)
+                if answers is None
+                else self._plain_packed(answers, tool)
+            )
             if nested is None:
                 return None
             stored = nested
@@ -524,7 +537,7 @@ class Validator:
         if units is not None:
             ann.geometry, ann.units = g, None
         where = place(None, frame_end, page, message, None)
-        return Accepted(plan.owner, uid, feature_pk, kind, geometry, stored, packed, where)
+        return Accepted(plan.owner, uid, feature_pk, kind, geometry, stored, extra, where)
 
     def _plain_node(
         self, kind: str, name: str | None, schema_id: str | None
@@ -559,6 +572,16 @@ class Validator:
             ok = nested is not None and not problems
             self._plain_answers[k] = _json([answer_to_json(a) for a in nested or ()]) if ok else None
         return self._plain_answers[k]
+
+    def _plain_packed(self, answers: bytes, tool: Tool) -> bytes | None:
+        """:meth:`_plain_nested` of answers packed as text, once per distinct text and tool: the
+        text holds all the answers hold, so it is their key as it is."""
+        k = (id(tool), answers)
+        try:
+            return self._plain_answers[k]
+        except KeyError:
+            found = self._plain_answers[k] = self._plain_nested(unpack_answers(answers), tool)
+            return found
 
     def _same_size(self, row: RowInfo, record: Record) -> bool:
         assert record.image_size is not None
