@@ -18,6 +18,7 @@ from PIL import Image
 
 from labelport import Workspace
 from labelport.formats import masks
+from labelport.jobs import reader
 from tests.jobs.conftest import write_ndjson
 from tests.jobs.temporal import add_project, canon, imported, one_row_project, refusals
 from tests.media.assets import make_video
@@ -476,3 +477,28 @@ def test_an_instance_absent_from_one_url_frame_is_not_refused(vproj: Workspace, 
     got = sorted((a.frame, a.name) for a in vproj.labels("v")["vid-1"])
     assert got == [(1, "seg"), (1, "sky"), (4, "sky")]
     assert job.counts["annotations"] == 3
+
+
+@pytest.mark.parametrize("in_process", [True, False], ids=["in-process", "reader-process"])
+def test_masks_left_after_an_absent_instance_keep_their_own_fields(
+    vproj: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_process: bool
+) -> None:
+    """The masks after one taken out of a record (its colour absent from a frame) keep their own
+    ``extra``, whether the record was read in the job's process or came packed from a reader
+    process (whose packed parts follow the annotations by position)."""
+    (tmp_path / "f1.png").write_bytes(composite((GREEN, slice(20, 30), slice(20, 30))))  # no RED
+    (tmp_path / "f4.png").write_bytes(
+        composite((RED, slice(2, 10), slice(2, 10)), (GREEN, slice(5, 6), slice(5, 9)))
+    )
+    line = {
+        "uuid": "00000000-0000-4000-8000-0000000000f3",
+        "dataRow": {"globalKey": "vid-1"},
+        "masks": {
+            "frames": [{"index": 1, "instanceURI": "f1.png"}, {"index": 4, "instanceURI": "f4.png"}],
+            "instances": [{"colorRGB": list(RED), "name": "seg"}, {"colorRGB": list(GREEN), "name": "sky"}],
+        },
+    }
+    monkeypatch.setenv(reader.MIN_BYTES_ENV, str(1 << 60 if in_process else 0))
+    _import(vproj, write_ndjson(tmp_path / "m.ndjson", [line]))
+    got = sorted((a.frame, a.name, tuple(a.extra["color"])) for a in vproj.labels("v")["vid-1"])  # type: ignore[index]
+    assert got == [(1, "sky", GREEN), (4, "seg", RED), (4, "sky", GREEN)]

@@ -114,6 +114,7 @@ EDGES: list[Annotation] = [
     _box([5, 6, 7, 8], uid="dup"),
     _box([9, 9, 9, 9]),
     _box([9, 9, 9, 9]),
+    _box([3, 3, 3, 3], uid=""),  # an empty id: derived, as none given
     _box([1, 2, 3, 4], classifications=[_radio("occluded", "yes")]),
     _box([1, 2, 3, 4], classifications=[_radio("occluded", "maybe")]),
     _box([1, 2, 3, 4], classifications=[_radio("occluded", "yes"), _radio("occluded", "no")]),

@@ -379,6 +379,7 @@ class _MaskFetcher:
                 break
         else:
             return  # most records: nothing to fetch, nothing to filter
+        record.unpack_all()  # annotations may be taken out below, and the packed parts with them
         for ann in record.annotations:
             g = ann.geometry
             if ann.kind != "mask" or not isinstance(g, dict) or "uri" not in g:

@@ -179,6 +179,16 @@ class Record(msgspec.Struct, kw_only=True):
         if answers is not None:
             ann.classifications = unpack_answers(answers)
 
+    def unpack_all(self) -> None:
+        """Every annotation as it was before packing, and the record no longer packed: what takes
+        annotations out of the record calls it first, since the packed parts follow them by
+        position."""
+        if self.packed is None:
+            return
+        for k in range(len(self.annotations)):
+            self.unpack(k)
+        self.packed = None
+
 
 class Packed(msgspec.Struct, array_like=True):
     """What of a record's annotations crosses from a reader process to the job as JSON text

@@ -527,7 +527,7 @@ class Validator:
         uid = ann.uid
         page, message, frame_end = ann.page, ann.message_id, ann.frame_end
         geometry = _json(g)  # the stored text, and the derived id's body
-        if uid is None:
+        if not uid:  # none given, or empty: derived, as the full path derives it
             end = _UID_END if page is None and message is None else _uid_end(None, page, message)
             uid = _uid_of(plan.uid_start + uid_class + geometry + end)
         uids = plan.uids
