@@ -422,6 +422,10 @@ class Validator:
         lane = plan.lane if outcome != "rejected" else None
         line = record.location.line
         packed = record.packed
+        if packed is not None and len(packed.extras) != len(anns):
+            # the packed parts follow the annotations by position: whatever took one out had to
+            # unpack first (Record.unpack_all), or each after it would take its neighbour's
+            raise RuntimeError("a packed record's annotations changed without unpacking it")
         for k, ann in enumerate(anns):
             at = line if ann.line is None else ann.line
             if lane is None:
