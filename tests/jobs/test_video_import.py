@@ -265,6 +265,19 @@ def test_nested_answers_over_time(vproj: Workspace, tmp_path: Path) -> None:
     assert isinstance(light, list) and light[0].frames == [(2, 5)]
 
 
+def _url_masks(uid_end: str) -> dict[str, Any]:
+    """A line of masks by `instanceURI`: frames 1 and 4 from `f1.png` and `f4.png` beside the
+    payload, RED for `seg` and GREEN for `sky`."""
+    return {
+        "uuid": f"00000000-0000-4000-8000-0000000000{uid_end}",
+        "dataRow": {"globalKey": "vid-1"},
+        "masks": {
+            "frames": [{"index": 1, "instanceURI": "f1.png"}, {"index": 4, "instanceURI": "f4.png"}],
+            "instances": [{"colorRGB": list(RED), "name": "seg"}, {"colorRGB": list(GREEN), "name": "sky"}],
+        },
+    }
+
+
 def test_mask_frames_by_url_are_fetched_and_cut(vproj: Workspace, tmp_path: Path) -> None:
     """`instanceURI` composites (here files beside the payload) are fetched once by the job."""
     (tmp_path / "f1.png").write_bytes(
@@ -273,14 +286,7 @@ def test_mask_frames_by_url_are_fetched_and_cut(vproj: Workspace, tmp_path: Path
     (tmp_path / "f4.png").write_bytes(
         composite((RED, slice(0, 4), slice(0, 4)), (GREEN, slice(5, 6), slice(5, 9)))
     )
-    line = {
-        "uuid": "00000000-0000-4000-8000-0000000000f1",
-        "dataRow": {"globalKey": "vid-1"},
-        "masks": {
-            "frames": [{"index": 1, "instanceURI": "f1.png"}, {"index": 4, "instanceURI": "f4.png"}],
-            "instances": [{"colorRGB": list(RED), "name": "seg"}, {"colorRGB": list(GREEN), "name": "sky"}],
-        },
-    }
+    line = _url_masks("f1")
     _import(vproj, write_ndjson(tmp_path / "m.ndjson", [line]))
     got = sorted((a.frame, a.name, int(masks.decode(a.geometry).sum())) for a in vproj.labels("v")["vid-1"])
     assert got == [(1, "seg", 64), (1, "sky", 100), (4, "seg", 16), (4, "sky", 4)]
@@ -465,14 +471,7 @@ def test_an_instance_absent_from_one_url_frame_is_not_refused(vproj: Workspace, 
         composite((RED, slice(2, 10), slice(2, 10)), (GREEN, slice(20, 30), slice(20, 30)))
     )
     (tmp_path / "f4.png").write_bytes(composite((GREEN, slice(5, 6), slice(5, 9))))
-    line = {
-        "uuid": "00000000-0000-4000-8000-0000000000f2",
-        "dataRow": {"globalKey": "vid-1"},
-        "masks": {
-            "frames": [{"index": 1, "instanceURI": "f1.png"}, {"index": 4, "instanceURI": "f4.png"}],
-            "instances": [{"colorRGB": list(RED), "name": "seg"}, {"colorRGB": list(GREEN), "name": "sky"}],
-        },
-    }
+    line = _url_masks("f2")
     job = _import(vproj, write_ndjson(tmp_path / "m.ndjson", [line]))
     got = sorted((a.frame, a.name) for a in vproj.labels("v")["vid-1"])
     assert got == [(1, "seg"), (1, "sky"), (4, "sky")]
@@ -490,14 +489,7 @@ def test_masks_left_after_an_absent_instance_keep_their_own_fields(
     (tmp_path / "f4.png").write_bytes(
         composite((RED, slice(2, 10), slice(2, 10)), (GREEN, slice(5, 6), slice(5, 9)))
     )
-    line = {
-        "uuid": "00000000-0000-4000-8000-0000000000f3",
-        "dataRow": {"globalKey": "vid-1"},
-        "masks": {
-            "frames": [{"index": 1, "instanceURI": "f1.png"}, {"index": 4, "instanceURI": "f4.png"}],
-            "instances": [{"colorRGB": list(RED), "name": "seg"}, {"colorRGB": list(GREEN), "name": "sky"}],
-        },
-    }
+    line = _url_masks("f3")
     monkeypatch.setenv(reader.MIN_BYTES_ENV, str(1 << 60 if in_process else 0))
     _import(vproj, write_ndjson(tmp_path / "m.ndjson", [line]))
     got = sorted((a.frame, a.name, tuple(a.extra["color"])) for a in vproj.labels("v")["vid-1"])  # type: ignore[index]
