@@ -48,6 +48,7 @@ ONTOLOGY = {
     "classifications": [{"name": "weather", "type": "radio", "options": [{"value": "sunny"}]}],
 }
 NAN, INF = math.nan, math.inf
+FR = "fraction"
 
 
 def _snapshot() -> Snapshot:
@@ -129,6 +130,9 @@ EDGES: list[Annotation] = [
     _box([2, 3, 4, 6], extra={"note": "attributes", "n": [1.5, None, True]}),
     _box([2, 3, 4, 7], extra={"attributes": {"speed": 3}}, name="truck"),
     _box([W, 3, 4, 7], extra={"id": 8}),
+    _box([0.1, 0.2, 0.3, 0.4], extra={"bbox": [0.1, 0.2, 0.3, 0.4], "bbox_units": "fraction"}, units=FR),
+    _box([0.1, 0.2, 0.3, 0.5], extra={"bbox": [0.1, 0.2, 0.3, 0.5], "bbox_units": "percent"}, units=FR),
+    _box([2, 3, 4, 8], extra={"bbox_units": None}),
     _box([0.1, 0.1, 0.5, 0.5], units="fraction"),
     _box([0.0, 0.0, 1.0, 1.0], units="fraction"),
     _box([-0.0000004, 0.2, 0.5, 0.5], units="fraction"),
@@ -183,10 +187,24 @@ def test_every_hand_picked_edge_is_decided_as_the_full_path_decides() -> None:
 @pytest.mark.parametrize("fast", [True, False])
 def test_records_packed_as_from_a_reader_process_are_decided_alike(fast: bool) -> None:
     """A packed ``extra`` is stored as sent, packed answers are resolved as given, and both are
-    unpacked for whatever the full path reads of them; a value that only looks like a key the
-    fast lane checks sends the annotation there too."""
+    unpacked for whatever the full path reads of them; an ``extra`` that validation reads stays
+    unpacked on its annotation."""
     records = _records(EDGES)
     assert _run(records, fast=fast, packed=True) == _run(records, fast=False)
+
+
+def test_an_extra_that_validation_reads_is_left_on_its_annotation_by_pack() -> None:
+    """Its packed text is None, and that None is what tells the fast lane to leave it to the
+    full path; a key's name as a mere value is packed like any other extra."""
+    read = [{"attributes": {"speed": 3}}, {"bbox": [0, 0, 1, 1], "bbox_units": "fraction"}]
+    stored = [{"note": "attributes"}, None, {"id": 7}]
+    record = _records([_box([1, 2, 3, 4], extra=e) for e in read + stored])[0]
+    pack(record)
+    assert record.packed is not None
+    assert record.packed.extras == [None, None, b'{"note":"attributes"}', b"null", b'{"id":7}']
+    assert [a.extra for a in record.annotations] == [*read, None, None, None]
+    record.unpack_all()
+    assert [a.extra for a in record.annotations] == read + stored
 
 
 @pytest.mark.parametrize("seed", [4, 5])

@@ -46,7 +46,7 @@ from labelport.formats import get as get_format
 from labelport.formats.base import IssueSink
 from labelport.model import errors
 from labelport.model.issues import Issue
-from labelport.model.records import Packed, Record
+from labelport.model.records import Packed, Record, extra_is_read
 from labelport.model.stored import json as _json
 from labelport.store.pipes import widen
 
@@ -174,16 +174,17 @@ def _error(name: str, message: str, code: str, hint: str | None) -> errors.Label
 
 def pack(record: Record) -> None:
     """The record's annotations packed for the trip to the job (``model.records.Packed``): each
-    one's ``extra`` and nested answers as JSON. Left as it is when one holds a value JSON cannot
-    carry."""
+    one's ``extra`` (but one that validation reads) and nested answers as JSON. Left as it is when
+    one holds a value JSON cannot carry."""
     anns = record.annotations
     try:
-        extras = [_json(a.extra) for a in anns]
+        extras = [None if extra_is_read(a.extra) else _json(a.extra) for a in anns]
         answers = [_json(a.classifications) if a.classifications else None for a in anns]
     except (TypeError, ValueError):
         return
-    for a in anns:
-        a.extra = None
+    for a, text in zip(anns, extras, strict=True):
+        if text is not None:
+            a.extra = None
         if a.classifications:
             a.classifications = []
     record.packed = Packed(extras, answers)

@@ -31,6 +31,7 @@ from labelport.model.records import (
     RowRef,
     answer_to_json,
     attribute_answer,
+    extra_is_read,
     unpack_answers,
 )
 from labelport.model.snapshot import RowInfo, Snapshot
@@ -485,16 +486,15 @@ class Validator:
         holds the two paths to the same answers over generated and hand-picked edge cases.
 
         From a reader process (``model.records.Packed``), ``extra`` comes as the text it is
-        stored as, and the nested ``answers`` as text too."""
+        stored as, and the nested ``answers`` as text too; an ``extra`` that validation reads
+        was not packed, so it is still on the annotation and taken as in one process."""
         if ann.track_id is not None or ann.frame is not None:
             return None
         if extra is None:
             given = ann.extra
-            if given is not None and ("attributes" in given or "bbox_units" in given):
+            if extra_is_read(given):
                 return None
             extra = _json(given)
-        elif b'"attributes"' in extra or b'"bbox_units"' in extra:
-            return None  # (or a value that says so: the full path tells)
         kind = ann.kind
         key = (kind, ann.name, ann.schema_id)
         try:
