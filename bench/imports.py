@@ -366,12 +366,19 @@ def run(
         each = zip(floors, imports, strict=True)
         pairs = ", ".join(f"{f['seconds']:.2f}/{o['seconds']:.2f}" for f, o in each)
         print(f"  floor / labelport seconds, run by run: {pairs}")
-    print(f"{'':<22}{'seconds':>10}{'ann/s':>12}{'peak RSS MB':>14}{'x floor':>10}")
+    print(f"{'':<22}{'seconds':>10}{'ann/s':>12}{'peak RSS MB':>14}{'x floor':>10}{'CPU s':>9}")
     for name, r in steps:
         print(
             f"{name:<22}{r['seconds']:>10.2f}{total / r['seconds']:>12,.0f}{r['peak_rss_mb']:>14.0f}"
-            f"{r['seconds'] / base['seconds']:>10.2f}"
+            f"{r['seconds'] / base['seconds']:>10.2f}{r['cpu_seconds']:>9.2f}"
         )
+    if runs > 1:
+        lo, ours_lo = min(f["seconds"] for f in floors), min(o["seconds"] for o in imports)
+        print(f"  fastest of each: floor {lo:.2f} s, labelport {ours_lo:.2f} s ({ours_lo / lo:.2f}x)")
+    print(
+        "  CPU s: of the step's processes, its reader and writer included"
+        + ("" if engine == "sqlite" else " (not the PostgreSQL server's)")
+    )
     print(f"  labelport job: {res['state']}, {res['imported']:,} imported; issues by code: {res['codes']}")
     for name, r in steps:
         if name.startswith("export"):

@@ -26,15 +26,20 @@ _TREE_EVERY = 10
 
 
 def in_subprocess(module: str, func: str, *args: str) -> dict[str, Any]:
-    """Run ``module.func(*args)`` in a new interpreter; returns its result plus seconds and peak RSS."""
+    """Run ``module.func(*args)`` in a new interpreter; returns its result plus seconds, peak RSS
+    and CPU seconds: of the process and of the children it waited for (an import's reader and
+    writer; not a database server), over the same span as the seconds."""
     code = (
         "import json,resource,sys,time,importlib\n"
         f"m = importlib.import_module({module!r})\n"
-        "t = time.perf_counter()\n"
+        "def cpu():\n"
+        "    me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))\n"
+        "    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime, me.ru_maxrss / 1024\n"
+        "c, t = cpu()[0], time.perf_counter()\n"
         f"r = m.{func}(*sys.argv[1:])\n"
         "dt = time.perf_counter() - t\n"
-        "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
-        "print(json.dumps({'seconds': dt, 'self_rss_mb': rss, 'result': r}))\n"
+        "c, rss = cpu()[0] - c, cpu()[1]\n"
+        "print(json.dumps({'seconds': dt, 'cpu_seconds': c, 'self_rss_mb': rss, 'result': r}))\n"
     )
     with subprocess.Popen(
         [sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
