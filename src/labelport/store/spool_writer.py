@@ -63,8 +63,17 @@ def from_stdin() -> Iterator[list[Wire]]:
 
 def as_text(rows: Sequence[Wire]) -> Iterator[tuple[int | str, ...]]:
     """Rows with their JSON columns as text (what a text ``COPY`` needs)."""
-    for pk, uid, feature, kind, *json in rows:
-        yield pk, uid, feature, kind, *(b.decode() for b in json)
+    for pk, uid, feature, kind, geometry, classifications, extra, place in rows:
+        yield (
+            pk,
+            uid,
+            feature,
+            kind,
+            geometry.decode(),
+            classifications.decode(),
+            extra.decode(),
+            place.decode(),
+        )
 
 
 def to_sqlite(path: str, table: str, job_id: int, batches: Batches) -> None:
@@ -171,14 +180,17 @@ def to_postgresql_direct(url: str, table: str, job_id: int, batches: Batches) ->
     import orjson  # only this target needs it
 
     def rows(batch: Sequence[Wire]) -> Iterator[tuple[object, ...]]:
-        nowhere = (None,) * 5
+        # once per row, so no generator inside: one per row cost 0.6 s of CPU at a million rows
+        nowhere, null = (None,) * 5, b"null"
         for owner, uid, feature, kind, geometry, classifications, extra, place in batch:
             yield (
                 owner,
                 uid,
                 feature,
                 kind,
-                *(None if b == b"null" else b.decode() for b in (geometry, classifications, extra)),
+                None if geometry == null else geometry.decode(),
+                None if classifications == null else classifications.decode(),
+                None if extra == null else extra.decode(),
                 *(orjson.loads(place) if place else nowhere),
                 job_id,
             )
