@@ -379,6 +379,11 @@ def run(
         "  CPU s: of the step's processes, its reader and writer included"
         + ("" if engine == "sqlite" else " (not the PostgreSQL server's)")
     )
+    job_cpu, kids_cpu = ours["cpu_seconds"] - ours["cpu_children"], ours["cpu_children"]
+    print(
+        f"  labelport's CPU: the job's process {job_cpu:.2f} s, its reader and writer {kids_cpu:.2f} s;"
+        f" {ours['cpu_seconds'] / base['cpu_seconds']:.2f}x the floor's"
+    )
     print(f"  labelport job: {res['state']}, {res['imported']:,} imported; issues by code: {res['codes']}")
     for name, r in steps:
         if name.startswith("export"):

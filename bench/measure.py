@@ -27,19 +27,22 @@ _TREE_EVERY = 10
 
 def in_subprocess(module: str, func: str, *args: str) -> dict[str, Any]:
     """Run ``module.func(*args)`` in a new interpreter; returns its result plus seconds, peak RSS
-    and CPU seconds: of the process and of the children it waited for (an import's reader and
-    writer; not a database server), over the same span as the seconds."""
+    and CPU seconds over the same span: of the process and of the children it waited for (an
+    import's reader and writer; not a database server), the children's also on their own."""
     code = (
         "import json,resource,sys,time,importlib\n"
         f"m = importlib.import_module({module!r})\n"
-        "def cpu():\n"
-        "    me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))\n"
-        "    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime, me.ru_maxrss / 1024\n"
-        "c, t = cpu()[0], time.perf_counter()\n"
+        "def cpu(who):\n"
+        "    u = resource.getrusage(who)\n"
+        "    return u.ru_utime + u.ru_stime\n"
+        "me, kids = resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN\n"
+        "c0, k0, t = cpu(me), cpu(kids), time.perf_counter()\n"
         f"r = m.{func}(*sys.argv[1:])\n"
         "dt = time.perf_counter() - t\n"
-        "c, rss = cpu()[0] - c, cpu()[1]\n"
-        "print(json.dumps({'seconds': dt, 'cpu_seconds': c, 'self_rss_mb': rss, 'result': r}))\n"
+        "c, k = cpu(me) - c0, cpu(kids) - k0\n"
+        "rss = resource.getrusage(me).ru_maxrss / 1024\n"
+        "out = {'seconds': dt, 'cpu_seconds': c + k, 'cpu_children': k, 'self_rss_mb': rss, 'result': r}\n"
+        "print(json.dumps(out))\n"
     )
     with subprocess.Popen(
         [sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
