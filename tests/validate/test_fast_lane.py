@@ -133,6 +133,8 @@ EDGES: list[Annotation] = [
     _box([0.1, 0.2, 0.3, 0.4], extra={"bbox": [0.1, 0.2, 0.3, 0.4], "bbox_units": "fraction"}, units=FR),
     _box([0.1, 0.2, 0.3, 0.5], extra={"bbox": [0.1, 0.2, 0.3, 0.5], "bbox_units": "percent"}, units=FR),
     _box([2, 3, 4, 8], extra={"bbox_units": None}),
+    _box([2, 3, 4, 9], extra={"attributes": None}),
+    _box([2, 3, 4, 10], extra={"attributes": ["occluded"]}),
     _box([0.1, 0.1, 0.5, 0.5], units="fraction"),
     _box([0.0, 0.0, 1.0, 1.0], units="fraction"),
     _box([-0.0000004, 0.2, 0.5, 0.5], units="fraction"),
@@ -273,3 +275,17 @@ def test_rows_resolved_once_for_consecutive_lines_are_the_same_and_misses_still_
     assert [i.location.line for i in issues if i.code == "data_row_not_found"] == [3, 4]
     assert [i.location.line for i in issues if i.code == "identical_annotations"] == [2, 6, 8]
     assert [i.location.line for i in issues if i.code == "missing_dimensions"] == [7]
+
+
+@pytest.mark.parametrize("given", [None, ["occluded"], "occluded", 3])
+def test_attributes_that_are_not_an_object_are_refused_where_they_are(given: object) -> None:
+    """Every reader gives ``extra["attributes"]`` as an object of names and values; anything else
+    is refused with its location on both paths rather than stopping the job with an internal
+    error (it did: ``AttributeError`` on ``.items()``)."""
+    box = _box([1, 2, 3, 4], extra={"attributes": given, "id": 7}, pointer="/labels/0")
+    record = _records([box], ("a.png",))[0]
+    for fast in (True, False):
+        accepted, issues = _run([record], fast=fast)
+        assert accepted == []
+        where = [(i[0], i[2].line, i[2].pointer, i[3]) for i in issues]
+        assert where == [("wrong_type", 1, "/labels/0", given)]

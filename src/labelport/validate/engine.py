@@ -730,9 +730,19 @@ class Validator:
         classifications of the same names. The rest stay beside the annotation, are stored and
         exported again, with one warning per tool and attribute."""
         assert ann.extra is not None
+        given = ann.extra["attributes"]
+        if not isinstance(given, dict):  # no reader yields one today: refused, not a crash
+            self.report(
+                "wrong_type",
+                "`attributes` is an object of attribute names and their values",
+                loc,
+                given,
+                'give them as {"name": value, ...}, or leave `attributes` out',
+            )
+            return
         defined = {c.name for c in tool.classifications}
         kept: dict[str, Any] = {}
-        for name, value in ann.extra["attributes"].items():
+        for name, value in given.items():
             if name in defined:
                 answer = attribute_answer(name, value, ann.pointer)
                 if answer is not None:
