@@ -14,6 +14,7 @@ import math
 import random
 from typing import Any
 
+import msgspec
 import pytest
 
 from labelport.jobs.reader import pack
@@ -202,6 +203,8 @@ def test_an_extra_that_validation_reads_is_left_on_its_annotation_by_pack() -> N
     stored = [{"note": "attributes"}, None, {"id": 7}]
     record = _records([_box([1, 2, 3, 4], extra=e) for e in read + stored])[0]
     pack(record)
+    # across the pipe as the reader process sends it (jobs.reader: msgpack frames of records)
+    (record,) = msgspec.msgpack.Decoder(list[Record]).decode(msgspec.msgpack.encode([record]))
     assert record.packed is not None
     assert record.packed.extras == [None, None, b'{"note":"attributes"}', b"null", b'{"id":7}']
     assert [a.extra for a in record.annotations] == [*read, None, None, None]
