@@ -86,6 +86,7 @@ from labelport.formats.common import (
     cannot_carry,
     flat_attributes,
     plain,
+    plain_numbers,
     prepare_output,
     row_path,
     tools_of,
@@ -748,10 +749,6 @@ def _category(tool: Tool, cid: int, supercategories: dict[str, str]) -> dict[str
     return cat
 
 
-def _numbers(values: Iterable[float]) -> list[float | int]:
-    return [plain(v) for v in values]
-
-
 _WRITTEN_EXTRA = (
     "id",
     "iscrowd",
@@ -803,18 +800,18 @@ def _annotation_out(
     box = extra.get("bbox") or _extent(kind, g)
     d: dict[str, Any] = {"image_id": image_id, "category_id": cid}
     if kind == "polygon":
-        d["segmentation"] = [_numbers(ring) for ring in g]
+        d["segmentation"] = [plain_numbers(ring) for ring in g]
     elif kind == "mask":
         d["segmentation"] = {"size": g["size"], "counts": g["counts"]}
     else:
         kept = extra.get("segmentation", [])
-        d["segmentation"] = [_numbers(ring) for ring in kept] if isinstance(kept, list) else kept
+        d["segmentation"] = [plain_numbers(ring) for ring in kept] if isinstance(kept, list) else kept
     area = extra.get("area")
     d["area"] = plain(area if area is not None else _area(kind, g, box))
-    d["bbox"] = _numbers(box)
+    d["bbox"] = plain_numbers(box)
     d["iscrowd"] = extra.get("iscrowd", 0)
     if kind == "keypoints":
-        d["keypoints"] = _numbers(g)
+        d["keypoints"] = plain_numbers(g)
         d["num_keypoints"] = sum(1 for j in range(2, len(g), 3) if g[j] > 0)
     if attrs:
         d["attributes"] = attrs

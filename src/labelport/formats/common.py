@@ -12,6 +12,7 @@ name rows, spell numbers and flatten answers back into attributes, report throug
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -158,6 +159,12 @@ def plain(v: float) -> float | int:
     return int(v) if isinstance(v, float) and v.is_integer() else v  # inf and nan are not integers
 
 
+def plain_numbers(values: Iterable[float]) -> list[float | int]:
+    """:func:`plain` of each number, written out rather than called for each: an export of 1M
+    COCO annotations writes about ten million numbers (0.25 -> 0.15 us for a box's four)."""
+    return [int(v) if isinstance(v, float) and v.is_integer() else v for v in values]
+
+
 def tools_of(ctx: ExportContext, kinds: Iterable[ToolKind]) -> list[Tool]:
     """The ontology's tools of the given kinds, in ontology order (class ids follow this order)."""
     wanted = set(kinds)
@@ -216,12 +223,23 @@ def bookkeeping(key: str, value: Any) -> Severity | None:
 def unwritten_fields(fmt: str, row: ExportRow, ann: Annotation, written: Iterable[str]) -> list[Issue]:
     """One summary entry per field of ``ann.extra`` the writer did not write (``written``): other
     formats' fields (CVAT's z_order, a kept segmentation, ...) are never dropped unsaid."""
-    done = set(written) | {"tool"}
+    extra = ann.extra
+    done = _written_or_tool(tuple(written))
+    # once per annotation of an export, and most hold only fields the writer wrote: the sorted
+    # list of the others is made only when there is one
+    if not extra or done.issuperset(extra):
+        return []
     return [
         cannot_carry(fmt, f"the field `{key}` of `{ann.name}`", row, ann, severity=bookkeeping(key, value))
-        for key, value in sorted((ann.extra or {}).items())
+        for key, value in sorted(extra.items())
         if key not in done
     ]
+
+
+@functools.cache
+def _written_or_tool(written: tuple[str, ...]) -> frozenset[str]:
+    """A writer's fields and the tool an annotation's ``extra`` names (``store.imports``)."""
+    return frozenset(written) | {"tool"}
 
 
 @dataclass(frozen=True)
