@@ -15,6 +15,7 @@ from labelport.formats.common import (
     safe_parts,
     safe_rel,
     shown,
+    to_json,
     walk,
 )
 from labelport.model.errors import InvalidInputError
@@ -144,3 +145,18 @@ def test_json_message_helpers() -> None:
     assert shown("x" * 300) == "x" * 200 + "…"
     assert shown([1, 2]) == "array" and shown(3) == 3 and shown(None) is None
     assert is_num(1) and is_num(1.5) and not is_num(True) and not is_num("1")
+
+
+def test_to_json_writes_integers_beyond_64_bits_exactly_and_refuses_the_rest_as_orjson_does() -> None:
+    """orjson (the writers' encoder) stops at 64 bits; an id a file gave beyond that is written
+    as given, indented too, and what orjson refuses for any other reason is still refused."""
+    big = 2**70 + 1
+    assert (
+        to_json({"id": big, "n": [-big, 0.5]})
+        == b'{"id":1180591620717411303425,"n":[-1180591620717411303425,0.5]}'
+    )
+    assert to_json({"id": 2**63}) == b'{"id":9223372036854775808}'  # orjson's own, up to 2**64 - 1
+    assert to_json({"a": [big]}, indent=True) == b'{\n  "a": [\n    1180591620717411303425\n  ]\n}'
+    assert to_json({"a": [1]}, indent=True) == b'{\n  "a": [\n    1\n  ]\n}'
+    with pytest.raises(TypeError):
+        to_json({"a": {1, 2}})

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import numpy as np
 import pytest
 
@@ -532,3 +533,7 @@ def test_ids_beyond_64_bits_are_kept_exactly(coco: Workspace, tmp_path: Path) ->
     labels = ok(coco, save(tmp_path / "big.json", doc))
     extras = sorted(((a.extra or {}).get("id"), (a.extra or {}).get("attributes")) for a in labels["/a.png"])
     assert extras == [(5, {"n": -big}), (big, None)]
+    # and written back as they came (orjson, the writer's encoder, stops at 64 bits too)
+    coco.export("p", tmp_path / "back.json", format="coco")
+    back = msgspec.json.decode((tmp_path / "back.json").read_bytes())["annotations"]
+    assert sorted((a["id"], a.get("attributes")) for a in back) == [(5, {"n": -big}), (big, None)]

@@ -96,6 +96,7 @@ from labelport.formats.common import (
     read_json,
     shown,
     sniff_json_object,
+    to_json,
     walk,
 )
 from labelport.model.issues import Location
@@ -793,7 +794,7 @@ def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSum
             target = out.joinpath(*_rel_parts(file_row))
             target.parent.mkdir(parents=True, exist_ok=True)
             with target.open("xb") as fh:  # two rows naming one file must not overwrite each other
-                fh.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+                fh.write(to_json(doc, indent=True))
             summary.annotations += written
         summary.rows += 1
     return summary

@@ -89,6 +89,7 @@ from labelport.formats.common import (
     plain_numbers,
     prepare_output,
     row_path,
+    to_json,
     tools_of,
     unwritten_fields,
 )
@@ -711,9 +712,9 @@ def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSum
                 kept = (ann.extra or {}).get("id")
                 if isinstance(kept, int) and not isinstance(kept, bool) and kept not in used:
                     used.add(kept)
-                    spool.write(b"=" + orjson.dumps({"id": kept, **line}) + b"\n")
+                    spool.write(b"=" + to_json({"id": kept, **line}) + b"\n")
                 else:
-                    spool.write(b"+" + orjson.dumps(line) + b"\n")
+                    spool.write(b"+" + to_json(line) + b"\n")
         categories = [_category(t, k, supercategories) for k, t in enumerate(tools, 1)]
         spool.seek(0)
         with out.open("wb") as fh:

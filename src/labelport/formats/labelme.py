@@ -76,7 +76,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
-import orjson
 
 from labelport.formats import masks
 from labelport.formats.base import (
@@ -101,6 +100,7 @@ from labelport.formats.common import (
     safe_rel,
     shown,
     sniff_json_object,
+    to_json,
     unwritten_fields,
     walk,
 )
@@ -659,7 +659,7 @@ def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSum
         path = out.joinpath(*target.split("/"))
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("xb") as fh:
-            fh.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+            fh.write(to_json(doc, indent=True))
         summary.rows += 1
         summary.annotations += written
     return summary

@@ -82,7 +82,6 @@ from typing import Any
 
 import msgspec
 import numpy as np
-import orjson
 
 from labelport.formats import masks
 from labelport.formats.base import (
@@ -105,6 +104,7 @@ from labelport.formats.common import (
     prepare_output,
     row_path,
     shown,
+    to_json,
     tools_of,
 )
 from labelport.model.errors import InvalidInputError
@@ -1079,7 +1079,7 @@ def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSum
             if task is None:
                 continue
             fh.write(b"\n" if first else b",\n")
-            fh.write(orjson.dumps(task))
+            fh.write(to_json(task))
             first = False
         fh.write(b"\n]\n" if not first else b"]\n")
     if config is not None:

@@ -51,7 +51,7 @@ from labelport.formats.base import (
     IssueSink,
     issue,
 )
-from labelport.formats.common import cannot_carry
+from labelport.formats.common import cannot_carry, to_json
 from labelport.formats.ndjson import document, temporal
 from labelport.model.issues import Location
 from labelport.model.records import Annotation, Answer, Choice, Record, RowRef
@@ -715,7 +715,7 @@ def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSum
                     summary.not_expressible.append(cannot_carry("NDJSON", lost, row, ann))
                 if line is None:
                     continue
-                fh.write(orjson.dumps(line) + b"\n")
+                fh.write(to_json(line) + b"\n")
                 summary.annotations += 1
     return summary
 

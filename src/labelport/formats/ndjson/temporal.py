@@ -31,13 +31,12 @@ from collections import defaultdict
 from typing import IO, Any
 
 import numpy as np
-import orjson
 from PIL import Image
 
 from labelport.formats import masks
 from labelport.formats import ndjson as nd  # the package's helpers, used at call time only
 from labelport.formats.base import ExportRow, ExportSummary
-from labelport.formats.common import cannot_carry
+from labelport.formats.common import cannot_carry, to_json
 from labelport.model.records import Annotation, Answer, Choice
 
 KEYS = ("segments", "masks", "frames")
@@ -327,16 +326,16 @@ def write_video(
     for track, anns in tracks.items():
         line = _object_line(track, anns, ref, row, summary)
         if line is not None:
-            fh.write(orjson.dumps(line) + b"\n")
+            fh.write(to_json(line) + b"\n")
     for group, anns in groups.items():
-        fh.write(orjson.dumps(_masks_line(group, anns, ref, row, summary)) + b"\n")
+        fh.write(to_json(_masks_line(group, anns, ref, row, summary)) + b"\n")
     plain = []
     for ann in rest:
         line = nd.annotation_to_line(ann, ref) if ann.answer is not None else None
         if line is None:
             plain.append(ann)
             continue
-        fh.write(orjson.dumps(_sdk_form(line, radio=ann.kind == "radio")) + b"\n")
+        fh.write(to_json(_sdk_form(line, radio=ann.kind == "radio")) + b"\n")
         summary.annotations += 1
     return plain
 
