@@ -175,7 +175,7 @@ def to_json(value: Any, *, indent: bool = False) -> bytes:
 
 def plain_numbers(values: Iterable[float]) -> list[float | int]:
     """:func:`plain` of each number, written out rather than called for each: an export of 1M
-    COCO annotations writes about ten million numbers (0.25 -> 0.15 us for a box's four)."""
+    COCO annotations writes about ten million numbers (a box's four: 1.0 -> 0.6 us)."""
     return [int(v) if isinstance(v, float) and v.is_integer() else v for v in values]
 
 
