@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from labelport.formats import check_options, masks
+from labelport.formats import check_options
 from labelport.formats import choose as choose_format
 from labelport.formats import get as get_format
 from labelport.formats.base import issue
@@ -379,6 +379,10 @@ class _MaskFetcher:
                 break
         else:
             return  # most records: nothing to fetch, nothing to filter
+        # here, not at the top: it brings numpy and Pillow (a quarter of a second) into every
+        # process that runs jobs, before a payload's first record, for a shape few payloads hold
+        from labelport.formats import masks
+
         record.unpack_all()  # annotations may be taken out below, and the packed parts with them
         for ann in record.annotations:
             g = ann.geometry
