@@ -9,11 +9,13 @@ import json
 import threading
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from labelport import Workspace
+from labelport.jobs import pipeline
 from labelport.model.jobs import JobState
-from labelport.store import db
+from labelport.store import db, spool
 from labelport.store import imports as store
 from tests.helpers import make_images
 
@@ -30,8 +32,16 @@ def _project(ws: Workspace, tmp_path: Path, rows: int) -> None:
     ws.create_batch("p", "all", dataset="d")
 
 
-def _payload(path: Path, rows: int, per_row: int, *, bad_last: bool = False) -> Path:
+def _payload(path: Path, rows: int, per_row: int, *, bad_last: bool = False, bad_first: bool = False) -> Path:
     lines = []
+    if bad_first:  # an error the validator finds before any row is written
+        lines.append(
+            {
+                "dataRow": {"globalKey": "/0.png"},
+                "name": "bus",
+                "bbox": {"left": 1, "top": 2, "width": 3, "height": 4},
+            }
+        )
     for i in range(rows * per_row):
         box = {"left": 1, "top": 2, "width": 3 + i % 50, "height": 4}
         lines.append({"dataRow": {"globalKey": f"/{i // per_row}.png"}, "name": "car", "bbox": box})
@@ -64,6 +74,27 @@ def test_a_job_that_fails_leaves_no_annotation_behind(ws: Workspace, db_url: str
     assert job.state is JobState.SUCCEEDED and job.counts["annotations_imported"] == 24_000
     assert _count(db_url, "SELECT count(*) FROM annotations") == 24_000
     assert _count(db_url, REACHED) == 24_000
+
+
+def test_a_job_that_has_found_an_error_writes_no_more_rows(
+    ws: Workspace, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It will fail whatever follows, and it still reads and checks every line to report every
+    error; the rows it would have written and then deleted are never written."""
+    written: list[int] = []
+
+    class Counted(spool.DirectSpool):
+        def close(self) -> None:
+            written.append(self.count)
+            super().close()
+
+    monkeypatch.setattr(pipeline, "DirectSpool", Counted)
+    _project(ws, tmp_path, 30)
+    job = ws.import_labels("p", _payload(tmp_path / "a.ndjson", 30, 800, bad_first=True), format="ndjson")
+    assert job.state is JobState.FAILED and job.counts["lines"] == 24_001
+    assert [i.code for i in ws.job_issues(job.id) if i.severity.value == "error"] == ["unknown_class"]
+    assert written == [0]
+    assert _count(db_url, "SELECT count(*) FROM annotations") == 0
 
 
 def test_a_dry_run_writes_no_annotation(ws: Workspace, db_url: str, tmp_path: Path) -> None:

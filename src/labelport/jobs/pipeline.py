@@ -219,7 +219,9 @@ def _validate_and_commit(
         for record in stream:
             fetcher.resolve(record, validator)
             accepted = validator.check(record)
-            if accepted:
+            # a job that has found an error fails whatever follows: it checks on, to report every
+            # error, but writes no more rows only to delete them
+            if accepted and not validator.counts.errors:
                 # rows of new labels straight to their table (a dry run takes no label ids), the
                 # others to wait for the commit (model.stored)
                 plan = validator.last_plan
