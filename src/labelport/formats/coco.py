@@ -70,7 +70,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import msgspec
-import orjson
 
 from labelport.formats.base import (
     Detection,
@@ -727,9 +726,9 @@ def write(rows: Iterable[ExportRow], out: Path, ctx: ExportContext) -> ExportSum
         spool.seek(0)
         with out.open("wb") as fh:
             head = {"info": {"description": f"{ctx.project} (labelport export)", "contributor": "labelport"}}
-            fh.write(orjson.dumps(head)[:-1])
-            fh.write(b',"licenses":[],"images":' + orjson.dumps(images))
-            fh.write(b',"categories":' + orjson.dumps(categories) + b',"annotations":[')
+            fh.write(to_json(head)[:-1])
+            fh.write(b',"licenses":[],"images":' + to_json(images))  # metadata's sizes, as given
+            fh.write(b',"categories":' + to_json(categories) + b',"annotations":[')
             _copy_annotations(spool, fh, used)
             fh.write(b"]}\n")
     return summary
