@@ -284,13 +284,13 @@ def test_the_reader_process_imports_no_database_library() -> None:
     assert out.strip() == "False"
 
 
-def test_neither_the_job_nor_a_coco_reader_imports_numpy_or_pillow_before_a_mask(tmp_path: Path) -> None:
+def test_neither_the_job_nor_a_reader_imports_numpy_or_pillow_before_a_mask(tmp_path: Path) -> None:
     """They come with ``formats.masks``, a quarter of a second of imports before a job's first
-    record; the mask fetcher and COCO's mask paths import it where a mask is met."""
+    record; the mask fetcher and COCO's and NDJSON's mask paths import it where a mask is met."""
     Workspace.init(str(tmp_path / "ws.db"))
     code = (
         "import sys; from labelport import Workspace; import labelport.jobs.pipeline\n"
-        "import labelport.jobs.reader, labelport.formats.coco\n"
+        "import labelport.jobs.reader, labelport.formats.coco, labelport.formats.ndjson\n"
         f"Workspace({str(tmp_path / 'ws.db')!r}).close()\n"
         "print(sorted(m for m in ('numpy', 'PIL', 'labelport.formats.masks') if m in sys.modules))\n"
     )

@@ -41,7 +41,6 @@ from typing import Any
 import msgspec
 import orjson
 
-from labelport.formats import masks
 from labelport.formats.base import (
     Detection,
     ExportContext,
@@ -522,6 +521,8 @@ def _color(v: Any, pointer: str) -> tuple[int, int, int]:
 
 
 def _mask(v: Any, pointer: str) -> Any:
+    from labelport.formats import masks  # where a mask is met (numpy, Pillow): see coco
+
     if not isinstance(v, dict):
         raise _Bad("wrong_type", "`mask` is an object", pointer, v)
     try:
@@ -673,6 +674,8 @@ def annotation_to_line(ann: Annotation, data_row: dict[str, str]) -> dict[str, A
     elif ann.kind == "point":
         d["point"] = {"x": g[0], "y": g[1]}
     elif ann.kind == "mask" and "counts" in g:
+        from labelport.formats import masks  # where a mask is met (numpy, Pillow): see coco
+
         d["mask"] = {"png": base64.b64encode(masks.to_png(masks.decode(g))).decode()}
     elif ann.kind == "relationship":
         d["relationship"] = dict(g)

@@ -30,10 +30,6 @@ import uuid as uuidlib
 from collections import defaultdict
 from typing import IO, Any
 
-import numpy as np
-from PIL import Image
-
-from labelport.formats import masks
 from labelport.formats import ndjson as nd  # the package's helpers, used at call time only
 from labelport.formats.base import ExportRow, ExportSummary
 from labelport.formats.common import cannot_carry, to_json
@@ -220,6 +216,8 @@ def _composite(fr: dict[str, Any], fp: str) -> tuple[bytes, set[tuple[int, int, 
     """An inline composite's PNG bytes and colours; None for a URL, which the job fetches and cuts
     (checking each colour there)."""
     if "imBytes" in fr:
+        from labelport.formats import masks  # where a mask is met (numpy, Pillow): see coco
+
         data = nd._b64(fr["imBytes"], f"{fp}/imBytes")
         try:
             return data, masks.colors_in_png(data)
@@ -235,6 +233,8 @@ def _composite(fr: dict[str, Any], fp: str) -> tuple[bytes, set[tuple[int, int, 
 
 
 def _mask_of(data: bytes, color: tuple[int, int, int], fp: str) -> dict[str, Any]:
+    from labelport.formats import masks  # where a mask is met (numpy, Pillow): see coco
+
     try:
         return masks.encode(masks.from_png(data, color))
     except masks.MaskError as exc:
@@ -394,6 +394,11 @@ def _segment(ann: Annotation) -> int:
 def _masks_line(
     group: str, anns: list[Annotation], ref: dict[str, str], row: ExportRow, summary: ExportSummary
 ) -> dict[str, Any]:
+    import numpy as np  # here, with the masks they draw: see coco's _MASKS_LATE
+    from PIL import Image
+
+    from labelport.formats import masks
+
     instances: dict[tuple[int, ...], tuple[str | None, str | None]] = {}
     by_frame: dict[int, list[tuple[Annotation, tuple[int, ...]]]] = defaultdict(list)
     for ann in anns:
