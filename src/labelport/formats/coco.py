@@ -167,9 +167,6 @@ class _AnyId(msgspec.Struct):
     id: Any = None
 
 
-# _MASKS_LATE: formats.masks is imported where a mask is met, not with this module: it brings
-# numpy and Pillow, a fifth of a second before a reader process's first record, for a shape most
-# COCO files never hold
 _LAZY = msgspec.json.Decoder(_Lazy)
 _WHERE = msgspec.json.Decoder(_Where)
 _UTF8_CHUNK = 16 << 20
@@ -558,7 +555,7 @@ def _convert(ann: _Ann, p: str, cat: _Category) -> Annotation:
         elif seg:
             extra["segmentation"] = seg
     elif isinstance(seg, _Rle):
-        from labelport.formats import masks  # see _MASKS_LATE
+        from labelport.formats import masks  # where a mask is met: see its docstring
 
         kind, pointer = "mask", f"{p}/segmentation"
         try:
@@ -652,7 +649,7 @@ def _extent(kind: str, g: Any) -> list[float]:
     if kind == "bbox":
         return [g[0], g[1], g[2], g[3]]
     if kind == "mask":
-        from labelport.formats import masks  # see _MASKS_LATE
+        from labelport.formats import masks  # where a mask is met: see its docstring
 
         return masks.bbox(g)
     if kind == "polygon":
@@ -672,7 +669,7 @@ def _area(kind: str, g: Any, box: Sequence[float]) -> float:
     """The COCO ``area`` the writer gives a shape: box w*h, polygon shoelace, mask pixels; for
     keypoints the w*h of ``box``, the bbox written beside them."""
     if kind == "mask":
-        from labelport.formats import masks  # see _MASKS_LATE
+        from labelport.formats import masks  # where a mask is met: see its docstring
 
         return float(masks.area(g))
     if kind == "polygon":

@@ -381,9 +381,7 @@ class _MaskFetcher:
                 break
         else:
             return  # most records: nothing to fetch, nothing to filter
-        # here, not at the top: it brings numpy and Pillow (a quarter of a second) into every
-        # process that runs jobs, before a payload's first record, for a shape few payloads hold
-        from labelport.formats import masks
+        from labelport.formats import masks  # where a mask is met: see its docstring
 
         record.unpack_all()  # annotations may be taken out below, and the packed parts with them
         for ann in record.annotations:

@@ -521,7 +521,7 @@ def _color(v: Any, pointer: str) -> tuple[int, int, int]:
 
 
 def _mask(v: Any, pointer: str) -> Any:
-    from labelport.formats import masks  # where a mask is met (numpy, Pillow): see coco
+    from labelport.formats import masks  # where a mask is met: see its docstring
 
     if not isinstance(v, dict):
         raise _Bad("wrong_type", "`mask` is an object", pointer, v)
@@ -674,7 +674,7 @@ def annotation_to_line(ann: Annotation, data_row: dict[str, str]) -> dict[str, A
     elif ann.kind == "point":
         d["point"] = {"x": g[0], "y": g[1]}
     elif ann.kind == "mask" and "counts" in g:
-        from labelport.formats import masks  # where a mask is met (numpy, Pillow): see coco
+        from labelport.formats import masks  # where a mask is met: see its docstring
 
         d["mask"] = {"png": base64.b64encode(masks.to_png(masks.decode(g))).decode()}
     elif ann.kind == "relationship":

@@ -216,7 +216,7 @@ def _composite(fr: dict[str, Any], fp: str) -> tuple[bytes, set[tuple[int, int, 
     """An inline composite's PNG bytes and colours; None for a URL, which the job fetches and cuts
     (checking each colour there)."""
     if "imBytes" in fr:
-        from labelport.formats import masks  # where a mask is met (numpy, Pillow): see coco
+        from labelport.formats import masks  # where a mask is met: see its docstring
 
         data = nd._b64(fr["imBytes"], f"{fp}/imBytes")
         try:
@@ -233,7 +233,7 @@ def _composite(fr: dict[str, Any], fp: str) -> tuple[bytes, set[tuple[int, int, 
 
 
 def _mask_of(data: bytes, color: tuple[int, int, int], fp: str) -> dict[str, Any]:
-    from labelport.formats import masks  # where a mask is met (numpy, Pillow): see coco
+    from labelport.formats import masks  # where a mask is met: see its docstring
 
     try:
         return masks.encode(masks.from_png(data, color))
@@ -394,7 +394,7 @@ def _segment(ann: Annotation) -> int:
 def _masks_line(
     group: str, anns: list[Annotation], ref: dict[str, str], row: ExportRow, summary: ExportSummary
 ) -> dict[str, Any]:
-    import numpy as np  # here, with the masks they draw: see coco's _MASKS_LATE
+    import numpy as np  # with formats.masks, where a mask is met: see its docstring
     from PIL import Image
 
     from labelport.formats import masks
