@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
 from labelport import Workspace
+from labelport.model.records import Annotation
 from tests.api.server import Server
 from tests.helpers import ONTOLOGY, make_images
 from tests.jobs.conftest import write_ndjson
@@ -114,6 +116,18 @@ def test_labels_follow_next_after(server: Server, names: dict[str, Any], which: 
     assert list(old["labels"]) == pages[1]
     assert old["next_offset"] == (6 if len(every["labels"]) > 6 else None)
 
+
+
+def test_labels_write_every_field(server: Server, names: dict[str, Any]) -> None:
+    """A reader's ``Annotation`` leaves its defaults out of the trip between processes; what the
+    API gives back keeps every key, null or not, as it always has (``StoredAnnotation``)."""
+    every = _get(server, "/labels", project=names["small"]).json()["labels"]
+    fields = {f.encode_name for f in msgspec.structs.fields(Annotation)}
+    shapes = [a for annotations in every.values() for a in annotations]
+    assert len(shapes) == 5
+    for a in shapes:
+        assert set(a) == fields
+        assert a["frame"] is None and a["track_id"] is None and a["units"] is None
 
 def test_issues_follow_next_after_with_filters(server: Server, names: dict[str, Any]) -> None:
     job = names["job"]

@@ -43,7 +43,7 @@ from labelport.model.errors import InvalidInputError
 from labelport.model.issues import Issue
 from labelport.model.jobs import ImportJob, Mode, OnExisting
 from labelport.model.media import MediaType
-from labelport.model.records import Annotation
+from labelport.model.records import StoredAnnotation
 from labelport.model.tokens import ApiToken, IssuedToken, Scope
 from labelport.sdk.http import Http
 from labelport.sdk.jobs import JobHandle, ProgressFn
@@ -428,9 +428,11 @@ class Client:
     def undo_job(self, job_id: int) -> ImportJob:
         return self._http.call("POST", f"/jobs/{job_id}/undo", ImportJob)
 
-    def labels(self, project: str, *, mode: Mode | str = Mode.GROUND_TRUTH) -> dict[str, list[Annotation]]:
+    def labels(
+        self, project: str, *, mode: Mode | str = Mode.GROUND_TRUTH
+    ) -> dict[str, list[StoredAnnotation]]:
         """Every labelled row's live annotations, by global key."""
-        out: dict[str, list[Annotation]] = {}
+        out: dict[str, list[StoredAnnotation]] = {}
         start: dict[str, Any] | None = {}
         while start is not None:
             params = {"project": project, "mode": _value(mode), "limit": PAGE, **start}

@@ -10,7 +10,7 @@ import msgspec
 
 from labelport.model.issues import Issue
 from labelport.model.jobs import ImportJob
-from labelport.model.records import Annotation
+from labelport.model.records import StoredAnnotation
 
 
 class ExportSummary(msgspec.Struct, kw_only=True):
@@ -40,7 +40,7 @@ class IssuesPage(msgspec.Struct, kw_only=True):
 
 
 class LabelsPage(msgspec.Struct, kw_only=True):
-    labels: dict[str, list[Annotation]]
+    labels: dict[str, list[StoredAnnotation]]  # as the store gives them: every field written
     next_offset: int | None
     next_after: str | None = None  # the cursor of the next page (every page costs the same)
 

@@ -23,7 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from labelport.model.errors import ConflictError, NotFoundError
 from labelport.model.issues import Issue, Location, Severity
 from labelport.model.jobs import COUNT_KEYS, ImportJob, JobState, Mode, OnExisting
-from labelport.model.records import Annotation, LabelFields, RowRef, answer_from_json
+from labelport.model.records import Annotation, LabelFields, RowRef, StoredAnnotation, answer_from_json
 from labelport.model.snapshot import RowInfo, Snapshot
 from labelport.store import bulk
 from labelport.store.catalog import _aware, now
@@ -927,7 +927,7 @@ def _decoded(
         answer = None
         nested = [answer_from_json(x) for x in stored] if stored else []
         extra = {**(extra or {}), "tool": tool}
-    return Annotation(
+    return StoredAnnotation(
         kind=kind,
         uid=uid,
         name=name,
