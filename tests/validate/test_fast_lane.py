@@ -70,6 +70,9 @@ def _snapshot() -> Snapshot:
     return Snapshot(project_id=1, media_type="image", ontology=ontology, top_level_pk=pks, rows=rows)
 
 
+_TRIP = msgspec.msgpack.Decoder(list[Record])
+
+
 def _run(records: list[Record], *, fast: bool, packed: bool = False) -> tuple[list[Any], list[Any]]:
     """``packed``: as records arrive from a reader process (``model.records.Packed``)."""
     issues: list[Issue] = []
@@ -79,11 +82,14 @@ def _run(records: list[Record], *, fast: bool, packed: bool = False) -> tuple[li
     for r in copy.deepcopy(records):
         if packed:
             pack(r)
+            # across the pipe as the reader process sends it (jobs.reader: msgpack frames)
+            (r,) = _TRIP.decode(msgspec.msgpack.encode([r]))
         accepted.extend(v.check(r))
     v.finish()
     return (
         [(a.owner, a.uid, a.feature_pk, a.kind, a.geometry, a.classifications, a.extra) for a in accepted],
-        [(i.code, i.message, i.location, i.value, i.hint) for i in issues],
+        # repr: a NaN that crossed the pipe is another object, and NaN equals only itself
+        [(i.code, i.message, i.location, repr(i.value), i.hint) for i in issues],
     )
 
 
@@ -168,12 +174,18 @@ EDGES: list[Annotation] = [
 ]
 
 
-def _records(anns: list[Annotation], keys: tuple[str, ...] = ("a.png", "b.png", "c.png")) -> list[Record]:
+def _records(
+    anns: list[Annotation],
+    keys: tuple[str, ...] = ("a.png", "b.png", "c.png"),
+    size: tuple[float, float] | None = None,
+) -> list[Record]:
+    """``size``: the image size each record states, as COCO's do."""
     return [
         Record(
             row=RowRef(global_key=key),
             annotations=[copy.deepcopy(a) for a in anns],
             location=Location(file="p.ndjson", line=n),
+            image_size=size,
         )
         for n, key in enumerate(keys, 1)
     ]
@@ -194,6 +206,60 @@ def test_records_packed_as_from_a_reader_process_are_decided_alike(fast: bool) -
     unpacked on its annotation."""
     records = _records(EDGES)
     assert _run(records, fast=fast, packed=True) == _run(records, fast=False)
+
+
+@pytest.mark.parametrize("size", [(W, H), (640, 480), (W, H + 1)])
+@pytest.mark.parametrize("fast", [True, False])
+def test_shapes_packed_inside_the_stated_image_size_are_decided_alike(
+    fast: bool, size: tuple[float, float]
+) -> None:
+    """A record that states its image size (COCO, VOC, CVAT, LabelMe) has its plain shapes found
+    inside it in the reader process: the job takes their stored text as sent where the row has
+    that size, and unpacks them where it has not (``c.png`` has none; (W, H + 1) is refused)."""
+    records = _records(EDGES, size=size)
+    assert _run(records, fast=fast, packed=True) == _run(records, fast=False)
+
+
+def test_pack_sends_a_shape_as_its_text_only_where_it_is_plainly_inside_the_stated_size() -> None:
+    anns = [
+        _box([1, 2, 3, 4]),
+        _box([1.5, 2, 3, 4.25]),
+        _box([1, 2, W, 4]),  # past the right edge
+        _box([1, 2, 3, NAN]),
+        _box([0.1, 0.2, 0.3, 0.4], units=FR),
+        Annotation(kind="polygon", name="lake", geometry=[[0, 0, 10, 0, 10, 10]]),
+        Annotation(kind="point", name="pin", geometry=[1, 2], track_id="t1"),
+        Annotation(kind="ellipse", name="car", geometry=[5, 5, 2, 2]),
+        _box(["1", 2, 3, 4]),  # type: ignore[list-item]
+    ]
+    record = _records(anns, ("a.png",), size=(W, H))[0]
+    pack(record)
+    (record,) = _TRIP.decode(msgspec.msgpack.encode([record]))
+    assert record.packed is not None
+    assert record.packed.shapes == [
+        b"[1,2,3,4]",
+        b"[1.5,2,3,4.25]",
+        *[None] * 3,
+        b"[[0,0,10,0,10,10]]",
+        *[None] * 3,
+    ]
+    assert [a.geometry is None for a in record.annotations] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+        True,
+        False,
+        False,
+        False,
+    ]
+    record.unpack_all()
+    assert [a.geometry for a in record.annotations][:2] == [[1, 2, 3, 4], [1.5, 2, 3, 4.25]]
+    assert record.annotations[5].geometry == [[0, 0, 10, 0, 10, 10]]
+    (none,) = _records(anns, ("a.png",))  # no size stated: nothing to test the shapes against
+    pack(none)
+    assert none.packed is not None and none.packed.shapes is None
 
 
 def test_an_extra_that_validation_reads_is_left_on_its_annotation_by_pack() -> None:
@@ -291,4 +357,4 @@ def test_attributes_that_are_not_an_object_are_refused_where_they_are(given: obj
         accepted, issues = _run([record], fast=fast)
         assert accepted == []
         where = [(i[0], i[2].line, i[2].pointer, i[3]) for i in issues]
-        assert where == [("wrong_type", 1, "/labels/0", given)]
+        assert where == [("wrong_type", 1, "/labels/0", repr(given))]

@@ -49,6 +49,7 @@ from labelport.model.issues import Issue
 from labelport.model.records import Packed, Record, extra_is_read
 from labelport.model.stored import json as _json
 from labelport.store.pipes import widen
+from labelport.validate.geometry import PLAIN_KINDS, plainly_inside
 
 MIN_BYTES_ENV = "LABELPORT_READER_PROCESS_MIN_BYTES"
 # below this a payload is read in the job's process: starting one costs about what reading
@@ -174,8 +175,9 @@ def _error(name: str, message: str, code: str, hint: str | None) -> errors.Label
 
 def pack(record: Record) -> None:
     """The record's annotations packed for the trip to the job (``model.records.Packed``): each
-    one's ``extra`` (but one that validation reads) and nested answers as JSON. Left as it is when
-    one holds a value JSON cannot carry."""
+    one's ``extra`` (but one that validation reads) and nested answers as JSON, and its geometry
+    where it lies plainly inside the image. Left as it is when one holds a value JSON cannot
+    carry."""
     anns = record.annotations
     try:
         extras = [None if extra_is_read(a.extra) else _json(a.extra) for a in anns]
@@ -187,7 +189,36 @@ def pack(record: Record) -> None:
             a.extra = None
         if a.classifications:
             a.classifications = []
-    record.packed = Packed(extras, answers)
+    shapes = _shapes(record)
+    if shapes is not None:
+        for a, shape in zip(anns, shapes, strict=True):
+            if shape is not None:
+                a.geometry = None
+    record.packed = Packed(extras, answers, shapes)
+
+
+def _shapes(record: Record) -> list[bytes | None] | None:
+    """Each annotation's geometry as its stored text where the fast lane's bounds test
+    (``validate.geometry.plainly_inside``) passes against the image size the payload states, so
+    that the job neither decodes its numbers nor tests nor encodes them. Only what the fast lane
+    could take (a plain kind in pixels, not in time): the rest it would never look at."""
+    size = record.image_size
+    if size is None:
+        return None
+    w, h = size
+    shapes: list[bytes | None] = []
+    found = False
+    for a in record.annotations:
+        text = None
+        kind, g = a.kind, a.geometry
+        if kind in PLAIN_KINDS and a.units is None and a.frame is None and a.track_id is None:
+            try:
+                if plainly_inside(kind, g, w, h):
+                    text, found = _json(g), True
+            except (TypeError, ValueError, IndexError):  # what the fast lane would refuse too
+                pass
+        shapes.append(text)
+    return shapes if found else None
 
 
 class _Ahead:

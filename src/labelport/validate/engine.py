@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ from labelport.model.snapshot import RowInfo, Snapshot
 from labelport.model.stored import EMPTY_LIST, Accepted, accepted, place
 from labelport.model.stored import json as _json  # the derived id's body and the stored text alike
 from labelport.validate.answers import resolve_answer, resolve_answers
-from labelport.validate.geometry import check_image, onto_edges, to_pixels
+from labelport.validate.geometry import PLAIN_KINDS, check_image, onto_edges, plainly_inside, to_pixels
 from labelport.validate.media import RULES as MEDIA_RULES
 from labelport.validate.scene import frame_names, frame_of, frames_of
 
@@ -427,14 +426,18 @@ class Validator:
             # the packed parts follow the annotations by position: whatever took one out had to
             # unpack first (Record.unpack_all), or each after it would take its neighbour's
             raise RuntimeError("a packed record's annotations changed without unpacking it")
+        # shapes the reader process found inside the image size the payload states, which is the
+        # row's here (``_same_size``); elsewhere each is unpacked for the full path
+        shapes = packed.shapes if packed is not None and lane == record.image_size else None
         for k, ann in enumerate(anns):
             at = line if ann.line is None else ann.line
             if lane is None:
                 acc = None
             elif packed is None:
-                acc = self._plain(ann, plan, at, lane, None, None)
+                acc = self._plain(ann, plan, at, lane, None, None, None)
             else:
-                acc = self._plain(ann, plan, at, lane, packed.extras[k], packed.answers[k])
+                shape = None if shapes is None else shapes[k]
+                acc = self._plain(ann, plan, at, lane, packed.extras[k], packed.answers[k], shape)
             if acc is None:
                 record.unpack(k)  # what the full path reads, as the payload gave it
                 before = counts.errors
@@ -477,6 +480,7 @@ class Validator:
         lane: tuple[float, float],
         extra: bytes | None,
         answers: bytes | None,
+        shape: bytes | None,
     ) -> Accepted | None:
         """The fast lane for what most payloads are made of: a box, polygon, line or point of an
         image, of a known class, inside the image, with simple nested answers. It makes the same
@@ -487,7 +491,8 @@ class Validator:
 
         From a reader process (``model.records.Packed``), ``extra`` comes as the text it is
         stored as, and the nested ``answers`` as text too; an ``extra`` that validation reads
-        was not packed, so it is still on the annotation and taken as in one process."""
+        was not packed, so it is still on the annotation and taken as in one process. A packed
+        ``shape`` is the geometry's stored text, found plainly inside the image there."""
         if ann.track_id is not None or ann.frame is not None:
             return None
         if extra is None:
@@ -506,18 +511,22 @@ class Validator:
         tool, feature_pk, requires, uid_class = hit
         if ann.box is not None and tool.kind is ToolKind.RECTANGLE:
             return None  # a segmentation on a rectangle class: taken as its box, and said so
-        w, h = lane
-        g = ann.geometry
         units = ann.units
-        if units is not None:
-            g = to_pixels(kind, g, w, h, units)
-            if onto_edges(kind, g, w, h)[1]:
-                return None  # moved onto an edge: the full path warns
-        try:
-            if not _plain_inside(kind, g, w, h):
+        if shape is None:
+            w, h = lane
+            g = ann.geometry
+            if units is not None:
+                g = to_pixels(kind, g, w, h, units)
+                if onto_edges(kind, g, w, h)[1]:
+                    return None  # moved onto an edge: the full path warns
+            try:
+                if not plainly_inside(kind, g, w, h):
+                    return None
+            except (TypeError, ValueError, IndexError):
                 return None
-        except (TypeError, ValueError, IndexError):
-            return None
+            geometry = _json(g)  # the stored text, and the derived id's body
+        else:
+            geometry = shape
         stored = EMPTY_LIST
         if answers is not None or ann.classifications or requires:
             nested = (
@@ -530,7 +539,6 @@ class Validator:
             stored = nested
         uid = ann.uid
         page, message, frame_end = ann.page, ann.message_id, ann.frame_end
-        geometry = _json(g)  # the stored text, and the derived id's body
         if not uid:  # none given, or empty: derived, as the full path derives it
             end = _UID_END if page is None and message is None else _uid_end(None, page, message)
             uid = _uid_of(plan.uid_start + uid_class + geometry + end)
@@ -546,7 +554,7 @@ class Validator:
     def _plain_node(
         self, kind: str, name: str | None, schema_id: str | None
     ) -> tuple[Tool, int, bool, bytes] | None:
-        if kind not in _PLAIN_KINDS or kind not in self._kinds:
+        if kind not in PLAIN_KINDS or kind not in self._kinds:
             return None
         found = self._lookup(False, name, schema_id)[1]
         if not isinstance(found, Tool) or found.kind not in TOOLS_FOR_KIND[kind]:
@@ -1041,8 +1049,6 @@ class Validator:
                     )
 
 
-_PLAIN_KINDS = frozenset({"bbox", "polygon", "line", "point"})
-
 # A derived id's JSON body in three parts, so that the fast lane encodes only the geometry per
 # annotation (the row's part once per row, the class's once per job). Compact JSON of a list
 # is its items' JSON joined by commas, so the parts joined are the list's JSON exactly.
@@ -1068,38 +1074,6 @@ def _uid_of(body: bytes) -> str:
     # version nibble is 5; the variant nibble keeps its two low bits under the RFC 4122 10)
     x = hashlib.sha1(_UID_NS_BYTES + body).hexdigest()
     return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_UID_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
-
-
-def _plain_inside(kind: str, g: Any, width: float, height: float) -> bool:
-    """True only if ``check_image`` finds nothing wrong with the shape (a comparison with NaN is
-    false, and an infinite coordinate fails a bound, so finiteness needs no test of its own);
-    False also where it would, or where only it can tell (a rotated box)."""
-    if kind == "bbox":
-        if len(g) != 4:
-            return False
-        x, y, w, h = g
-        return bool(w > 0 and h > 0 and x >= 0 and y >= 0 and x + w <= width and y + h <= height)
-    if kind == "point":
-        return len(g) == 2 and 0 <= g[0] <= width and 0 <= g[1] <= height
-    rings = g if kind == "polygon" else [g]
-    need = 3 if kind == "polygon" else 2
-    if not rings:
-        return False
-    for ring in rings:
-        if len(ring) % 2 or len(ring) < 2 * need:
-            return False
-        xs, ys = ring[0::2], ring[1::2]
-        if not (min(xs) >= 0 and max(xs) <= width and min(ys) >= 0 and max(ys) <= height):
-            return False
-        if not math.isfinite(sum(ring)):
-            return False
-        # enough distinct points: the first `need` are distinct (the usual case), or count them all
-        a, b = (ring[0], ring[1]), (ring[2], ring[3])
-        if a != b and (need == 2 or a != (ring[4], ring[5]) != b):
-            continue
-        if len(set(zip(xs, ys, strict=True))) < need:
-            return False
-    return True
 
 
 def _a(word: str) -> str:

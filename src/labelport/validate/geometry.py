@@ -203,3 +203,42 @@ def onto_edges(kind: str, g: Any, width: float, height: float) -> tuple[Any, flo
 
 def _size(w: float, h: float) -> str:
     return f"{w:g}x{h:g}"
+
+
+# the kinds :func:`plainly_inside` decides for (the fast lane's)
+PLAIN_KINDS = frozenset({"bbox", "polygon", "line", "point"})
+
+
+def plainly_inside(kind: str, g: Any, width: float, height: float) -> bool:
+    """True only if :func:`check_image` finds nothing wrong with the shape (a comparison with NaN is
+    false, and an infinite coordinate fails a bound, so finiteness needs no test of its own);
+    False also where it would, or where only it can tell (a rotated box). The fast lane's test
+    (``validate.engine``), also made in a reader process against the image size its payload
+    states (``jobs.reader.pack``): it raises TypeError, ValueError or IndexError on a shape it
+    cannot read, which both take as False."""
+    if kind == "bbox":
+        if len(g) != 4:
+            return False
+        x, y, w, h = g
+        return bool(w > 0 and h > 0 and x >= 0 and y >= 0 and x + w <= width and y + h <= height)
+    if kind == "point":
+        return len(g) == 2 and 0 <= g[0] <= width and 0 <= g[1] <= height
+    rings = g if kind == "polygon" else [g]
+    need = 3 if kind == "polygon" else 2
+    if not rings:
+        return False
+    for ring in rings:
+        if len(ring) % 2 or len(ring) < 2 * need:
+            return False
+        xs, ys = ring[0::2], ring[1::2]
+        if not (min(xs) >= 0 and max(xs) <= width and min(ys) >= 0 and max(ys) <= height):
+            return False
+        if not math.isfinite(sum(ring)):
+            return False
+        # enough distinct points: the first `need` are distinct (the usual case), or count them all
+        a, b = (ring[0], ring[1]), (ring[2], ring[3])
+        if a != b and (need == 2 or a != (ring[4], ring[5]) != b):
+            continue
+        if len(set(zip(xs, ys, strict=True))) < need:
+            return False
+    return True
