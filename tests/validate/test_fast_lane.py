@@ -210,56 +210,56 @@ def test_records_packed_as_from_a_reader_process_are_decided_alike(fast: bool) -
 
 @pytest.mark.parametrize("size", [(W, H), (640, 480), (W, H + 1)])
 @pytest.mark.parametrize("fast", [True, False])
-def test_shapes_packed_inside_the_stated_image_size_are_decided_alike(
+def test_shapes_packed_in_records_that_state_their_image_size_are_decided_alike(
     fast: bool, size: tuple[float, float]
 ) -> None:
-    """A record that states its image size (COCO, VOC, CVAT, LabelMe) has its plain shapes found
-    inside it in the reader process: the job takes their stored text as sent where the row has
-    that size, and unpacks them where it has not (``c.png`` has none; (W, H + 1) is refused)."""
+    """As COCO's, VOC's, CVAT's and LabelMe's records do: the size is checked against the row's
+    (``c.png`` has none; (W, H + 1) is refused) before any packed shape is taken."""
     records = _records(EDGES, size=size)
     assert _run(records, fast=fast, packed=True) == _run(records, fast=False)
 
 
-def test_pack_sends_a_shape_as_its_text_only_where_it_is_plainly_inside_the_stated_size() -> None:
+def test_pack_sends_a_shape_as_its_text_and_reach_where_only_the_image_size_is_left_to_test() -> None:
     anns = [
         _box([1, 2, 3, 4]),
         _box([1.5, 2, 3, 4.25]),
-        _box([1, 2, W, 4]),  # past the right edge
+        _box([1, 2, W, 4]),  # past the right edge of a.png: the job, which knows the row, says so
         _box([1, 2, 3, NAN]),
+        _box([-1, 2, 3, 4]),
         _box([0.1, 0.2, 0.3, 0.4], units=FR),
-        Annotation(kind="polygon", name="lake", geometry=[[0, 0, 10, 0, 10, 10]]),
+        Annotation(kind="polygon", name="lake", geometry=[[0, 0, 10, 0, 10, 12], [1, 1, 2, 1, 2, 2]]),
         Annotation(kind="point", name="pin", geometry=[1, 2], track_id="t1"),
         Annotation(kind="ellipse", name="car", geometry=[5, 5, 2, 2]),
         _box(["1", 2, 3, 4]),  # type: ignore[list-item]
+        # its text would say null: the full path says it is not finite
+        _box([1, 2, INF, 4]),
+        Annotation(kind="point", name="pin", geometry=[1, INF]),
     ]
-    record = _records(anns, ("a.png",), size=(W, H))[0]
+    record = _records(anns, ("a.png",))[0]
+    given = [copy.deepcopy(a.geometry) for a in record.annotations]
     pack(record)
     (record,) = _TRIP.decode(msgspec.msgpack.encode([record]))
-    assert record.packed is not None
-    assert record.packed.shapes == [
+    p = record.packed
+    assert p is not None and p.shapes is not None
+    texts = [
         b"[1,2,3,4]",
         b"[1.5,2,3,4.25]",
+        b"[1,2,640.0,4]",
         *[None] * 3,
-        b"[[0,0,10,0,10,10]]",
-        *[None] * 3,
+        b"[[0,0,10,0,10,12],[1,1,2,1,2,2]]",
     ]
-    assert [a.geometry is None for a in record.annotations] == [
-        True,
-        True,
-        False,
-        False,
-        False,
-        True,
-        False,
-        False,
-        False,
+    assert p.shapes == texts + [None] * 5
+    assert list(zip(p.right, p.bottom, strict=True))[:7] == [
+        (4, 6),
+        (4.5, 6.25),
+        (1 + W, 6),
+        *[(0, 0)] * 3,
+        (10, 12),
     ]
+    assert [a.geometry is None for a in record.annotations] == [t is not None for t in p.shapes]
     record.unpack_all()
-    assert [a.geometry for a in record.annotations][:2] == [[1, 2, 3, 4], [1.5, 2, 3, 4.25]]
-    assert record.annotations[5].geometry == [[0, 0, 10, 0, 10, 10]]
-    (none,) = _records(anns, ("a.png",))  # no size stated: nothing to test the shapes against
-    pack(none)
-    assert none.packed is not None and none.packed.shapes is None
+    assert repr([a.geometry for a in record.annotations]) == repr(given)
+    assert record.packed is None
 
 
 def test_an_extra_that_validation_reads_is_left_on_its_annotation_by_pack() -> None:

@@ -49,7 +49,7 @@ from labelport.model.issues import Issue
 from labelport.model.records import Packed, Record, extra_is_read
 from labelport.model.stored import json as _json
 from labelport.store.pipes import widen
-from labelport.validate.geometry import PLAIN_KINDS, plainly_inside
+from labelport.validate.geometry import PLAIN_KINDS, plain_reach
 
 MIN_BYTES_ENV = "LABELPORT_READER_PROCESS_MIN_BYTES"
 # below this a payload is read in the job's process: starting one costs about what reading
@@ -176,7 +176,7 @@ def _error(name: str, message: str, code: str, hint: str | None) -> errors.Label
 def pack(record: Record) -> None:
     """The record's annotations packed for the trip to the job (``model.records.Packed``): each
     one's ``extra`` (but one that validation reads) and nested answers as JSON, and its geometry
-    where it lies plainly inside the image. Left as it is when one holds a value JSON cannot
+    where only the image's size is left to test. Left as it is when one holds a value JSON cannot
     carry."""
     anns = record.annotations
     try:
@@ -190,35 +190,46 @@ def pack(record: Record) -> None:
         if a.classifications:
             a.classifications = []
     shapes = _shapes(record)
-    if shapes is not None:
-        for a, shape in zip(anns, shapes, strict=True):
-            if shape is not None:
-                a.geometry = None
-    record.packed = Packed(extras, answers, shapes)
+    if shapes is None:
+        record.packed = Packed(extras, answers)
+        return
+    texts, right, bottom = shapes
+    for a, text in zip(anns, texts, strict=True):
+        if text is not None:
+            a.geometry = None
+    record.packed = Packed(extras, answers, texts, right, bottom)
 
 
-def _shapes(record: Record) -> list[bytes | None] | None:
-    """Each annotation's geometry as its stored text where the fast lane's bounds test
-    (``validate.geometry.plainly_inside``) passes against the image size the payload states, so
-    that the job neither decodes its numbers nor tests nor encodes them. Only what the fast lane
-    could take (a plain kind in pixels, not in time): the rest it would never look at."""
-    size = record.image_size
-    if size is None:
-        return None
-    w, h = size
-    shapes: list[bytes | None] = []
+def _shapes(record: Record) -> tuple[list[bytes | None], list[int | float], list[int | float]] | None:
+    """Each annotation's geometry as its stored text, with how far right and down it reaches,
+    where it passes every bounds test but the image's size (``validate.geometry.plain_reach``):
+    the job then neither decodes its numbers nor tests nor encodes them, but compares the reach
+    with its row's size. Only what the fast lane could take (a plain kind, in pixels, not in
+    time): it would never look at the rest."""
+    texts: list[bytes | None] = []
+    right: list[int | float] = []
+    bottom: list[int | float] = []
     found = False
     for a in record.annotations:
-        text = None
-        kind, g = a.kind, a.geometry
+        kind = a.kind
+        text, reach = None, None
         if kind in PLAIN_KINDS and a.units is None and a.frame is None and a.track_id is None:
+            g = a.geometry
             try:
-                if plainly_inside(kind, g, w, h):
-                    text, found = _json(g), True
-            except (TypeError, ValueError, IndexError):  # what the fast lane would refuse too
-                pass
-        shapes.append(text)
-    return shapes if found else None
+                reach = plain_reach(kind, g)
+                text = None if reach is None else _json(g)
+            except (TypeError, ValueError, IndexError):  # what the fast lane refuses too
+                text = None
+        if text is None or reach is None:
+            texts.append(None)
+            right.append(0)
+            bottom.append(0)
+        else:
+            texts.append(text)
+            right.append(reach[0])
+            bottom.append(reach[1])
+            found = True
+    return (texts, right, bottom) if found else None
 
 
 class _Ahead:

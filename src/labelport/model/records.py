@@ -223,11 +223,14 @@ class Packed(msgspec.Struct, array_like=True):
     # the fast lane resolves each distinct text once (``validate.engine``)
     answers: list[bytes | None]
     # each annotation's geometry as the text it is stored as, where the reader process found it
-    # plainly inside the image size the payload states (``Record.image_size``), else None; those
-    # annotations' ``geometry`` is None while packed. The job takes the text as it is wherever
-    # that size is the row's (1M COCO: a third of the job's decoding, and the geometry's
-    # encoding and bounds moved to the reader). None: no annotation's is packed
+    # passes every bounds test but the image's size (``validate.geometry.plain_reach``), else
+    # None; those annotations' ``geometry`` is None while packed. With it, how far right and down
+    # each reaches (0 where there is no text), which the job compares with its row's size: a
+    # bbox crosses as two numbers, not four, and a polygon's 20 or 30 are not decoded, tested and
+    # encoded again in the job. None: no annotation's geometry is packed
     shapes: list[bytes | None] | None = None
+    right: list[int | float] | None = None
+    bottom: list[int | float] | None = None
 
 
 def extra_is_read(extra: dict[str, Any] | None) -> bool:

@@ -426,18 +426,19 @@ class Validator:
             # the packed parts follow the annotations by position: whatever took one out had to
             # unpack first (Record.unpack_all), or each after it would take its neighbour's
             raise RuntimeError("a packed record's annotations changed without unpacking it")
-        # shapes the reader process found inside the image size the payload states, which is the
-        # row's here (``_same_size``); elsewhere each is unpacked for the full path
-        shapes = packed.shapes if packed is not None and lane == record.image_size else None
+        shapes = None if packed is None else packed.shapes
         for k, ann in enumerate(anns):
             at = line if ann.line is None else ann.line
             if lane is None:
                 acc = None
             elif packed is None:
                 acc = self._plain(ann, plan, at, lane, None, None, None)
+            elif shapes is None or (shape := shapes[k]) is None:
+                acc = self._plain(ann, plan, at, lane, packed.extras[k], packed.answers[k], None)
             else:
-                shape = None if shapes is None else shapes[k]
-                acc = self._plain(ann, plan, at, lane, packed.extras[k], packed.answers[k], shape)
+                assert packed.right is not None and packed.bottom is not None
+                reach = packed.right[k], packed.bottom[k]
+                acc = self._plain(ann, plan, at, lane, packed.extras[k], packed.answers[k], shape, reach)
             if acc is None:
                 record.unpack(k)  # what the full path reads, as the payload gave it
                 before = counts.errors
@@ -481,6 +482,7 @@ class Validator:
         extra: bytes | None,
         answers: bytes | None,
         shape: bytes | None,
+        reach: tuple[int | float, int | float] = (0, 0),
     ) -> Accepted | None:
         """The fast lane for what most payloads are made of: a box, polygon, line or point of an
         image, of a known class, inside the image, with simple nested answers. It makes the same
@@ -492,7 +494,8 @@ class Validator:
         From a reader process (``model.records.Packed``), ``extra`` comes as the text it is
         stored as, and the nested ``answers`` as text too; an ``extra`` that validation reads
         was not packed, so it is still on the annotation and taken as in one process. A packed
-        ``shape`` is the geometry's stored text, found plainly inside the image there."""
+        ``shape`` is the geometry's stored text, tested there but for the image's size: what
+        is left is to compare its ``reach`` with the row's."""
         if ann.track_id is not None or ann.frame is not None:
             return None
         if extra is None:
@@ -526,6 +529,8 @@ class Validator:
                 return None
             geometry = _json(g)  # the stored text, and the derived id's body
         else:
+            if not (reach[0] <= lane[0] and reach[1] <= lane[1]):
+                return None
             geometry = shape
         stored = EMPTY_LIST
         if answers is not None or ann.classifications or requires:
