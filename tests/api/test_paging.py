@@ -117,7 +117,6 @@ def test_labels_follow_next_after(server: Server, names: dict[str, Any], which: 
     assert old["next_offset"] == (6 if len(every["labels"]) > 6 else None)
 
 
-
 def test_labels_write_every_field(server: Server, names: dict[str, Any]) -> None:
     """A reader's ``Annotation`` leaves its defaults out of the trip between processes; what the
     API gives back keeps every key, null or not, as it always has (``StoredAnnotation``)."""
@@ -128,6 +127,7 @@ def test_labels_write_every_field(server: Server, names: dict[str, Any]) -> None
     for a in shapes:
         assert set(a) == fields
         assert a["frame"] is None and a["track_id"] is None and a["units"] is None
+
 
 def test_issues_follow_next_after_with_filters(server: Server, names: dict[str, Any]) -> None:
     job = names["job"]

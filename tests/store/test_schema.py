@@ -159,3 +159,24 @@ def test_the_job_index_is_a_block_range_index_on_postgresql(db_url: str) -> None
         assert ("USING brin" in _index_sql(engine, "ix_annotations_job_id")) == pg
     finally:
         engine.dispose()
+
+
+def test_a_new_sqlite_workspace_has_16k_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    """Set before WAL fixes it (store.db); a file made with another size is opened as it is."""
+    import sqlite3
+
+    Workspace.init(str(tmp_path / "new.db"))
+    old = tmp_path / "old.db"
+    made = sqlite3.connect(old)
+    made.execute("PRAGMA page_size=4096")
+    made.execute("CREATE TABLE t (x)")
+    made.close()
+    engine = db.create_engine(str(old))
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+    finally:
+        engine.dispose()
+    with sqlite3.connect(tmp_path / "new.db") as conn:
+        assert conn.execute("PRAGMA page_size").fetchone() == (16384,)
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
