@@ -9,7 +9,6 @@ attempt exists to collide with.
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import time
 import urllib.parse
@@ -24,7 +23,7 @@ from labelport.formats import check_options
 from labelport.formats import choose as choose_format
 from labelport.formats import get as get_format
 from labelport.formats.base import issue
-from labelport.jobs import cancel, reader, source
+from labelport.jobs import cancel, collector, reader, source
 from labelport.jobs.lines import LineLog
 from labelport.media.fetch import fetch
 from labelport.model.errors import LabelportError
@@ -80,12 +79,8 @@ def run_import(engine: sa.Engine, job_id: int, progress: Progress | None = None)
         project = conn.execute(sa.select(projects).where(projects.c.id == job.project_id)).one()
     writer = _IssueWriter(engine, job_id)
     counts = dict.fromkeys(COUNT_KEYS, 0)
-    collecting = gc.isenabled()
-    # A job makes millions of small acyclic objects; CPython's cycle collector would rescan them all
-    # again and again (the largest single cost at a million annotations). Bulk loaders turn it off.
-    gc.disable()
     try:
-        with source.local(job.payload) as payload:
+        with collector.paused(), source.local(job.payload) as payload:
             _run(engine, job, project, writer, counts, progress, payload)
     except cancel.JobCancelled:
         writer.flush()
@@ -103,9 +98,6 @@ def run_import(engine: sa.Engine, job_id: int, progress: Progress | None = None)
             error={"code": "internal_error", "message": f"{type(exc).__name__}: {exc}", "hint": None},
         )
         raise
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _finish(

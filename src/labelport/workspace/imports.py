@@ -15,6 +15,7 @@ from labelport.formats import check_options
 from labelport.formats import choose as choose_format
 from labelport.formats import get as get_format
 from labelport.formats.base import ExportContext, ExportRow, ExportSummary
+from labelport.jobs import collector
 from labelport.jobs.cancel import request as request_cancel
 from labelport.jobs.classmap import ClassMapSuggestion, suggest_class_map
 from labelport.jobs.payload import digest, idempotency_key
@@ -237,35 +238,37 @@ class ImportsMixin:
         mode: Mode | str = Mode.GROUND_TRUTH,
         options: Mapping[str, str] | None = None,
     ) -> ExportSummary:
-        spec = get_format(format)
-        check_options(spec, options)
-        if spec.write is None:
-            raise InvalidInputError(f"format {format!r} cannot be exported", code="unknown_format")
-        target = Path(out)
-        with self.engine.connect() as conn:
-            proj = project_record(conn, project)
-            rows = (
-                ExportRow(
-                    ref=RowRef(
-                        id=info.uid,
-                        global_key=info.global_key,
-                        parent_path=info.parent_path,
-                        filename=info.filename,
-                    ),
-                    media_type=info.media_type,
-                    metadata=info.metadata,
-                    annotations=anns,
-                    fields=fields,
+        # reading back and writing a million annotations: see jobs.collector
+        with collector.paused():
+            spec = get_format(format)
+            check_options(spec, options)
+            if spec.write is None:
+                raise InvalidInputError(f"format {format!r} cannot be exported", code="unknown_format")
+            target = Path(out)
+            with self.engine.connect() as conn:
+                proj = project_record(conn, project)
+                rows = (
+                    ExportRow(
+                        ref=RowRef(
+                            id=info.uid,
+                            global_key=info.global_key,
+                            parent_path=info.parent_path,
+                            filename=info.filename,
+                        ),
+                        media_type=info.media_type,
+                        metadata=info.metadata,
+                        annotations=anns,
+                        fields=fields,
+                    )
+                    for info, fields, anns in store.iter_labels(conn, proj.id, Mode(mode).source)
                 )
-                for info, fields, anns in store.iter_labels(conn, proj.id, Mode(mode).source)
-            )
-            ctx = ExportContext(
-                project=proj.name,
-                media_type=proj.media_type,
-                ontology=load_ontology(conn, proj.ontology_id),
-                options=dict(options or {}),
-            )
-            return spec.write(rows, target, ctx)
+                ctx = ExportContext(
+                    project=proj.name,
+                    media_type=proj.media_type,
+                    ontology=load_ontology(conn, proj.ontology_id),
+                    options=dict(options or {}),
+                )
+                return spec.write(rows, target, ctx)
 
 
 __all__ = ["ImportsMixin", "Progress", "read_class_map"]
