@@ -43,7 +43,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     # a new file's page size, before WAL fixes it (on an existing file it changes nothing): an
-    # import's writer stores a million annotations and their two indexes in a tenth less CPU
+    # import's writer stores a million annotations and their indexes in a tenth less CPU
     # with 16 KB pages than with SQLite's default 4 KB (3.2-3.8 s against 3.7-4.2 s)
     cur.execute("PRAGMA page_size=16384")
     cur.execute("PRAGMA journal_mode=WAL")

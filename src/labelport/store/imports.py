@@ -874,7 +874,7 @@ def with_annotations(
             .order_by(annotations_t.c.id)
         )
         found = conn.execute(aq).all()  # one fetch per chunk
-        unknown = {r[3] for r in found}.difference(feature_of)
+        unknown = {r[_FEATURE_PK] for r in found}.difference(feature_of)
         if unknown:
             fq = sa.select(features.c.id, features.c.name, features.c.feature_id, features.c.kind)
             feature_of.update(
@@ -891,7 +891,7 @@ def with_annotations(
 
 _loads = msgspec.json.decode
 
-# what _decoded takes, in its order, after the label's id
+# what _decoded takes, in its order, after the label's id; the feature's pk is the third
 _ANNOTATION_OUT = (
     annotations_t.c.kind,
     annotations_t.c.uid,
@@ -905,6 +905,8 @@ _ANNOTATION_OUT = (
     annotations_t.c.track_id,
     annotations_t.c.extra,
 )
+
+_FEATURE_PK = 3  # in a row of the label's id and _ANNOTATION_OUT
 
 
 def _decoded(r: Sequence[Any], feature_of: dict[int, tuple[str, str, str]]) -> Annotation:

@@ -229,6 +229,7 @@ class ImportsMixin:
                 for info, _f, anns in store.iter_labels(conn, proj.id, Mode(mode).source)
             }
 
+    @collector.paused()  # reading back and writing a million annotations: see jobs.collector
     def export(
         self,
         project: str,
@@ -238,37 +239,35 @@ class ImportsMixin:
         mode: Mode | str = Mode.GROUND_TRUTH,
         options: Mapping[str, str] | None = None,
     ) -> ExportSummary:
-        # reading back and writing a million annotations: see jobs.collector
-        with collector.paused():
-            spec = get_format(format)
-            check_options(spec, options)
-            if spec.write is None:
-                raise InvalidInputError(f"format {format!r} cannot be exported", code="unknown_format")
-            target = Path(out)
-            with self.engine.connect() as conn:
-                proj = project_record(conn, project)
-                rows = (
-                    ExportRow(
-                        ref=RowRef(
-                            id=info.uid,
-                            global_key=info.global_key,
-                            parent_path=info.parent_path,
-                            filename=info.filename,
-                        ),
-                        media_type=info.media_type,
-                        metadata=info.metadata,
-                        annotations=anns,
-                        fields=fields,
-                    )
-                    for info, fields, anns in store.iter_labels(conn, proj.id, Mode(mode).source)
+        spec = get_format(format)
+        check_options(spec, options)
+        if spec.write is None:
+            raise InvalidInputError(f"format {format!r} cannot be exported", code="unknown_format")
+        target = Path(out)
+        with self.engine.connect() as conn:
+            proj = project_record(conn, project)
+            rows = (
+                ExportRow(
+                    ref=RowRef(
+                        id=info.uid,
+                        global_key=info.global_key,
+                        parent_path=info.parent_path,
+                        filename=info.filename,
+                    ),
+                    media_type=info.media_type,
+                    metadata=info.metadata,
+                    annotations=anns,
+                    fields=fields,
                 )
-                ctx = ExportContext(
-                    project=proj.name,
-                    media_type=proj.media_type,
-                    ontology=load_ontology(conn, proj.ontology_id),
-                    options=dict(options or {}),
-                )
-                return spec.write(rows, target, ctx)
+                for info, fields, anns in store.iter_labels(conn, proj.id, Mode(mode).source)
+            )
+            ctx = ExportContext(
+                project=proj.name,
+                media_type=proj.media_type,
+                ontology=load_ontology(conn, proj.ontology_id),
+                options=dict(options or {}),
+            )
+            return spec.write(rows, target, ctx)
 
 
 __all__ = ["ImportsMixin", "Progress", "read_class_map"]
