@@ -62,7 +62,7 @@ def test_an_import_and_an_export_run_without_the_collector(
     summary = proj.export("p", out, format="ndjson")
     assert summary.annotations == job.counts["annotations_imported"] > 0
     # none once the pause begins; the call and the pause's own objects, made before it, may start
-    # a few (the collector on, this export started 500-1000)
+    # a few (the collector on, this export started 1,300-1,500)
     assert len(collections) - before < 20
     assert in_import and not any(in_import), "the import reports its progress with the collector off"
     assert gc.isenabled()
