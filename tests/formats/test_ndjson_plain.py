@@ -1,7 +1,8 @@
 """NDJSON's plain-line path (typed decoding) makes exactly the records and issues the general
 path makes, line for line: over hand-picked edge cases and generated lines. ``repr`` is compared,
 so a tuple for a list or 1.0 for 1 is a difference. Consecutive plain lines of one row are one
-record of several lines; taken apart, it is the general path's records of those lines."""
+record of several lines; taken apart, it is the general path's records of those lines. What a job
+reads (``read_packed``) is, unpacked, what ``read`` gives."""
 
 from __future__ import annotations
 
@@ -21,12 +22,13 @@ UID = "3f1c1f7e-8d8a-4bb0-9e0c-6c1a5d0b7a11"
 BOX = {"left": 1, "top": 2.5, "width": 3, "height": 4.25}
 
 
-def _read(path: Path, plain: bool, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def _read(path: Path, plain: bool, monkeypatch: pytest.MonkeyPatch, *, packed: bool = False) -> list[str]:
     out: list[str] = []
     with monkeypatch.context() as m:
         if not plain:
             m.setattr(ndjson, "_plain_line", lambda *a: None)
-        for r in ndjson.read(path, lambda i: out.append(repr(i))):
+        for r in (ndjson.read_packed if packed else ndjson.read)(path, lambda i: out.append(repr(i))):
+            r.unpack_all()
             out.extend(repr(one) for one in _lines_of(r))
     return out
 
@@ -145,7 +147,9 @@ def _text(line: Any) -> str:
 def test_edge_cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: int) -> None:
     path = tmp_path / "p.ndjson"
     path.write_text(_text(EDGES[case]) + "\n", encoding="utf-8")
-    assert _read(path, True, monkeypatch) == _read(path, False, monkeypatch)
+    general = _read(path, False, monkeypatch)
+    assert _read(path, True, monkeypatch) == general
+    assert _read(path, True, monkeypatch, packed=True) == general
 
 
 def _random_value(rnd: random.Random) -> Any:
@@ -206,9 +210,41 @@ def test_generated_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(ndjson, "_plain_line", counted)
     fast = _read(path, True, monkeypatch)
+    fast_packed = _read(path, True, monkeypatch, packed=True)
     monkeypatch.undo()
-    assert fast == _read(path, False, monkeypatch)
-    assert sum(taken) > 2000  # the plain path did most of the work
+    assert fast == fast_packed == _read(path, False, monkeypatch)
+    assert sum(taken) > 4000  # the plain path did most of the work, read both ways
+
+
+def test_packed_runs_share_each_distinct_set_of_answers(tmp_path: Path) -> None:
+    """A set of answers repeated over lines is checked and encoded once, and its packed text is
+    the one ``unpack`` reads back; answers the plain path refuses stay refused when seen again."""
+    good = [{"name": "occluded", "answer": {"name": "no"}}]
+    bad = [{"name": "occluded", "answer": 3}]
+    lines = [_line(uuid=..., classifications=c) for c in (good, good, bad, bad, good, None)]
+    path = tmp_path / "p.ndjson"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    codes: list[tuple[str, int | None]] = []
+    records = list(ndjson.read_packed(path, lambda i: codes.append((i.code, i.location.line))))
+    assert codes == [("answer_type_mismatch", 3), ("answer_type_mismatch", 4)]  # the general path's
+    assert [(r.lines, r.location.line) for r in records] == [(2, 1), (2, 5)]
+    first, last = records[0].packed, records[1].packed
+    assert first is not None and last is not None
+    assert first.answers[0] is first.answers[1] is last.answers[0] and last.answers[1] is None
+    records[0].unpack_all()
+    assert [a.classifications[0].value.name for a in records[0].annotations] == ["no", "no"]  # type: ignore[union-attr]
+
+
+def test_packed_geometry_outside_what_a_reader_can_tell_stays_on_its_annotation(tmp_path: Path) -> None:
+    """A box at a negative position has no reach: its geometry crosses whole, for the job to
+    test and report."""
+    lines = [_line(uuid=...), _line(uuid=..., bbox={**BOX, "left": -5})]
+    path = tmp_path / "p.ndjson"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    (record,) = ndjson.read_packed(path, print)
+    assert record.packed is not None and record.packed.shapes is not None
+    assert record.packed.shapes[0] == b"[1,2.5,3,4.25]" and record.packed.right[0] == 4  # type: ignore[index]
+    assert record.packed.shapes[1] is None and record.annotations[1].geometry == [-5, 2.5, 3, 4.25]
 
 
 def test_an_integer_beyond_64_bits_is_read_exactly_by_both_paths(

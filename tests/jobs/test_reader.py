@@ -19,6 +19,7 @@ import pytest
 from bench import payloads
 
 from labelport import Workspace
+from labelport.formats import get as get_format
 from labelport.formats.base import IssueSink
 from labelport.jobs import reader
 from labelport.model.errors import InvalidInputError
@@ -58,10 +59,27 @@ def _unpacked(record: Record) -> Record:
     return record
 
 
+def _read_as_it_is(fmt: str, payload: Path, options: Mapping[str, str] | None = None) -> list[Any]:
+    """The format's own ``read``, not a job's (which may be ``read_packed``)."""
+    out: list[Any] = []
+    read = get_format(fmt).read
+    assert read is not None
+    try:
+        out.extend(
+            ("record", repr(r))
+            for r in read(payload, lambda i: out.append(("issue", repr(i))), options or {})
+        )
+    except Exception as exc:
+        out.append(("raised", type(exc).__name__, str(exc)))
+    return out
+
+
 def _same_both_ways(fmt: str, payload: Path, options: Mapping[str, str] | None = None) -> list[Any]:
+    """In the job's process, in a reader process, and as the format reads it for anyone else."""
     here = _events(fmt, payload, in_process=True, options=options)
     there = _events(fmt, payload, in_process=False, options=options)
     assert there == here
+    assert _read_as_it_is(fmt, payload, options) == here
     return here
 
 
@@ -174,6 +192,8 @@ def test_leaving_early_ends_the_process(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 class _Spec:
+    read_packed = None
+
     def __init__(self, fail: Exception) -> None:
         self.fail = fail
 

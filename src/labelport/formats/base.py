@@ -101,3 +101,6 @@ class FormatSpec:
     media_types: tuple[str, ...] = ("image",)
     # `--option` keys the reader and writer understand, each with a one-line explanation
     options: dict[str, str] = field(default_factory=dict)
+    # what a job reads instead of `read`, when the format has it: the same records, with what of
+    # their annotations the job only stores already packed (``model.records.Packed``)
+    read_packed: Reader | None = None

@@ -43,13 +43,12 @@ import msgspec
 import orjson
 
 from labelport.formats import get as get_format
-from labelport.formats.base import IssueSink
+from labelport.formats.base import IssueSink, Reader
 from labelport.model import errors
 from labelport.model.issues import Issue
-from labelport.model.records import Packed, Record, extra_is_read
+from labelport.model.records import PLAIN_KINDS, Packed, Record, extra_is_read, plain_reach
 from labelport.model.stored import json as _json
 from labelport.store.pipes import widen
-from labelport.validate.geometry import PLAIN_KINDS, plain_reach
 
 MIN_BYTES_ENV = "LABELPORT_READER_PROCESS_MIN_BYTES"
 # below this a payload is read in the job's process: starting one costs about what reading
@@ -100,10 +99,8 @@ def records(
 ) -> Iterator[Iterator[Record]]:
     """The payload's records, read here or in a child process by its size; the process is
     ended whatever happens to the job."""
-    spec = get_format(fmt)
-    assert spec.read is not None
     if not _large(payload):
-        stream = spec.read(payload, sink, options)
+        stream = _reader(fmt)(payload, sink, options)
         try:
             yield stream
         finally:
@@ -133,6 +130,14 @@ def records(
         child.wait()
         if child.stdout is not None:
             child.stdout.close()
+
+
+def _reader(fmt: str) -> Reader:
+    """The format's reader for a job: its packed one when it has one (``FormatSpec.read_packed``)."""
+    spec = get_format(fmt)
+    read = spec.read_packed or spec.read
+    assert read is not None
+    return read
 
 
 def _received(child: subprocess.Popen[bytes], pipe: IO[bytes], sink: IssueSink) -> Iterator[Record]:
@@ -177,7 +182,9 @@ def pack(record: Record) -> None:
     """The record's annotations packed for the trip to the job (``model.records.Packed``): each
     one's ``extra`` (but one that validation reads) and nested answers as JSON, and its geometry
     where only the image's size is left to test. Left as it is when one holds a value JSON cannot
-    carry."""
+    carry. A record its reader packed (``FormatSpec.read_packed``) is left as it is."""
+    if record.packed is not None:
+        return
     anns = record.annotations
     try:
         extras = [None if extra_is_read(a.extra) else _json(a.extra) for a in anns]
@@ -202,7 +209,7 @@ def pack(record: Record) -> None:
 
 def _shapes(record: Record) -> tuple[list[bytes | None], list[int | float], list[int | float]] | None:
     """Each annotation's geometry as its stored text, with how far right and down it reaches,
-    where it passes every bounds test but the image's size (``validate.geometry.plain_reach``):
+    where it passes every bounds test but the image's size (``model.records.plain_reach``):
     the job then neither decodes its numbers nor tests nor encodes them, but compares the reach
     with its row's size. Only what the fast lane could take (a plain kind, in pixels, not in
     time): it would never look at the rest."""
@@ -322,9 +329,7 @@ def _yield_to_the_job() -> None:
 
 def _send(fmt: str, payload: Path, options: Mapping[str, str], send: _Sender) -> None:
     try:
-        spec = get_format(fmt)
-        assert spec.read is not None
-        for record in spec.read(payload, send.report, options):
+        for record in _reader(fmt)(payload, send.report, options):
             send.record(record)
         send.flush()
         send.frame(b"D", b"")

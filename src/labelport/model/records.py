@@ -48,6 +48,7 @@ choices, or a string) so validation can say "a list for the radio `weather`" rat
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import msgspec
@@ -223,7 +224,7 @@ class Packed(msgspec.Struct, array_like=True):
     # the fast lane resolves each distinct text once (``validate.engine``)
     answers: list[bytes | None]
     # each annotation's geometry as the text it is stored as, where the reader process found it
-    # passes every bounds test but the image's size (``validate.geometry.plain_reach``), else
+    # passes every bounds test but the image's size (:func:`plain_reach`), else
     # None; those annotations' ``geometry`` is None while packed. With it, how far right and down
     # each reaches (0 where there is no text), which the job compares with its row's size: a
     # bbox crosses as two numbers, not four, and a polygon's 20 or 30 are not decoded, tested and
@@ -231,6 +232,51 @@ class Packed(msgspec.Struct, array_like=True):
     shapes: list[bytes | None] | None = None
     right: list[int | float] | None = None
     bottom: list[int | float] | None = None
+
+
+# the kinds whose reach a reader can tell (plain_reach), and the job's fast lane takes
+PLAIN_KINDS = frozenset({"bbox", "polygon", "line", "point"})
+
+
+def plain_reach(kind: str, g: Any) -> tuple[Any, Any] | None:
+    """How far right and down the shape reaches, if it passes every test of
+    ``validate.geometry.check_image`` that does not depend on the image's size, else None: the
+    part of ``validate.geometry.plainly_inside`` a reader can make (``jobs.reader.pack``, a
+    format's ``read_packed``), so that the job only compares the reach with its row's size.
+    Every coordinate is finite (its stored text would write an infinite one as null). It lives
+    here, beside :class:`Packed`, since formats make it and import nothing but the model."""
+    if kind == "bbox":
+        if len(g) != 4:
+            return None
+        x, y, w, h = g
+        right, bottom = x + w, y + h
+        # no negative term: a finite sum is of finite terms
+        ok = w > 0 and h > 0 and x >= 0 and y >= 0 and right < math.inf and bottom < math.inf
+        return (right, bottom) if ok else None
+    if kind == "point":
+        right, bottom = g if len(g) == 2 else (-1, -1)
+        return (right, bottom) if 0 <= right < math.inf and 0 <= bottom < math.inf else None
+    rings = g if kind == "polygon" else [g]
+    need = 3 if kind == "polygon" else 2
+    if not rings:
+        return None
+    right = bottom = -math.inf
+    for ring in rings:
+        if len(ring) % 2 or len(ring) < 2 * need:
+            return None
+        xs, ys = ring[0::2], ring[1::2]
+        if not (min(xs) >= 0 and min(ys) >= 0):
+            return None
+        if not math.isfinite(sum(ring)):
+            return None
+        # enough distinct points: the first `need` are distinct (the usual case), or count them all
+        a, b = (ring[0], ring[1]), (ring[2], ring[3])
+        distinct = a != b and (need == 2 or a != (ring[4], ring[5]) != b)
+        if not distinct and len(set(zip(xs, ys, strict=True))) < need:
+            return None
+        mx, my = max(xs), max(ys)
+        right, bottom = (mx if mx > right else right), (my if my > bottom else bottom)
+    return right, bottom
 
 
 def extra_is_read(extra: dict[str, Any] | None) -> bool:

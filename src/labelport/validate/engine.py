@@ -23,6 +23,7 @@ from labelport.model.names import hint_for
 from labelport.model.ontology import Classification, ClassificationType, Tool, ToolKind
 from labelport.model.records import (
     CLASSIFICATION_KINDS,
+    PLAIN_KINDS,
     Annotation,
     Answer,
     Choice,
@@ -37,7 +38,7 @@ from labelport.model.snapshot import RowInfo, Snapshot
 from labelport.model.stored import EMPTY_LIST, Accepted, accepted, place
 from labelport.model.stored import json as _json  # the derived id's body and the stored text alike
 from labelport.validate.answers import resolve_answer, resolve_answers
-from labelport.validate.geometry import PLAIN_KINDS, check_image, onto_edges, plainly_inside, to_pixels
+from labelport.validate.geometry import check_image, onto_edges, plainly_inside, to_pixels
 from labelport.validate.media import RULES as MEDIA_RULES
 from labelport.validate.scene import frame_names, frame_of, frames_of
 

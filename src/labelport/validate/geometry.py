@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from labelport.model.records import plain_reach
+
 Problem = tuple[str, str, Any]
 
 
@@ -205,10 +207,6 @@ def _size(w: float, h: float) -> str:
     return f"{w:g}x{h:g}"
 
 
-# the kinds :func:`plainly_inside` decides for (the fast lane's)
-PLAIN_KINDS = frozenset({"bbox", "polygon", "line", "point"})
-
-
 def plainly_inside(kind: str, g: Any, width: float, height: float) -> bool:
     """True only if :func:`check_image` finds nothing wrong with the shape; False also where it
     would, or where only it can tell (a rotated box). The fast lane's test (``validate.engine``).
@@ -216,43 +214,3 @@ def plainly_inside(kind: str, g: Any, width: float, height: float) -> bool:
     as False."""
     reach = plain_reach(kind, g)
     return reach is not None and bool(reach[0] <= width and reach[1] <= height)
-
-
-def plain_reach(kind: str, g: Any) -> tuple[Any, Any] | None:
-    """How far right and down the shape reaches, if it passes every test of :func:`check_image`
-    that does not depend on the image's size, else None: the part of :func:`plainly_inside` a
-    reader process makes (``jobs.reader.pack``), so that the job only compares the reach with its
-    row's size. Every coordinate is finite (its stored text would write an infinite one as
-    null)."""
-    if kind == "bbox":
-        if len(g) != 4:
-            return None
-        x, y, w, h = g
-        right, bottom = x + w, y + h
-        # no negative term: a finite sum is of finite terms
-        ok = w > 0 and h > 0 and x >= 0 and y >= 0 and right < math.inf and bottom < math.inf
-        return (right, bottom) if ok else None
-    if kind == "point":
-        right, bottom = g if len(g) == 2 else (-1, -1)
-        return (right, bottom) if 0 <= right < math.inf and 0 <= bottom < math.inf else None
-    rings = g if kind == "polygon" else [g]
-    need = 3 if kind == "polygon" else 2
-    if not rings:
-        return None
-    right = bottom = -math.inf
-    for ring in rings:
-        if len(ring) % 2 or len(ring) < 2 * need:
-            return None
-        xs, ys = ring[0::2], ring[1::2]
-        if not (min(xs) >= 0 and min(ys) >= 0):
-            return None
-        if not math.isfinite(sum(ring)):
-            return None
-        # enough distinct points: the first `need` are distinct (the usual case), or count them all
-        a, b = (ring[0], ring[1]), (ring[2], ring[3])
-        distinct = a != b and (need == 2 or a != (ring[4], ring[5]) != b)
-        if not distinct and len(set(zip(xs, ys, strict=True))) < need:
-            return None
-        mx, my = max(xs), max(ys)
-        right, bottom = (mx if mx > right else right), (my if my > bottom else bottom)
-    return right, bottom

@@ -53,7 +53,8 @@ from labelport.formats.base import (
 from labelport.formats.common import cannot_carry, to_json
 from labelport.formats.ndjson import document, temporal
 from labelport.model.issues import Location
-from labelport.model.records import Annotation, Answer, Choice, Record, RowRef
+from labelport.model.records import Annotation, Answer, Choice, Packed, Record, RowRef, plain_reach
+from labelport.model.stored import json as json_text
 
 SHAPES = ("bbox", "polygon", "line", "point", "mask", "relationship", "location", *document.KEYS)
 # a UUID as every SDK spells it, or an AIMMO id (<number>-<uuid>), matched without building a UUID;
@@ -99,6 +100,20 @@ def valid_id(value: str) -> bool:
 def read(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = None) -> Iterator[Record]:
     """One Record per line, except that consecutive plain lines of one data row are one Record
     of several lines (see :class:`_Run`)."""
+    return _read(payload, sink, None)
+
+
+def read_packed(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = None) -> Iterator[Record]:
+    """:func:`read` for a job: the plain lines' records come packed (``model.records.Packed``),
+    made from the decoded line at once. Packing them after (``jobs.reader.pack``) encoded a
+    million geometries and sets of answers the reader had just built as objects from the same
+    numbers and names; here a run of plain lines keeps its geometry and answers as the text the
+    job stores, and each distinct set of answers is checked and encoded once (:class:`_Answers`).
+    Unpacked (``Record.unpack_all``), the records are :func:`read`'s."""
+    return _read(payload, sink, _Answers())
+
+
+def _read(payload: Path, sink: IssueSink, answers: _Answers | None) -> Iterator[Record]:
     name = payload.name
     try:
         fh = payload.open("rb")
@@ -109,7 +124,7 @@ def read(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = Non
         run = _Run(name)
         for lineno, raw in enumerate(fh, 1):
             try:
-                plain = _plain_line(_PLAIN.decode(raw))
+                plain = _plain_line(_PLAIN.decode(raw), answers)
             except msgspec.DecodeError:  # not the plain shape (or not JSON): the general path says
                 plain = None
             if plain is not None:
@@ -205,11 +220,15 @@ class _PAnswer(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     answer: _PChoice | list[_PChoice] | str
 
 
+_NO_ANSWERS = msgspec.Raw(b"null")
+
+
 class _PLine(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     dataRow: _PRow
     name: str
     uuid: str | None = None
-    classifications: list[_PAnswer] | None = None
+    # left as its text: a payload repeats a few sets of answers, each read once (_Answers)
+    classifications: msgspec.Raw = _NO_ANSWERS
     bbox: _PBox | None = None
     polygon: list[_PPoint] | None = None
     line: list[_PPoint] | None = None
@@ -217,6 +236,7 @@ class _PLine(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 
 
 _PLAIN = msgspec.json.Decoder(_PLine)
+_PANSWERS = msgspec.json.Decoder(list[_PAnswer] | None)
 _ANY = msgspec.json.Decoder()
 
 
@@ -228,6 +248,12 @@ _ANY = msgspec.json.Decoder()
 _RUN_LINES = 1000
 
 
+# A plain line: its row (id, global key), its Annotation, and when the line is read packed, its
+# packed parts (answers, geometry, reach right and down: see model.records.Packed)
+_Plain = tuple[str | None, str | None, Annotation, "tuple[bytes | None, bytes | None, Any, Any] | None"]
+_NULL = json_text(None)  # the stored text of an annotation's ``extra`` that is None
+
+
 class _Run:
     """The Record of the plain lines read since the last one that was not plain, or of another row."""
 
@@ -236,9 +262,9 @@ class _Run:
         self.record: Record | None = None
         self.key: tuple[str | None, str | None] = (None, None)
 
-    def add(self, plain: tuple[str | None, str | None, Annotation], lineno: int) -> Record | None:
+    def add(self, plain: _Plain, lineno: int) -> Record | None:
         """Takes a plain line; returns the Record it ends, if it starts another."""
-        rid, gkey, ann = plain
+        rid, gkey, ann, parts = plain
         record = self.record
         if record is not None and (rid, gkey) == self.key and record.lines < _RUN_LINES:
             first = record.annotations[0]
@@ -247,10 +273,15 @@ class _Run:
             ann.line = lineno
             record.annotations.append(ann)
             record.lines += 1
+            if parts is not None:
+                _append(record, parts)
             return None
         row = RowRef(id=rid) if rid is not None else RowRef(global_key=gkey)
         loc = Location(file=self.file, line=lineno, annotation_id=ann.uid, data_row=str(row))
         self.record, self.key = Record(row=row, annotations=[ann], location=loc), (rid, gkey)
+        if parts is not None:
+            self.record.packed = Packed([], [], [], [], [])
+            _append(self.record, parts)
         return record
 
     def end(self) -> Record | None:
@@ -258,10 +289,70 @@ class _Run:
         return record
 
 
-def _plain_line(doc: _PLine) -> tuple[str | None, str | None, Annotation] | None:
+def _append(record: Record, parts: tuple[bytes | None, bytes | None, Any, Any]) -> None:
+    p = record.packed
+    assert p is not None and p.shapes is not None and p.right is not None and p.bottom is not None
+    answers, shape, right, bottom = parts
+    p.extras.append(_NULL)
+    p.answers.append(answers)
+    p.shapes.append(shape)
+    p.right.append(right)
+    p.bottom.append(bottom)
+
+
+class _Answers:
+    """Plain lines' nested answers packed (``model.records.Packed``), once per distinct text:
+    most payloads repeat a few sets ("occluded": "no") a million times. Up to :data:`_LIMIT`
+    texts of up to :data:`_LONGEST` bytes are kept; free-text answers, all different, are packed
+    each time past it."""
+
+    _LIMIT = 4096
+    _LONGEST = 1024
+
+    def __init__(self) -> None:
+        self.texts: dict[bytes, bytes | None] = {}
+
+    def packed(self, raw: msgspec.Raw) -> bytes | None:
+        """The answers' packed text, None for none; raises :class:`_NotPlain` for answers the
+        plain path does not take (the general path reads them and says what is wrong)."""
+        if raw is _NO_ANSWERS:
+            return None
+        key = bytes(raw)
+        try:
+            found = self.texts[key]
+        except KeyError:
+            nested = _answers_of(raw)
+            found = _REFUSED if nested is None else json_text(nested) if nested else None
+            if len(self.texts) < self._LIMIT and len(key) <= self._LONGEST:
+                self.texts[key] = found
+        if found is _REFUSED:
+            raise _NotPlain
+        return found
+
+
+class _NotPlain(Exception):
+    """A line that looked plain but whose answers are not."""
+
+
+_REFUSED = b"refused"  # what _Answers keeps for answers that are not plain (never packed text)
+
+
+def _answers_of(raw: msgspec.Raw) -> list[Answer] | None:
+    """A plain line's nested answers as the general path makes them ([] for none); None when
+    they are not plain."""
+    if raw is _NO_ANSWERS:
+        return []
+    try:
+        given = _PANSWERS.decode(raw)
+    except msgspec.DecodeError:
+        return None
+    return _plain_answers(given, "/classifications") if given else []
+
+
+def _plain_line(doc: _PLine, answers: _Answers | None) -> _Plain | None:
     """A plain line's row (its id or its global key) and its Annotation, exactly as `_record`
-    makes them; None when the line is not plain after all (which the general path will see and
-    report)."""
+    makes them, and with ``answers`` the Annotation packed; None when the line is not plain
+    after all (which the general path will see and report)."""
     uid, name, ref = doc.uuid, doc.name, doc.dataRow
     if not name or (uid is not None and not _UUID.match(uid)):
         return None
@@ -286,13 +377,27 @@ def _plain_line(doc: _PLine) -> tuple[str | None, str | None, Annotation] | None
     else:
         assert doc.point is not None
         kind, geometry = "point", [doc.point.x, doc.point.y]
-    nested = _plain_answers(doc.classifications, "/classifications") if doc.classifications else []
-    if nested is None:
+    if answers is None:
+        nested = _answers_of(doc.classifications)
+        if nested is None:
+            return None
+        ann = Annotation(
+            kind=kind, geometry=geometry, classifications=nested, pointer=_POINTERS[kind], uid=uid, name=name
+        )
+        return ref.id, ref.globalKey, ann, None
+    try:
+        text = answers.packed(doc.classifications)
+    except _NotPlain:
         return None
-    ann = Annotation(
-        kind=kind, geometry=geometry, classifications=nested, pointer=f"/{kind}", uid=uid, name=name
-    )
-    return ref.id, ref.globalKey, ann
+    reach = plain_reach(kind, geometry)
+    ann = Annotation(kind=kind, pointer=_POINTERS[kind], uid=uid, name=name)
+    if reach is None:  # the job tests it whole, and says what is wrong
+        ann.geometry = geometry
+        return ref.id, ref.globalKey, ann, (text, None, 0, 0)
+    return ref.id, ref.globalKey, ann, (text, json_text(geometry), reach[0], reach[1])
+
+
+_POINTERS = {kind: f"/{kind}" for kind in ("bbox", "polygon", "line", "point")}
 
 
 def _plain_answers(given: list[_PAnswer], pointer: str) -> list[Answer] | None:
@@ -751,6 +856,7 @@ SPEC = FormatSpec(
     "conversation messages, PDF pages and text selections, video tracks (keyframed segments) and "
     "per-frame masks, answers over video frames or audio milliseconds, radio/checklist/text at any depth",
     read=read,
+    read_packed=read_packed,
     write=write,
     detect=detect,
     media_types=("image", "text", "conversation", "html", "pdf", "geospatial", "video", "audio"),
