@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from labelport import Workspace
 from labelport.jobs import pipeline
 from labelport.model.jobs import JobState
-from labelport.store import db, spool
+from labelport.model.stored import accepted
+from labelport.store import db, spool, spool_writer
 from labelport.store import imports as store
 from tests.helpers import make_images
 
@@ -162,3 +163,38 @@ def test_what_a_crashed_attempt_wrote_is_deleted_when_it_runs_again(
     assert job.state is JobState.SUCCEEDED and job.counts["annotations_imported"] == 6
     assert _count(db_url, "SELECT count(*) FROM annotations") == 6
     assert _count(db_url, "SELECT count(*) FROM annotations WHERE uid = 'left'") == 0
+
+
+def test_where_an_annotation_sits_is_stored_whether_or_not_its_neighbours_sit_anywhere(
+    ws: Workspace, db_url: str
+) -> None:
+    """SQLite's writer sets the five place columns NULL for a transaction's worth of rows in
+    which none has a place, and splits each row's array otherwise: a first transaction of rows
+    that sit nowhere, then one that mixes both."""
+    engine = db.create_engine(db_url)
+    direct = spool.DirectSpool(engine, 99)
+    nowhere = spool_writer._SQLITE_TRANSACTION
+    placed = {nowhere + 1: (3, 5, None, None, "t1"), nowhere + 3: (None, None, 2, "m1", None)}
+    try:
+        for i in range(nowhere + 5):
+            frame, frame_end, page, message, track = placed.get(i, (None,) * 5)
+            direct.add(
+                accepted(
+                    10**6, f"u{i}", 1, "bbox", [i, 0, 1, 1], [], frame, frame_end, page, message, track, None
+                )
+            )
+        direct.flush()
+        with engine.connect() as conn:
+            got = conn.execute(
+                sa.text(
+                    "SELECT uid, frame, frame_end, page, message_id, track_id, extra FROM annotations "
+                    "WHERE job_id = 99 ORDER BY id"
+                )
+            ).all()
+    finally:
+        direct.close()
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM annotations WHERE job_id = 99"))
+        engine.dispose()
+    assert [r[0] for r in got] == [f"u{i}" for i in range(nowhere + 5)]
+    assert [tuple(r[1:]) for r in got] == [(*placed.get(i, (None,) * 5), None) for i in range(nowhere + 5)]

@@ -39,6 +39,7 @@ import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import itemgetter
 
 import msgspec
 
@@ -151,26 +152,34 @@ _SQLITE_TRANSACTION = 2_500  # rows: the job's own writes wait for at most this 
 
 def to_sqlite_direct(path: str, table: str, job_id: int, batches: Batches) -> None:
     """The JSON columns' bytes are read as text and ``null`` as NULL, and the place array split
-    into its columns, in SQLite: as the commit's copy from a spool reads them."""
+    into its columns, in SQLite: as the commit's copy from a spool reads them. A batch in which
+    no annotation has a place (most of them: images) is written by a statement that sets the
+    five columns NULL instead of testing each row's empty array five times (1M rows: 0.3 s of
+    this process's 3.3 s)."""
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA busy_timeout=30000")
     db.execute("PRAGMA synchronous=NORMAL")  # as the workspace's own connections (store.db)
     place = "NULLIF(CAST(?8 AS TEXT), '')"
-    values = [
+    stored = [
         "?1",
         "?2",
         "?3",
         "?4",
         *(f"NULLIF(CAST(?{i} AS TEXT), 'null')" for i in (5, 6, 7)),
-        *(f"json_extract({place}, '$[{i}]')" for i in range(5)),
-        str(int(job_id)),
     ]
-    insert = f"INSERT INTO {table} ({', '.join(DIRECT_COLUMNS)}) VALUES ({', '.join(values)})"
+    columns, job = ", ".join(DIRECT_COLUMNS), str(int(job_id))
+    placed = [*(f"json_extract({place}, '$[{i}]')" for i in range(5))]
+    # ?8 is bound whatever the statement, so it appears in both: here as a NULL of its own
+    nowhere = ["NULL"] * 4 + ["NULLIF(?8, ?8)"]
+    insert = f"INSERT INTO {table} ({columns}) VALUES ({', '.join([*stored, *placed, job])})"
+    insert_nowhere = f"INSERT INTO {table} ({columns}) VALUES ({', '.join([*stored, *nowhere, job])})"
+    where = itemgetter(7)
     try:
         for batch in batches:
             for i in range(0, len(batch), _SQLITE_TRANSACTION):
+                rows = batch[i : i + _SQLITE_TRANSACTION]
                 db.execute("BEGIN IMMEDIATE")
-                db.executemany(insert, batch[i : i + _SQLITE_TRANSACTION])
+                db.executemany(insert if any(map(where, rows)) else insert_nowhere, rows)
                 db.execute("COMMIT")
     finally:
         db.close()
