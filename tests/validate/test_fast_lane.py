@@ -17,10 +17,9 @@ from typing import Any
 import msgspec
 import pytest
 
-from labelport.jobs.reader import pack
 from labelport.model.issues import Issue, Location
 from labelport.model.ontology import parse_ontology
-from labelport.model.records import Annotation, Answer, Choice, Record, RowRef
+from labelport.model.records import Annotation, Answer, Choice, Record, RowRef, pack
 from labelport.model.snapshot import RowInfo, Snapshot
 from labelport.validate.engine import Validator
 

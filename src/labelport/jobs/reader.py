@@ -46,8 +46,7 @@ from labelport.formats import get as get_format
 from labelport.formats.base import IssueSink, Reader
 from labelport.model import errors
 from labelport.model.issues import Issue
-from labelport.model.records import PLAIN_KINDS, Packed, Record, extra_is_read, plain_reach
-from labelport.model.stored import json as _json
+from labelport.model.records import Record, pack
 from labelport.store.pipes import widen
 
 MIN_BYTES_ENV = "LABELPORT_READER_PROCESS_MIN_BYTES"
@@ -176,67 +175,6 @@ def _error(name: str, message: str, code: str, hint: str | None) -> errors.Label
 
 
 # --- the child ----------------------------------------------------------------------------------
-
-
-def pack(record: Record) -> None:
-    """The record's annotations packed for the trip to the job (``model.records.Packed``): each
-    one's ``extra`` (but one that validation reads) and nested answers as JSON, and its geometry
-    where only the image's size is left to test. Left as it is when one holds a value JSON cannot
-    carry. A record its reader packed (``FormatSpec.read_packed``) is left as it is."""
-    if record.packed is not None:
-        return
-    anns = record.annotations
-    try:
-        extras = [None if extra_is_read(a.extra) else _json(a.extra) for a in anns]
-        answers = [_json(a.classifications) if a.classifications else None for a in anns]
-    except (TypeError, ValueError):
-        return
-    for a, text in zip(anns, extras, strict=True):
-        if text is not None:
-            a.extra = None
-        if a.classifications:
-            a.classifications = []
-    shapes = _shapes(record)
-    if shapes is None:
-        record.packed = Packed(extras, answers)
-        return
-    texts, right, bottom = shapes
-    for a, text in zip(anns, texts, strict=True):
-        if text is not None:
-            a.geometry = None
-    record.packed = Packed(extras, answers, texts, right, bottom)
-
-
-def _shapes(record: Record) -> tuple[list[bytes | None], list[int | float], list[int | float]] | None:
-    """Each annotation's geometry as its stored text, with how far right and down it reaches,
-    where it passes every bounds test but the image's size (``model.records.plain_reach``):
-    the job then neither decodes its numbers nor tests nor encodes them, but compares the reach
-    with its row's size. Only what the fast lane could take (a plain kind, in pixels, not in
-    time): it would never look at the rest."""
-    texts: list[bytes | None] = []
-    right: list[int | float] = []
-    bottom: list[int | float] = []
-    found = False
-    for a in record.annotations:
-        kind = a.kind
-        text, reach = None, None
-        if kind in PLAIN_KINDS and a.units is None and a.frame is None and a.track_id is None:
-            g = a.geometry
-            try:
-                reach = plain_reach(kind, g)
-                text = None if reach is None else _json(g)
-            except (TypeError, ValueError, IndexError):  # what the fast lane refuses too
-                text = None
-        if text is None or reach is None:
-            texts.append(None)
-            right.append(0)
-            bottom.append(0)
-        else:
-            texts.append(text)
-            right.append(reach[0])
-            bottom.append(reach[1])
-            found = True
-    return (texts, right, bottom) if found else None
 
 
 class _Ahead:

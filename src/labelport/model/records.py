@@ -54,6 +54,7 @@ from typing import Any
 import msgspec
 
 from labelport.model.issues import Location
+from labelport.model.stored import json as json_text
 
 _unjson = msgspec.json.decode
 
@@ -208,7 +209,7 @@ class Record(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 class Packed(msgspec.Struct, array_like=True):
     """What of a record's annotations crosses from a reader process to the job as JSON text
-    (``jobs.reader.pack``), one item per annotation, in order: the parts the job's fast lane only
+    (:func:`pack`), one item per annotation, in order: the parts the job's fast lane only
     stores or looks up, never reads. Decoding is most of what the trip costs the job, and a dict
     or a list of answers costs it an object per item and per name where the text costs one.
     1M COCO boxes decoded and freed in 3.9-4.5 s with ``extra`` as text, 4.9-5.6 s as dicts
@@ -241,7 +242,7 @@ PLAIN_KINDS = frozenset({"bbox", "polygon", "line", "point"})
 def plain_reach(kind: str, g: Any) -> tuple[Any, Any] | None:
     """How far right and down the shape reaches, if it passes every test of
     ``validate.geometry.check_image`` that does not depend on the image's size, else None: the
-    part of ``validate.geometry.plainly_inside`` a reader can make (``jobs.reader.pack``, a
+    part of ``validate.geometry.plainly_inside`` a reader can make (:func:`pack`, a
     format's ``read_packed``), so that the job only compares the reach with its row's size.
     Every coordinate is finite (its stored text would write an infinite one as null). It lives
     here, beside :class:`Packed`, since formats make it and import nothing but the model."""
@@ -284,6 +285,61 @@ def extra_is_read(extra: dict[str, Any] | None) -> bool:
     ``bbox_units``) rather than only storing it: the fast lane leaves such an annotation to the
     full path."""
     return extra is not None and ("attributes" in extra or "bbox_units" in extra)
+
+
+# One annotation's packed parts, in the order of Packed's lists: its extra's text, its answers'
+# text, its geometry's text, and how far that reaches right and down
+Parts = tuple[bytes | None, bytes | None, bytes | None, Any, Any]
+UNPACKED: Parts = (None, None, None, 0, 0)  # an annotation left whole: nothing of it is packed
+
+
+def packed_parts(a: Annotation) -> Parts:
+    """What of the annotation crosses as text (:class:`Packed`), taken off it: its ``extra``
+    (but one that validation reads), its nested answers, and its geometry where only the
+    image's size is left to test (a plain kind, in pixels, not in time: what the fast lane could
+    take). An annotation that holds a value JSON cannot carry is left whole (:data:`UNPACKED`)."""
+    extra = a.extra
+    try:
+        extra_text = None if extra_is_read(extra) else json_text(extra)
+        answers = json_text(a.classifications) if a.classifications else None
+    except (TypeError, ValueError):
+        return UNPACKED
+    shape, right, bottom = None, 0, 0
+    kind = a.kind
+    if kind in PLAIN_KINDS and a.units is None and a.frame is None and a.track_id is None:
+        g = a.geometry
+        try:
+            reach = plain_reach(kind, g)
+            if reach is not None:
+                shape, (right, bottom) = json_text(g), reach
+        except (TypeError, ValueError, IndexError):  # what the fast lane refuses too
+            pass
+    if extra_text is not None:
+        a.extra = None
+    if answers is not None:
+        a.classifications = []
+    if shape is not None:
+        a.geometry = None
+    return extra_text, answers, shape, right, bottom
+
+
+def pack(record: Record) -> None:
+    """The record's annotations packed for the trip from a reader process to the job
+    (:class:`Packed`). A record already packed (a format's ``read_packed``) is left as it is."""
+    if record.packed is None:
+        set_packed(record, [packed_parts(a) for a in record.annotations])
+
+
+def set_packed(record: Record, parts: list[Parts]) -> None:
+    """The record packed from each of its annotations' parts, in order (a format that makes
+    them as it reads gives them here)."""
+    extras = [p[0] for p in parts]
+    answers = [p[1] for p in parts]
+    shapes = [p[2] for p in parts]
+    if not any(s is not None for s in shapes):  # no geometry packed: the lists are left out
+        record.packed = Packed(extras, answers)
+        return
+    record.packed = Packed(extras, answers, shapes, [p[3] for p in parts], [p[4] for p in parts])
 
 
 # packed answers back as they were

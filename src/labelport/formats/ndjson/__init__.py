@@ -53,7 +53,16 @@ from labelport.formats.base import (
 from labelport.formats.common import cannot_carry, to_json
 from labelport.formats.ndjson import document, temporal
 from labelport.model.issues import Location
-from labelport.model.records import Annotation, Answer, Choice, Packed, Record, RowRef, plain_reach
+from labelport.model.records import (
+    Annotation,
+    Answer,
+    Choice,
+    Parts,
+    Record,
+    RowRef,
+    plain_reach,
+    set_packed,
+)
 from labelport.model.stored import json as json_text
 
 SHAPES = ("bbox", "polygon", "line", "point", "mask", "relationship", "location", *document.KEYS)
@@ -248,9 +257,9 @@ _ANY = msgspec.json.Decoder()
 _RUN_LINES = 1000
 
 
-# A plain line: its row (id, global key), its Annotation, and when the line is read packed, its
-# packed parts (answers, geometry, reach right and down: see model.records.Packed)
-_Plain = tuple[str | None, str | None, Annotation, "tuple[bytes | None, bytes | None, Any, Any] | None"]
+# A plain line: its row (id, global key), its Annotation, and when the line is read packed, the
+# Annotation's packed parts (model.records.Parts)
+_Plain = tuple[str | None, str | None, Annotation, Parts | None]
 _NULL = json_text(None)  # the stored text of an annotation's ``extra`` that is None
 
 
@@ -260,6 +269,7 @@ class _Run:
     def __init__(self, file: str) -> None:
         self.file = file
         self.record: Record | None = None
+        self.parts: list[Parts] = []  # the record's annotations' packed parts, when read packed
         self.key: tuple[str | None, str | None] = (None, None)
 
     def add(self, plain: _Plain, lineno: int) -> Record | None:
@@ -274,30 +284,22 @@ class _Run:
             record.annotations.append(ann)
             record.lines += 1
             if parts is not None:
-                _append(record, parts)
+                self.parts.append(parts)
             return None
+        done = self.end()
         row = RowRef(id=rid) if rid is not None else RowRef(global_key=gkey)
         loc = Location(file=self.file, line=lineno, annotation_id=ann.uid, data_row=str(row))
         self.record, self.key = Record(row=row, annotations=[ann], location=loc), (rid, gkey)
         if parts is not None:
-            self.record.packed = Packed([], [], [], [], [])
-            _append(self.record, parts)
-        return record
+            self.parts.append(parts)
+        return done
 
     def end(self) -> Record | None:
         record, self.record = self.record, None
+        if record is not None and self.parts:
+            set_packed(record, self.parts)
+            self.parts = []
         return record
-
-
-def _append(record: Record, parts: tuple[bytes | None, bytes | None, Any, Any]) -> None:
-    p = record.packed
-    assert p is not None and p.shapes is not None and p.right is not None and p.bottom is not None
-    answers, shape, right, bottom = parts
-    p.extras.append(_NULL)
-    p.answers.append(answers)
-    p.shapes.append(shape)
-    p.right.append(right)
-    p.bottom.append(bottom)
 
 
 class _Answers:
@@ -393,8 +395,8 @@ def _plain_line(doc: _PLine, answers: _Answers | None) -> _Plain | None:
     ann = Annotation(kind=kind, pointer=_POINTERS[kind], uid=uid, name=name)
     if reach is None:  # the job tests it whole, and says what is wrong
         ann.geometry = geometry
-        return ref.id, ref.globalKey, ann, (text, None, 0, 0)
-    return ref.id, ref.globalKey, ann, (text, json_text(geometry), reach[0], reach[1])
+        return ref.id, ref.globalKey, ann, (_NULL, text, None, 0, 0)
+    return ref.id, ref.globalKey, ann, (_NULL, text, json_text(geometry), reach[0], reach[1])
 
 
 _POINTERS = {kind: f"/{kind}" for kind in ("bbox", "polygon", "line", "point")}
