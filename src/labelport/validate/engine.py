@@ -139,7 +139,7 @@ class Validator:
         self._boxed: set[str] = set()  # rectangle classes whose segmentations were kept aside
         self._top_names = [*self.snap.tools, *self.snap.classes]
         # near-miss candidates for unknown rows, taken once: difflib over every key per miss is too slow
-        self._key_sample = list(itertools.islice(self.snap.by_key, 5000))
+        self._key_sample = [r.global_key for r in itertools.islice(self.snap.rows, 5000)]
         self._kinds = MEDIA_KINDS.get(snap.media_type, set())
         # per job, what repeats on every annotation of a class: (is a classification, name,
         # schema id) -> (the name as given after the class map, its node), and node -> feature pk
