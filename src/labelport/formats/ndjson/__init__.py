@@ -116,7 +116,7 @@ def read(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = Non
 
 def read_packed(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = None) -> Iterator[Record]:
     """:func:`read` for a job: the plain lines' records come packed (``model.records.Packed``),
-    made from the decoded line at once. Packing them after (``jobs.reader.pack``) encoded a
+    made from the decoded line at once. Packing them after (``model.records.pack``) encoded a
     million geometries and sets of answers the reader had just built as objects from the same
     numbers and names; here a run of plain lines keeps its geometry and answers as the text the
     job stores, and each distinct set of answers is checked and encoded once (:class:`_Answers`).
