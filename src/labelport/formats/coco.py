@@ -93,8 +93,7 @@ from labelport.formats.common import (
 )
 from labelport.model.issues import Location
 from labelport.model.ontology import Tool, ToolKind
-from labelport.model.records import Annotation, Parts, Record, RowRef, packed_parts, plain_reach, set_packed
-from labelport.model.stored import json as json_text
+from labelport.model.records import Annotation, Record, RowRef
 
 FMT = "COCO"
 _CATEGORY_TOOLS = (
@@ -268,17 +267,6 @@ class _Reporter:
 
 def read(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = None) -> Iterator[Record]:
     """One Record per image of the COCO file, in the file's image order."""
-    return _read(payload, sink, packed=False)
-
-
-def read_packed(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = None) -> Iterator[Record]:
-    """:func:`read` for a job: each record packed (``model.records.Packed``), a plain box's parts
-    made from the decoded element at once (:func:`_plain_box_parts`) rather than from the
-    Annotation made of it. Unpacked, the records are :func:`read`'s."""
-    return _read(payload, sink, packed=True)
-
-
-def _read(payload: Path, sink: IssueSink, *, packed: bool) -> Iterator[Record]:
     target, why = _locate(payload)
     if target is None:
         sink(issue("unreadable_payload", why, Location(file=payload.name), hint="Pass the COCO .json file."))
@@ -293,7 +281,7 @@ def _read(payload: Path, sink: IssueSink, *, packed: bool) -> Iterator[Record]:
     parsed = _parse(data, report)
     del data
     if parsed is not None:
-        yield from _records(parsed, report, packed)
+        yield from _records(parsed, report)
 
 
 def _parse(data: bytes, report: _Reporter) -> _Parsed | None:
@@ -428,7 +416,7 @@ def _element_error(message: str, prefix: str, report: _Reporter) -> None:
         report("wrong_type", text, pointer)
 
 
-def _records(parsed: _Parsed, report: _Reporter, packed: bool) -> Iterator[Record]:
+def _records(parsed: _Parsed, report: _Reporter) -> Iterator[Record]:
     categories: dict[int, _Category] = {}
     for k, cat in enumerate(parsed.categories):
         if cat is None:
@@ -494,7 +482,6 @@ def _records(parsed: _Parsed, report: _Reporter, packed: bool) -> Iterator[Recor
         if image is None or first.get(image.id) != k or not image.file_name:
             continue
         annotations: list[Annotation] = []
-        parts: list[Parts] = []
         for i in by_image.pop(k, ()):
             got = parsed.annotations[i]
             # let go of the element once converted: a million of them are the largest part of
@@ -516,27 +503,16 @@ def _records(parsed: _Parsed, report: _Reporter, packed: bool) -> Iterator[Recor
                         value=ann.category_id,
                     )
                 continue
-            if packed and _is_plain_box(ann):
-                assert ann.bbox is not None
-                box, box_parts = _plain_box_parts(ann, ann.bbox, f"/annotations/{i}", cat)
-                annotations.append(box)
-                parts.append(box_parts)
-                continue
             made = _annotation(ann, i, cat, image.file_name, report)
             if made is not None:
                 annotations.append(made)
-                if packed:
-                    parts.append(packed_parts(made))
         size = (image.width, image.height) if image.width is not None and image.height is not None else None
-        record = Record(
+        yield Record(
             row=RowRef(filename=image.file_name),
             annotations=annotations,
             location=Location(file=report.file, pointer=f"/images/{k}", data_row=image.file_name),
             image_size=size,
         )
-        if packed:
-            set_packed(record, parts)
-        yield record
 
 
 class _Bad(Exception):
@@ -554,16 +530,10 @@ def _annotation(ann: _Ann, i: int, cat: _Category, row: str, report: _Reporter) 
         return None
 
 
-def _is_plain_box(ann: _Ann) -> bool:
-    """A box and nothing else: most of a COCO file."""
-    box = ann.bbox
-    return box is not None and len(box) == 4 and not (ann.segmentation or ann.keypoints or ann.attributes)
-
-
 def _convert(ann: _Ann, p: str, cat: _Category) -> Annotation:
-    if _is_plain_box(ann):
-        assert ann.bbox is not None
-        return _plain_box(ann, ann.bbox, p, cat)
+    box = ann.bbox
+    if box is not None and len(box) == 4 and not (ann.segmentation or ann.keypoints or ann.attributes):
+        return _plain_box(ann, box, p, cat)
     extra = _kept(ann, cat)
     attrs = dict(ann.attributes) if ann.attributes else {}
     if ann.bbox is not None and len(ann.bbox) != 4:
@@ -652,30 +622,6 @@ def _plain_box(ann: _Ann, box: list[float], p: str, cat: _Category) -> Annotatio
     if ann.area is not None and ann.area != _area("bbox", box, box):
         extra["area"] = ann.area
     return Annotation(kind="bbox", name=cat.name, geometry=box, extra=extra or None, pointer=f"{p}/bbox")
-
-
-def _plain_box_parts(ann: _Ann, box: list[float], p: str, cat: _Category) -> tuple[Annotation, Parts]:
-    """:func:`_plain_box` packed (``model.records.packed_parts`` of it): its extra's and its
-    box's text made at once, the box tested for all but the image's size. A box that fails that
-    test keeps its geometry, for the job to test whole and report."""
-    extra = _kept(ann, cat)
-    if ann.area is not None and ann.area != _area("bbox", box, box):
-        extra["area"] = ann.area
-    extra_text = json_text(extra) if extra else _NULL
-    reach = plain_reach("bbox", box)
-    if reach is None:
-        return Annotation(kind="bbox", name=cat.name, geometry=box, pointer=f"{p}/bbox"), (
-            extra_text,
-            None,
-            None,
-            0,
-            0,
-        )
-    made = Annotation(kind="bbox", name=cat.name, pointer=f"{p}/bbox")
-    return made, (extra_text, None, json_text(box), reach[0], reach[1])
-
-
-_NULL = json_text(None)  # the stored text of an ``extra`` that is None
 
 
 def _keypoints(values: list[float], cat: _Category, pointer: str) -> list[float]:
@@ -944,7 +890,6 @@ SPEC = FormatSpec(
     carries="boxes (rotated ones as attributes.rotation), polygons and multi-polygons, RLE masks "
     "(compressed or not), skeleton keypoints, flat per-object attributes",
     read=read,
-    read_packed=read_packed,
     write=write,
     detect=detect,
     options={

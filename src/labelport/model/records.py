@@ -48,6 +48,7 @@ choices, or a string) so validation can say "a list for the radio `weather`" rat
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any
 
@@ -307,13 +308,9 @@ def packed_parts(a: Annotation) -> Parts:
     shape, right, bottom = None, 0, 0
     kind = a.kind
     if kind in PLAIN_KINDS and a.units is None and a.frame is None and a.track_id is None:
-        g = a.geometry
-        try:
-            reach = plain_reach(kind, g)
-            if reach is not None:
-                shape, (right, bottom) = json_text(g), reach
-        except (TypeError, ValueError, IndexError):  # what the fast lane refuses too
-            pass
+        # a shape it cannot read is one the fast lane refuses too: left for the job
+        with contextlib.suppress(TypeError, ValueError, IndexError):
+            shape, right, bottom = packed_shape(kind, a.geometry)
     if extra_text is not None:
         a.extra = None
     if answers is not None:
@@ -321,6 +318,14 @@ def packed_parts(a: Annotation) -> Parts:
     if shape is not None:
         a.geometry = None
     return extra_text, answers, shape, right, bottom
+
+
+def packed_shape(kind: str, g: Any) -> tuple[bytes | None, Any, Any]:
+    """A plain geometry's packed parts: its stored text and how far it reaches right and down
+    (:func:`plain_reach`); (None, 0, 0) when only the job can test it. It raises as
+    :func:`plain_reach` does on a shape it cannot read."""
+    reach = plain_reach(kind, g)
+    return (None, 0, 0) if reach is None else (json_text(g), reach[0], reach[1])
 
 
 def pack(record: Record) -> None:

@@ -168,7 +168,7 @@ def to_sqlite_direct(path: str, table: str, job_id: int, batches: Batches) -> No
         *(f"NULLIF(CAST(?{i} AS TEXT), 'null')" for i in (5, 6, 7)),
     ]
     columns, job = ", ".join(DIRECT_COLUMNS), str(int(job_id))
-    placed = [*(f"json_extract({place}, '$[{i}]')" for i in range(5))]
+    placed = [f"json_extract({place}, '$[{i}]')" for i in range(5)]
     # ?8 is bound whatever the statement, so it appears in both: here as a NULL of its own
     nowhere = ["NULL"] * 4 + ["NULLIF(?8, ?8)"]
     insert = f"INSERT INTO {table} ({columns}) VALUES ({', '.join([*stored, *placed, job])})"

@@ -60,7 +60,7 @@ from labelport.model.records import (
     Parts,
     Record,
     RowRef,
-    plain_reach,
+    packed_shape,
     set_packed,
 )
 from labelport.model.stored import json as json_text
@@ -393,12 +393,11 @@ def _plain_line(doc: _PLine, answers: _Answers | None) -> _Plain | None:
         text = answers.packed(doc.classifications)
     except _NotPlain:
         return None
-    reach = plain_reach(kind, geometry)
+    shape, right, bottom = packed_shape(kind, geometry)
     ann = Annotation(kind=kind, pointer=_POINTERS[kind], uid=uid, name=name)
-    if reach is None:  # the job tests it whole, and says what is wrong
+    if shape is None:  # the job tests it whole, and says what is wrong
         ann.geometry = geometry
-        return ref.id, ref.globalKey, ann, (_NULL, text, None, 0, 0)
-    return ref.id, ref.globalKey, ann, (_NULL, text, json_text(geometry), reach[0], reach[1])
+    return ref.id, ref.globalKey, ann, (_NULL, text, shape, right, bottom)
 
 
 _POINTERS = {kind: f"/{kind}" for kind in ("bbox", "polygon", "line", "point")}
