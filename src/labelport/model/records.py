@@ -48,7 +48,6 @@ choices, or a string) so validation can say "a list for the radio `weather`" rat
 
 from __future__ import annotations
 
-import contextlib
 import math
 from typing import Any
 
@@ -308,9 +307,12 @@ def packed_parts(a: Annotation) -> Parts:
     shape, right, bottom = None, 0, 0
     kind = a.kind
     if kind in PLAIN_KINDS and a.units is None and a.frame is None and a.track_id is None:
-        # a shape it cannot read is one the fast lane refuses too: left for the job
-        with contextlib.suppress(TypeError, ValueError, IndexError):
+        # a shape it cannot read is one the fast lane refuses too: left for the job. A try, not
+        # contextlib.suppress: making and entering one was 6 % of a COCO reader process's CPU
+        try:  # noqa: SIM105
             shape, right, bottom = packed_shape(kind, a.geometry)
+        except (TypeError, ValueError, IndexError):
+            pass
     if extra_text is not None:
         a.extra = None
     if answers is not None:
