@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import operator
 import os
 import sqlite3
 import subprocess
@@ -65,6 +66,7 @@ SPOOL_COLUMNS = (
 )
 _JSON = ("geometry", "classifications", "extra")  # stored as JSON text
 _frame = msgspec.msgpack.Encoder().encode
+_FEATURE = operator.attrgetter("feature_pk")
 
 
 class _ProcessSpool:
@@ -98,7 +100,7 @@ class _ProcessSpool:
     def _take(self) -> list[Accepted]:
         """The rows kept so far, their features noted, and the batch emptied."""
         batch, self._batch = self._batch, []
-        self.features.update([r.feature_pk for r in batch])
+        self.features.update(map(_FEATURE, batch))
         return batch
 
     def _store_batch(self) -> None:
