@@ -9,7 +9,6 @@ attempt exists to collide with.
 from __future__ import annotations
 
 import contextlib
-import operator
 import os
 import time
 import urllib.parse
@@ -358,9 +357,6 @@ class _Notes:
         self._to = sink
 
 
-_KIND = operator.attrgetter("kind")
-
-
 class _MaskFetcher:
     """Composite masks named by URL (``instanceURI``) are fetched once each and cut by colour."""
 
@@ -372,7 +368,10 @@ class _MaskFetcher:
     def resolve(self, record: Record, validator: Validator) -> None:
         """Replace URL masks by their pixels; one that cannot be had is reported here and taken out
         of the record (still counted), so validation does not report it a second time."""
-        if "mask" not in map(_KIND, record.annotations):  # searched in C: this is every annotation
+        for ann in record.annotations:  # a loop, not any(): this runs for every annotation
+            if ann.kind == "mask":
+                break
+        else:
             return  # most records: nothing to fetch, nothing to filter
         from labelport.formats import masks  # where a mask is met: see its docstring
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import abc
 import contextlib
-import operator
 import os
 import sqlite3
 import subprocess
@@ -66,7 +65,6 @@ SPOOL_COLUMNS = (
 )
 _JSON = ("geometry", "classifications", "extra")  # stored as JSON text
 _frame = msgspec.msgpack.Encoder().encode
-_FEATURE = operator.attrgetter("feature_pk")
 
 
 class _ProcessSpool:
@@ -100,7 +98,7 @@ class _ProcessSpool:
     def _take(self) -> list[Accepted]:
         """The rows kept so far, their features noted, and the batch emptied."""
         batch, self._batch = self._batch, []
-        self.features.update(map(_FEATURE, batch))
+        self.features.update([r.feature_pk for r in batch])
         return batch
 
     def _store_batch(self) -> None:
