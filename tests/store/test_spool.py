@@ -173,6 +173,29 @@ def test_json_columns_are_stored_as_their_exact_text(engine: sa.Engine, after: i
     assert back[4][6:11] == (None, None, None, None, "")  # an empty track id is not a missing one
 
 
+@pytest.mark.parametrize("after", [0, 12_000], ids=["written by the job", "written by the writer process"])
+def test_text_survives_a_url_that_asks_for_another_client_encoding(db_url: str, after: int) -> None:
+    """The PostgreSQL writers send the JSON columns as their UTF-8 bytes, which the server reads
+    in the connection's client encoding: a URL that asks for Latin-1 must not turn é into Ã©."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    made = db.create_engine(f"{db_url}&client_encoding=LATIN1")
+    spool = for_engine(made)
+    try:
+        spool.add(
+            accepted(
+                1, "a", 3, "bbox", [1, 2, 3, 4], [{"name": "é"}], None, None, None, None, None, {"n": "ü"}
+            )
+        )
+        for r in _rows(after):
+            spool.add(r)
+        back = next(iter(spool))
+    finally:
+        spool.close()
+        made.dispose()
+    assert (back[5], back[11]) == ('[{"name":"é"}]', '{"n":"ü"}')
+
+
 def test_each_engine_gets_its_spool(engine: sa.Engine) -> None:
     spool: Spool = for_engine(engine)
     assert isinstance(spool, SqliteSpool if engine.dialect.name == "sqlite" else PostgresSpool)

@@ -115,7 +115,9 @@ def _copy(
     import psycopg  # only PostgreSQL's targets need it
     from psycopg.types.string import BytesBinaryDumper
 
-    with psycopg.connect(url) as conn:
+    # UTF-8 whatever the URL asks: the JSON columns go as their UTF-8 bytes, which the server
+    # reads in the client's encoding
+    with psycopg.connect(url, client_encoding="UTF8") as conn:
         # bytea's binary dumper by type is otherwise the DB-API's ``Binary`` one, in Python (three
         # times as slow as a str's); this is psycopg's own, in C. Before the cursor: it copies them
         conn.adapters.register_dumper(bytearray, BytesBinaryDumper)
