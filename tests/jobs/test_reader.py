@@ -11,6 +11,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -332,3 +334,53 @@ def test_a_pipe_the_job_stopped_reading_fails_the_reader_process_thread_and_all(
         with pytest.raises(BrokenPipeError):  # and ending says so again, the thread done
             ahead.close()
     assert not ahead.thread.is_alive()
+
+
+class _HeldPipe(io.RawIOBase):
+    """A pipe the job is not reading yet: a write waits until it is let go."""
+
+    def __init__(self) -> None:
+        self.go = threading.Event()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.go.wait()
+        return len(data)
+
+
+def _box_record() -> Record:
+    box = Annotation(kind="bbox", name="car", geometry=[1.0, 2.0, 3.0, 4.0], extra={"id": 7})
+    return Record(row=RowRef(filename="a.jpg"), annotations=[box], location=Location(file="p.json"))
+
+
+def test_the_reader_packs_geometry_only_while_it_is_ahead_of_the_job() -> None:
+    """When the job waits for frames, the reader process is the longest chain: it leaves the
+    geometry for the job to test and encode. When frames queue up, the job is behind and the
+    reader takes that work on. Either way the job reads the same record (``Record.unpack_all``)."""
+    pipe = _HeldPipe()
+    ahead = reader._Ahead(pipe)  # type: ignore[arg-type]
+    send = reader._Sender(ahead)
+    waiting = _box_record()
+    send.record(waiting)  # nothing queued: the job would be waiting
+    assert waiting.packed is not None and waiting.packed.shapes is None
+    assert waiting.annotations[0].geometry == [1.0, 2.0, 3.0, 4.0]
+    assert waiting.packed.extras == [b'{"id":7}'] and waiting.annotations[0].extra is None
+    ahead.write(b"taken by the thread, which waits on the pipe")
+    ahead.write(b"queued behind it")
+    while ahead.queue.qsize() != 1:  # the thread has taken the first
+        time.sleep(0.001)
+    behind = _box_record()
+    send.record(behind)
+    assert behind.packed is not None and behind.packed.shapes == [b"[1.0,2.0,3.0,4.0]"]
+    assert behind.annotations[0].geometry is None
+    for record in (waiting, behind):
+        record.unpack_all()
+        assert record == _box_record()
+    pipe.go.set()
+    ahead.close()
+    # a sender writing straight to a stream (no queue to tell by) packs all it can, as before
+    direct = _box_record()
+    reader._Sender(io.BytesIO()).record(direct)
+    assert direct.packed is not None and direct.packed.shapes is not None

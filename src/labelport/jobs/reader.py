@@ -223,11 +223,18 @@ class _Sender:
         self.encode = msgspec.msgpack.Encoder().encode
 
     def record(self, record: Record) -> None:
-        pack(record)
+        pack(record, shapes=self.ahead())
         self.batch.append(record)
         self.size += 1 + len(record.annotations)
         if self.size >= _BATCH:
             self.flush()
+
+    def ahead(self) -> bool:
+        """Whether this process is ahead of the job: frames wait in its queue, so the pipe is
+        full. Then it packs the annotations' geometry, the job's work it can take on; when the
+        job waits for it instead, the job tests and encodes the geometry itself."""
+        out = self.out
+        return not isinstance(out, _Ahead) or out.queue.qsize() > 0
 
     def report(self, issue: Issue) -> None:
         self.flush()  # the issue goes after the records read before it, as in one process

@@ -293,11 +293,12 @@ Parts = tuple[bytes | None, bytes | None, bytes | None, Any, Any]
 UNPACKED: Parts = (None, None, None, 0, 0)  # an annotation left whole: nothing of it is packed
 
 
-def packed_parts(a: Annotation) -> Parts:
+def packed_parts(a: Annotation, shapes: bool = True) -> Parts:
     """What of the annotation crosses as text (:class:`Packed`), taken off it: its ``extra``
-    (but one that validation reads), its nested answers, and its geometry where only the
-    image's size is left to test (a plain kind, in pixels, not in time: what the fast lane could
-    take). An annotation that holds a value JSON cannot carry is left whole (:data:`UNPACKED`)."""
+    (but one that validation reads), its nested answers, and with ``shapes`` its geometry where
+    only the image's size is left to test (a plain kind, in pixels, not in time: what the fast
+    lane could take). An annotation that holds a value JSON cannot carry is left whole
+    (:data:`UNPACKED`)."""
     extra = a.extra
     try:
         extra_text = None if extra_is_read(extra) else json_text(extra)
@@ -306,7 +307,7 @@ def packed_parts(a: Annotation) -> Parts:
         return UNPACKED
     shape, right, bottom = None, 0, 0
     kind = a.kind
-    if kind in PLAIN_KINDS and a.units is None and a.frame is None and a.track_id is None:
+    if shapes and kind in PLAIN_KINDS and a.units is None and a.frame is None and a.track_id is None:
         # a shape it cannot read is one the fast lane refuses too: left for the job. A try, not
         # contextlib.suppress: making and entering one was 6 % of a COCO reader process's CPU
         try:  # noqa: SIM105
@@ -330,11 +331,12 @@ def packed_shape(kind: str, g: Any) -> tuple[bytes | None, Any, Any]:
     return (None, 0, 0) if reach is None else (json_text(g), reach[0], reach[1])
 
 
-def pack(record: Record) -> None:
+def pack(record: Record, shapes: bool = True) -> None:
     """The record's annotations packed for the trip from a reader process to the job
-    (:class:`Packed`). A record already packed (a format's ``read_packed``) is left as it is."""
+    (:class:`Packed`), their geometry with ``shapes`` (without, the job tests and encodes it).
+    A record already packed (a format's ``read_packed``) is left as it is."""
     if record.packed is None:
-        set_packed(record, [packed_parts(a) for a in record.annotations])
+        set_packed(record, [packed_parts(a, shapes) for a in record.annotations])
 
 
 def set_packed(record: Record, parts: list[Parts]) -> None:
