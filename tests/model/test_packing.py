@@ -48,3 +48,15 @@ def test_a_record_packed_twice_is_packed_once() -> None:
     packed = record.packed
     pack(record)
     assert record.packed is packed
+
+
+def test_a_record_of_no_annotations_packs_to_empty_lists_of_its_own() -> None:
+    """A COCO image without annotations is a record of none: its packed lists are empty, and not
+    one list shared between them."""
+    record = Record(row=RowRef(global_key="a.png"), annotations=[], location=Location(file="p.json"))
+    pack(record)
+    assert record.packed is not None
+    assert record.packed.extras == [] and record.packed.answers == [] and record.packed.shapes is None
+    assert record.packed.extras is not record.packed.answers
+    record.unpack_all()
+    assert record == Record(row=RowRef(global_key="a.png"), annotations=[], location=Location(file="p.json"))
