@@ -190,6 +190,27 @@ def test_leaving_early_ends_the_process(tmp_path: Path, monkeypatch: pytest.Monk
     assert child not in _children()
 
 
+def _niceness(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as fh:
+        return int(fh.read().rsplit(")", 1)[1].split()[16])  # field 19 of proc(5)
+
+
+@pytest.mark.parametrize("yield_to_job", [True, False])
+def test_the_reader_process_yields_to_the_job_only_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, yield_to_job: bool
+) -> None:
+    payload = tmp_path / "p.ndjson"
+    payloads.write_ndjson(payload, 3000)
+    monkeypatch.setenv(reader.MIN_BYTES_ENV, "0")
+    before = set(_children())
+    with reader.records("ndjson", payload, print, {}, yield_to_job=yield_to_job) as stream:
+        next(stream)  # the child has started reading: it set its niceness first
+        (child,) = set(_children()) - before
+        expected = _niceness(os.getpid()) + (reader._NICE if yield_to_job else 0)
+        assert _niceness(child) == min(expected, 19)
+        assert sum(1 for _ in stream) > 0
+
+
 # --- the protocol, both ends in this process ------------------------------------------------------
 
 
@@ -268,6 +289,21 @@ def test_a_job_gives_the_same_labels_and_issues(ws: Workspace, tmp_path: Path) -
     here = _job(ws, tmp_path, in_process=True)
     assert here[0] is JobState.SUCCEEDED and here[1]["annotations_imported"] > 300
     assert _job(ws, tmp_path, in_process=False) == here
+
+
+def test_a_job_beside_a_database_server_does_not_make_its_reader_yield(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws.create_dataset("d")
+    ws.add_manifest("d", payloads.write_manifest(tmp_path / "rows.json", 4))
+    ws.create_ontology("o", payloads.ontology())
+    payloads.write_coco(tmp_path / "p.json", 4)
+    started: list[list[str]] = []
+    real = reader.subprocess.Popen
+    monkeypatch.setattr(reader.subprocess, "Popen", lambda args, **k: started.append(args) or real(args, **k))
+    assert _job(ws, tmp_path, in_process=False)[0] is JobState.SUCCEEDED
+    ((*_, nice),) = started
+    assert nice == ("0" if ws.engine.dialect.name == "postgresql" else str(reader._NICE))
 
 
 def test_without_a_setting_only_a_machine_of_two_cores_or_more_reads_beside_the_job(

@@ -165,7 +165,10 @@ def _run(
     # the payload's reading starts first: a reader process reads while the snapshot loads
     # (COCO groups every annotation before its first record). Its issues wait for the validator.
     notes = _Notes()
-    with reader.records(fmt, payload, notes, options.get("format_options", {})) as stream:
+    beside_server = engine.dialect.name == "postgresql"  # see reader._yield_to_the_job
+    with reader.records(
+        fmt, payload, notes, options.get("format_options", {}), yield_to_job=not beside_server
+    ) as stream:
         with engine.connect() as conn:
             snap = store.load_snapshot(conn, project, mode.source)
 
