@@ -178,11 +178,42 @@ def test_upgrading_from_0006_keeps_labels_and_drops_their_foreign_keys(db_url: s
         names = {i["name"] for i in inspect.get_indexes("labels")} | {
             c["name"] for c in inspect.get_unique_constraints("labels")
         }
-        assert {"ix_labels_data_row_id", "uq_labels_project_row_source"} <= names
+        assert "uq_labels_project_row_source" in names  # the data row's own index: see 0009's test
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM labels")).scalar_one() == 2
             assert conn.execute(sa.text("SELECT count(*) FROM job_rows")).scalar_one() == 2
         with Workspace(db_url) as ws:  # and imports again, replacing what is there
             assert ws.import_labels("p", payload, format="ndjson").state.value == "succeeded"
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_from_0008_drops_the_data_row_indexes_and_still_imports_and_undoes(
+    db_url: str, tmp_path: Path
+) -> None:
+    engine, payload = _labelled_at("0008", db_url, tmp_path)
+    try:
+
+        def indexes(table: str) -> set[str]:
+            return {i["name"] for i in sa.inspect(engine).get_indexes(table)}
+
+        ours = {"ix_tasks_data_row_id", "ix_labels_data_row_id"}
+        assert ours <= indexes("tasks") | indexes("labels")
+        db.upgrade(engine)
+        assert not ours & (indexes("tasks") | indexes("labels"))
+        with Workspace(db_url) as ws:  # what the indexes served is found by the project's own
+
+            def labels() -> dict[str, list[tuple[str | None, object]]]:
+                return {row: [(a.uid, a.geometry) for a in anns] for row, anns in ws.labels("p").items()}
+
+            before = labels()
+            assert len(before) == 2
+            job = ws.import_labels("p", payload, format="ndjson", on_existing="replace")
+            assert job.state.value == "succeeded" and job.counts["data_rows_done"] == 2
+            assert labels() == before
+            ws.undo_job(job.id)
+            assert labels() == before  # the first job's annotations are live again
+        command.downgrade(db.alembic_config(engine), "0008")
+        assert ours <= indexes("tasks") | indexes("labels")
     finally:
         engine.dispose()

@@ -101,7 +101,8 @@ tasks = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False),
-    sa.Column("data_row_id", sa.Integer, sa.ForeignKey("data_rows.id"), nullable=False, index=True),
+    # found by project and row (uq_tasks_project_row): no index of its own (migration 0009)
+    sa.Column("data_row_id", sa.Integer, sa.ForeignKey("data_rows.id"), nullable=False),
     sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id")),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("stage", sa.Text, nullable=False),
@@ -146,7 +147,8 @@ labels = sa.Table(
     # no foreign keys: the commit checks its data rows once, and labelport deletes no data row,
     # project or job (migration 0007)
     sa.Column("project_id", sa.Integer, nullable=False),  # projects.id
-    sa.Column("data_row_id", sa.Integer, nullable=False, index=True),  # data_rows.id
+    # data_rows.id, found by project, row and source (the unique constraint; migration 0009)
+    sa.Column("data_row_id", sa.Integer, nullable=False),
     sa.Column("source", sa.Text, nullable=False),  # ground_truth | prelabel
     sa.Column("job_id", sa.Integer),  # import_jobs.id: the job that created it
     sa.Column("extra", sa.Text, nullable=False),  # JSON: label-level fields a format carries
