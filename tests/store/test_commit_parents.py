@@ -217,3 +217,26 @@ def test_upgrading_from_0008_drops_the_data_row_indexes_and_still_imports_and_un
         assert ours <= indexes("tasks") | indexes("labels")
     finally:
         engine.dispose()
+
+
+def test_a_job_from_before_0010_is_undone_by_the_range_its_rows_were_given(
+    db_url: str, tmp_path: Path
+) -> None:
+    engine, _ = _labelled_at("0009", db_url, tmp_path)
+    try:
+        sqlite = engine.dialect.name == "sqlite"
+        db.upgrade(engine)
+        with engine.connect() as conn:
+            runs = conn.execute(sa.text("SELECT job_id, first_id, last_id FROM annotation_ranges")).all()
+            ids = conn.execute(sa.text("SELECT min(id), max(id) FROM annotations")).one()
+            job_id = conn.execute(sa.text("SELECT max(id) FROM import_jobs")).scalar_one()
+        assert [tuple(r) for r in runs] == ([(job_id, ids[0], ids[1])] if sqlite else [])
+        with Workspace(db_url) as ws:
+            assert ws.labels("p")
+            ws.undo_job(job_id)
+            assert ws.labels("p") == {}
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM annotations")).scalar_one() == 0
+            assert conn.execute(sa.text("SELECT count(*) FROM annotation_ranges")).scalar_one() == 0
+    finally:
+        engine.dispose()

@@ -146,16 +146,16 @@ def test_what_a_crashed_attempt_wrote_is_deleted_when_it_runs_again(
     job_id = ws.create_import("p", _payload(tmp_path / "a.ndjson", 2, 3), format="ndjson")
     engine = db.create_engine(db_url)
     try:
-        # as an attempt killed before its commit leaves them: rows of a label never made
-        with engine.begin() as conn:
+        # as an attempt killed before its commit leaves them: rows of a label never made, written
+        # as a job writes them (on SQLite with the range of ids that finds them again)
+        direct = spool.DirectSpool(engine, job_id)
+        try:
             first = store.reserve_label_ids(engine, 1)
-            conn.execute(
-                sa.text(
-                    "INSERT INTO annotations (label_id, uid, feature_id, kind, job_id) "
-                    "VALUES (:l, 'left', 1, 'bbox', :j)"
-                ),
-                {"l": first, "j": job_id},
-            )
+            direct.add(accepted(first, "left", 1, "bbox", [1, 2, 3, 4], [], *[None] * 6))
+            direct.flush()
+        finally:
+            direct.close()
+        with engine.begin() as conn:
             conn.execute(sa.text("UPDATE import_jobs SET attempts = 1 WHERE id = :j"), {"j": job_id})
     finally:
         engine.dispose()
@@ -198,3 +198,63 @@ def test_where_an_annotation_sits_is_stored_whether_or_not_its_neighbours_sit_an
         engine.dispose()
     assert [r[0] for r in got] == [f"u{i}" for i in range(nowhere + 5)]
     assert [tuple(r[1:]) for r in got] == [(*placed.get(i, (None,) * 5), None) for i in range(nowhere + 5)]
+
+
+def test_a_jobs_rows_are_found_again_when_another_jobs_rows_were_written_between_them(
+    ws: Workspace, db_url: str
+) -> None:
+    """On SQLite a job's rows are found by the runs of ids it wrote (migration 0010), not by an
+    index on the job: two jobs' writes interleaved give each job two runs, or a run that holds
+    the other's rows too; either way discarding one job's rows leaves exactly the other's."""
+    engine = db.create_engine(db_url)
+
+    def write(job: int, uids: list[str]) -> None:
+        direct = spool.DirectSpool(engine, job)
+        try:
+            for uid in uids:
+                direct.add(accepted(10**6 + job, uid, 1, "bbox", [1, 2, 3, 4], [], *[None] * 6))
+            direct.flush()
+        finally:
+            direct.close()
+
+    try:
+        write(71, ["a1", "a2"])
+        write(72, ["b1", "b2", "b3"])
+        write(71, ["a3"])
+        with engine.begin() as conn:  # neither job made its labels: every row is unowned
+            assert store.discard_unowned(conn, 71) == 3
+            left = conn.execute(sa.text("SELECT uid FROM annotations ORDER BY id")).scalars().all()
+            assert left == ["b1", "b2", "b3"]
+            if engine.dialect.name == "sqlite":
+                runs = conn.execute(
+                    sa.text("SELECT job_id, first_id, last_id FROM annotation_ranges ORDER BY first_id")
+                ).all()
+                assert [tuple(r) for r in runs] == [(71, 1, 2), (72, 3, 5), (71, 6, 6)]
+            assert store.discard_unowned(conn, 72) == 3
+            assert conn.execute(sa.text("SELECT count(*) FROM annotations")).scalar_one() == 0
+    finally:
+        engine.dispose()
+
+
+def test_a_run_of_ids_grows_while_no_other_job_writes_between_its_transactions(
+    ws: Workspace, db_url: str
+) -> None:
+    """SQLite's writer commits every few thousand rows; consecutive transactions of one job
+    extend one run instead of adding one each."""
+    if ws.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL finds a job's rows by its block-range index")
+    engine = db.create_engine(db_url)
+    n = spool_writer._SQLITE_TRANSACTION * 2 + 7
+    direct = spool.DirectSpool(engine, 73)
+    try:
+        for i in range(n):
+            direct.add(accepted(10**6, f"u{i}", 1, "bbox", [i, 0, 1, 1], [], *[None] * 6))
+        direct.flush()
+    finally:
+        direct.close()
+    try:
+        with engine.connect() as conn:
+            runs = conn.execute(sa.text("SELECT job_id, first_id, last_id FROM annotation_ranges")).all()
+        assert [tuple(r) for r in runs] == [(73, 1, n)]
+    finally:
+        engine.dispose()

@@ -193,8 +193,9 @@ annotations = sa.Table(
         sqlite_where=sa.text("superseded_by IS NULL"),
         postgresql_where=sa.text("superseded_by IS NULL"),
     ),
-    # undo finds a job's annotations by job: on PostgreSQL a block-range index (migration 0006)
-    sa.Index("ix_annotations_job_id", "job_id", postgresql_using="brin"),
+    # undo finds a job's annotations by job: on PostgreSQL with a block-range index (migration
+    # 0006), on SQLite by the id ranges the job wrote (annotation_ranges, migration 0010)
+    sa.Index("ix_annotations_job_id", "job_id", postgresql_using="brin").ddl_if(dialect="postgresql"),
     # only the superseded: undo finds them by job (migration 0005)
     sa.Index(
         "ix_annotations_superseded_by",
@@ -202,6 +203,17 @@ annotations = sa.Table(
         sqlite_where=sa.text("superseded_by IS NOT NULL"),
         postgresql_where=sa.text("superseded_by IS NOT NULL"),
     ),
+)
+
+# On SQLite, the runs of consecutive annotation ids each job wrote, each recorded in the
+# transaction that wrote its rows: how a job's annotations are found there (migration 0010).
+# A range may hold other jobs' rows too; readers filter by ``annotations.job_id``.
+annotation_ranges = sa.Table(
+    "annotation_ranges",
+    metadata,
+    sa.Column("job_id", sa.Integer, primary_key=True),
+    sa.Column("first_id", sa.Integer, primary_key=True),
+    sa.Column("last_id", sa.Integer, nullable=False),
 )
 
 job_issues = sa.Table(
