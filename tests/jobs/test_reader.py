@@ -420,3 +420,15 @@ def test_the_reader_packs_geometry_only_while_it_is_ahead_of_the_job() -> None:
     direct = _box_record()
     reader._Sender(io.BytesIO()).record(direct)
     assert direct.packed is not None and direct.packed.shapes is not None
+
+
+def test_a_reader_started_without_a_niceness_yields_as_before(tmp_path: Path) -> None:
+    """What a job of an earlier labelport starts while this one is installed: three arguments."""
+    payload = tmp_path / "p.ndjson"
+    payloads.write_ndjson(payload, 3)
+    done = subprocess.run(
+        [sys.executable, "-m", "labelport.jobs.reader", "ndjson", str(payload), "{}"],
+        capture_output=True,
+        check=True,
+    )
+    assert done.stdout.endswith(b"D" + (0).to_bytes(8, "little"))

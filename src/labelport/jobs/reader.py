@@ -258,7 +258,9 @@ class _Sender:
 
 
 def main(argv: list[str]) -> int:
-    fmt, payload, options, nice = argv[0], Path(argv[1]), orjson.loads(argv[2]), int(argv[3])
+    fmt, payload, options = argv[0], Path(argv[1]), orjson.loads(argv[2])
+    # a job of an earlier labelport, still running as this one is installed, names no niceness
+    nice = int(argv[3]) if len(argv) > 3 else _NICE
     gc.disable()  # as the job's process: millions of small acyclic objects
     _yield_to_the_job(nice)
     with open(sys.stdout.fileno(), "wb", buffering=1 << 20, closefd=False) as out:
