@@ -25,7 +25,7 @@ from labelport.model.issues import Issue, Location, Severity
 from labelport.model.jobs import COUNT_KEYS, ImportJob, JobState, Mode, OnExisting
 from labelport.model.records import Annotation, LabelFields, RowRef, StoredAnnotation, answer_from_json
 from labelport.model.snapshot import RowInfo, Snapshot
-from labelport.store import bulk
+from labelport.store import bulk, spool_writer
 from labelport.store.catalog import _aware, now
 from labelport.store.db import transaction
 from labelport.store.ontologies import feature_pks, load_ontology
@@ -540,7 +540,9 @@ def _copy_spool(conn: sa.Connection, spool: Spool, job_id: int) -> int:
             "",
             {"job": job_id, "offset": offset},
         )
-    before = _top_annotation_id(conn) if isinstance(spool, SqliteSpool) else 0
+    sqlite = isinstance(spool, SqliteSpool)
+    top = spool_writer.TOP_ID.format(table="annotations")
+    before = int(conn.exec_driver_sql(top).scalar_one()) if sqlite else 0
     res = conn.execute(
         sa.text(
             f"INSERT INTO annotations ({into}) SELECT {first}m.label_id, {picked}, :job "
@@ -549,22 +551,11 @@ def _copy_spool(conn: sa.Connection, spool: Spool, job_id: int) -> int:
         values,
     )
     n = int(res.rowcount)
-    if isinstance(spool, SqliteSpool) and n:
-        # SQLite numbered them after the largest id, under this transaction's write lock
-        after = _top_annotation_id(conn)
-        run = sqlite_insert(annotation_ranges).values(
-            job_id=job_id, first_id=before + 1 if after - before == n else 1, last_id=after
-        )
-        conn.execute(
-            run.on_conflict_do_update(
-                index_elements=["job_id", "first_id"], set_={"last_id": run.excluded.last_id}
-            )
-        )
+    if sqlite and n:  # its run of ids, as the direct writer records its own
+        after = int(conn.exec_driver_sql(top).scalar_one())
+        start = spool_writer.run_start(before, after, n)
+        conn.exec_driver_sql(spool_writer.RECORD_RUN, (job_id, start, after))
     return n
-
-
-def _top_annotation_id(conn: sa.Connection) -> int:
-    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(annotations_t.c.id), 0))).scalar_one())
 
 
 def _job_annotations(conn: sa.Connection, job_id: int) -> list[sa.ColumnElement[bool]]:

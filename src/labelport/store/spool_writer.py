@@ -173,13 +173,7 @@ def to_sqlite_direct(path: str, table: str, job_id: int, batches: Batches) -> No
     insert = f"INSERT INTO {table} ({columns}) VALUES ({', '.join([*stored, *placed, job])})"
     insert_nowhere = f"INSERT INTO {table} ({columns}) VALUES ({', '.join([*stored, *nowhere, job])})"
     where = itemgetter(7)
-    top = f"SELECT COALESCE(MAX(id), 0) FROM {table}"
-    # the run of ids each transaction adds, in that transaction: how the job's rows are found
-    # (migration 0010); a run that continues the last one extends it
-    record = (
-        "INSERT INTO annotation_ranges (job_id, first_id, last_id) VALUES (?, ?, ?) "
-        "ON CONFLICT (job_id, first_id) DO UPDATE SET last_id = excluded.last_id"
-    )
+    top = TOP_ID.format(table=table)
     first = last = -1
     try:
         for batch in batches:
@@ -189,15 +183,30 @@ def to_sqlite_direct(path: str, table: str, job_id: int, batches: Batches) -> No
                 before = db.execute(top).fetchone()[0]
                 db.executemany(insert if any(map(where, rows)) else insert_nowhere, rows)
                 after = db.execute(top).fetchone()[0]
-                if before != last or after - before != len(rows):
-                    # another job wrote since (or SQLite numbered rows otherwise: a range from
-                    # the first id is then the one that surely holds them)
-                    first = before + 1 if after - before == len(rows) else 1
+                start = run_start(before, after, len(rows))
+                if before != last or start != before + 1:  # a run that continues the last extends it
+                    first = start
                 last = after
-                db.execute(record, (job_id, first, last))
+                db.execute(RECORD_RUN, (job_id, first, last))
                 db.execute("COMMIT")
     finally:
         db.close()
+
+
+# A SQLite job's rows are found by the runs of ids it wrote (migration 0010): whatever adds rows to
+# ``annotations`` there records its run in the same transaction, holding the write lock
+TOP_ID = "SELECT COALESCE(MAX(id), 0) FROM {table}"
+RECORD_RUN = (
+    "INSERT INTO annotation_ranges (job_id, first_id, last_id) VALUES (?, ?, ?) "
+    "ON CONFLICT (job_id, first_id) DO UPDATE SET last_id = excluded.last_id"
+)
+
+
+def run_start(before: int, after: int, n: int) -> int:
+    """The first id of the ``n`` rows a transaction added when the largest id went from
+    ``before`` to ``after``: SQLite numbers each after the largest, so ``before + 1``; were they
+    numbered otherwise, 1, a run that surely holds them (the job's id filters what else it holds)."""
+    return before + 1 if after - before == n else 1
 
 
 def to_postgresql_direct(url: str, table: str, job_id: int, batches: Batches) -> None:
