@@ -146,7 +146,12 @@ def _reader(fmt: str) -> Reader:
 
 
 def _received(child: subprocess.Popen[bytes], pipe: IO[bytes], sink: IssueSink) -> Iterator[Record]:
-    decode = msgspec.msgpack.Decoder(list[Record]).decode
+    # a frame is split into its records' bytes and each record decoded as the job takes it: the
+    # job then validates what it just decoded, still in the processor's cache, where a frame's
+    # records (about a thousand annotations) decoded at once were evicted before their turn (1M COCO,
+    # decoded and validated in one process: 3.49-3.68 s of CPU against 3.86-4.33 s)
+    split = msgspec.msgpack.Decoder(list[msgspec.Raw]).decode
+    decode = msgspec.msgpack.Decoder(Record).decode
     while True:
         head = pipe.read(_HEADER)
         tag, size = head[:1], int.from_bytes(head[1:], "little")
@@ -155,7 +160,8 @@ def _received(child: subprocess.Popen[bytes], pipe: IO[bytes], sink: IssueSink) 
             code = child.wait()
             raise ReaderProcessError(f"the reader process ended (exit {code}) before the end of the payload")
         if tag == b"R":
-            yield from decode(body)
+            for raw in split(body):
+                yield decode(raw)
         elif tag == b"P":
             yield from pickle.loads(body)
         elif tag == b"I":
