@@ -318,6 +318,51 @@ def test_round_trip(coco: Workspace, tmp_path: Path) -> None:
     assert kept["person"] is not None and kept["person"]["bbox"] == [5, 5, 40, 40]
 
 
+def _apart(doc: dict[str, Any]) -> dict[str, Any]:
+    """The file's annotations in another order: the two of ``a.png`` apart, with a box of it
+    drawn twice, the copy after another image's annotation."""
+    anns = doc["annotations"]
+    twice = {"id": 104, "image_id": 7, "category_id": 3, "bbox": [1, 2, 3, 4]}
+    again = {**twice, "id": 105}
+    doc["annotations"] = [anns[0], twice, anns[2], anns[1], anns[3], again]
+    return doc
+
+
+def _stored(labels: dict[str, list[Annotation]]) -> dict[str, list[Any]]:
+    return {
+        key: sorted((a.uid, a.kind, a.name, json.dumps(a.geometry)) for a in anns)
+        for key, anns in labels.items()
+    }
+
+
+def test_an_image_whose_annotations_are_apart_is_one_label(coco: Workspace, tmp_path: Path) -> None:
+    """COCO's records follow the annotations (``formats.coco.read``): an image met again after
+    another's continues its record, and the labels, ids and all, are the grouped file's."""
+    grouped = full_doc()
+    grouped["annotations"][1:1] = [_apart(full_doc())["annotations"][1], _apart(full_doc())["annotations"][5]]
+    together = ok(coco, save(tmp_path / "grouped.json", grouped))
+    apart = ok(coco, save(tmp_path / "apart.json", _apart(full_doc())), project="p2")
+    assert _stored(apart) == _stored(together)
+    boxes = [a for a in apart["/a.png"] if a.geometry == [1, 2, 3, 4]]
+    assert len(boxes) == 2 and boxes[0].uid != boxes[1].uid  # the copy has an id of its own
+    assert set(apart) == {"/a.png", "/train/b.png", "/val/c.png", "/empty.png"}
+
+
+@pytest.mark.parametrize(
+    ("change", "code"), [("width", "image_size_mismatch"), ("file_name", "data_row_not_found")]
+)
+def test_an_image_refused_with_its_annotations_apart_is_said_once(
+    coco: Workspace, tmp_path: Path, change: str, code: str
+) -> None:
+    doc = _apart(full_doc())
+    doc["images"][0][change] = 640 if change == "width" else "nowhere.png"
+    job = coco.import_labels("p", save(tmp_path / "bad.json", doc), format="coco")
+    assert job.state is JobState.FAILED and coco.labels("p") == {}
+    errors = [i.code for i in coco.job_issues(job.id) if i.severity.value == "error"]
+    assert errors == [code]
+    assert job.counts["annotations"] == 6
+
+
 # --- refusals --------------------------------------------------------------------------------------
 
 

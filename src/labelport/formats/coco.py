@@ -149,18 +149,12 @@ class _Ann(msgspec.Struct, gc=False):
 
 
 class _Lazy(msgspec.Struct, gc=False):
-    """The file with each annotation left as a raw slice of the buffer, decoded when its image's
-    record is made: a million annotations decoded at once were most of an import's peak memory."""
+    """The file with each annotation left as a raw slice of the buffer, decoded when the scan
+    reaches it: a million annotations decoded at once were most of an import's peak memory."""
 
     images: list[_Image]
     annotations: list[msgspec.Raw]
     categories: list[_Category]
-
-
-class _Where(msgspec.Struct, gc=False):
-    """What grouping annotations by image needs of each (the rest of it is skipped, not built)."""
-
-    image_id: int | str
 
 
 class _AnyId(msgspec.Struct):
@@ -168,7 +162,6 @@ class _AnyId(msgspec.Struct):
 
 
 _LAZY = msgspec.json.Decoder(_Lazy)
-_WHERE = msgspec.json.Decoder(_Where)
 _UTF8_CHUNK = 16 << 20
 _TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
@@ -266,7 +259,9 @@ class _Reporter:
 
 
 def read(payload: Path, sink: IssueSink, options: Mapping[str, str] | None = None) -> Iterator[Record]:
-    """One Record per image of the COCO file, in the file's image order."""
+    """A Record per image of the COCO file, in the order of its annotations (images without any
+    last, in the file's order); a second record of an image whose annotations are apart in the
+    file continues the first (``Record.continues``)."""
     target, why = _locate(payload)
     if target is None:
         sink(issue("unreadable_payload", why, Location(file=payload.name), hint="Pass the COCO .json file."))
@@ -446,73 +441,80 @@ def _records(parsed: _Parsed, report: _Reporter) -> Iterator[Record]:
         first[image.id] = k
         if not image.file_name:
             report("invalid_value", "`file_name` must not be empty", f"/images/{k}/file_name", value="")
-    by_image: dict[int, list[int]] = {}
-    where = _WHERE.decode
-    for i, ann in enumerate(parsed.annotations):
+    # annotations in file order, a record for each run of one image's: a file grouped by image
+    # (as exporters write them) gives one record per image, made as the scan reaches it, where
+    # grouping first cost a second decoding of every annotation and held the job's first record
+    # back until the whole list was scanned. An image met again after its run continues its
+    # record (``Record.continues``), and images without annotations come last
+    made: set[int] = set()
+    run: list[Annotation] = []
+    run_k = -1
+    annotations = parsed.annotations
+    for i, got in enumerate(annotations):
+        if got is None:
+            continue
+        # let go of the element once converted: a million of them are the largest part of the
+        # peak, and validation's own state grows while they are released
+        annotations[i] = None
+        ann = _element(got, i, report) if type(got) is msgspec.Raw else got
         if ann is None:
             continue
-        if type(ann) is msgspec.Raw:
-            try:
-                image_id = where(ann).image_id
-            except msgspec.ValidationError:
-                parsed.annotations[i] = ann = _element(ann, i, report)
-                if ann is None:
-                    continue
-                image_id = ann.image_id
-        else:
-            assert isinstance(ann, _Ann)
-            image_id = ann.image_id
-        k_img = first.get(image_id)
-        if k_img is not None:
-            by_image.setdefault(k_img, []).append(i)
-        else:
-            if isinstance(ann, msgspec.Raw):
-                parsed.annotations[i] = ann = _element(ann, i, report)
-                if ann is None:
-                    continue
-            if image_id not in parsed.broken_images:
+        assert isinstance(ann, _Ann)
+        k_img = first.get(ann.image_id)
+        if k_img is None:
+            if ann.image_id not in parsed.broken_images:
                 report(
                     "unknown_image",
-                    f"`image_id` {image_id!r} is not among the file's images",
+                    f"`image_id` {ann.image_id!r} is not among the file's images",
                     f"/annotations/{i}/image_id",
                     annotation_id=ann.id,
-                    value=image_id,
+                    value=ann.image_id,
                 )
-    for k, image in enumerate(parsed.images):
-        if image is None or first.get(image.id) != k or not image.file_name:
             continue
-        annotations: list[Annotation] = []
-        for i in by_image.pop(k, ()):
-            got = parsed.annotations[i]
-            # let go of the element once converted: a million of them are the largest part of
-            # the peak, and validation's own state grows while they are released
-            parsed.annotations[i] = None
-            ann = _element(got, i, report) if type(got) is msgspec.Raw else got
-            if ann is None:
-                continue
-            assert isinstance(ann, _Ann)
-            cat = categories.get(ann.category_id)
-            if cat is None:
-                if ann.category_id not in parsed.broken_categories:
-                    report(
-                        "unknown_category",
-                        f"`category_id` {ann.category_id} is not among the file's categories",
-                        f"/annotations/{i}/category_id",
-                        data_row=image.file_name,
-                        annotation_id=ann.id,
-                        value=ann.category_id,
-                    )
-                continue
-            made = _annotation(ann, i, cat, image.file_name, report)
-            if made is not None:
-                annotations.append(made)
-        size = (image.width, image.height) if image.width is not None and image.height is not None else None
-        yield Record(
-            row=RowRef(filename=image.file_name),
-            annotations=annotations,
-            location=Location(file=report.file, pointer=f"/images/{k}", data_row=image.file_name),
-            image_size=size,
-        )
+        image = parsed.images[k_img]
+        assert image is not None
+        if not image.file_name:
+            continue  # reported with the image
+        if k_img != run_k:
+            if run_k >= 0:
+                yield _record(parsed, run_k, run, report, run_k in made)
+                made.add(run_k)
+            run_k, run = k_img, []
+        cat = categories.get(ann.category_id)
+        if cat is None:
+            if ann.category_id not in parsed.broken_categories:
+                report(
+                    "unknown_category",
+                    f"`category_id` {ann.category_id} is not among the file's categories",
+                    f"/annotations/{i}/category_id",
+                    data_row=image.file_name,
+                    annotation_id=ann.id,
+                    value=ann.category_id,
+                )
+            continue
+        converted = _annotation(ann, i, cat, image.file_name, report)
+        if converted is not None:
+            run.append(converted)
+    if run_k >= 0:
+        yield _record(parsed, run_k, run, report, run_k in made)
+        made.add(run_k)
+    for k, image in enumerate(parsed.images):
+        if image is None or first.get(image.id) != k or not image.file_name or k in made:
+            continue
+        yield _record(parsed, k, [], report, False)
+
+
+def _record(parsed: _Parsed, k: int, annotations: list[Annotation], report: _Reporter, again: bool) -> Record:
+    image = parsed.images[k]
+    assert image is not None
+    size = (image.width, image.height) if image.width is not None and image.height is not None else None
+    return Record(
+        row=RowRef(filename=image.file_name),
+        annotations=annotations,
+        location=Location(file=report.file, pointer=f"/images/{k}", data_row=image.file_name),
+        image_size=size,
+        continues=again,
+    )
 
 
 class _Bad(Exception):

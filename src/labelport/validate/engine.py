@@ -155,6 +155,9 @@ class Validator:
         # by tool and answers: their simple parts (_plain_nested), or their text (_plain_packed)
         self._plain_answers: dict[tuple[int, tuple[Any, ...] | bytes], bytes | None] = {}
         self._last: tuple[RowRef, RowInfo] | None = None  # the last row resolved, and its ref
+        # rows whose record was refused before its annotations were looked at (not found, another
+        # size, not in its scene): what a record that continues one of them refuses (Record.continues)
+        self._refused: set[RowRef] = set()
 
     # --- reporting -------------------------------------------------------------------------
 
@@ -391,6 +394,8 @@ class Validator:
         if self.last_rejected_lines:
             self.last_rejected_lines = []
         ref = record.row
+        if record.continues and ref in self._refused:
+            return []  # said with the record it continues
         # lines of one row come together: resolved once (a miss is never kept, so each miss is
         # reported where it is)
         last = self._last
@@ -401,17 +406,17 @@ class Validator:
             if found is None:
                 if record.lines > 1:
                     self._each_line_unresolved(record)
+                self._refused.add(ref)
                 return []
             row = found
             self._last = ref, row
-        if record.image_size is not None and not self._same_size(row, record):
-            return []
-        if (
+        if (record.image_size is not None and not self._same_size(row, record)) or (
             self._scene_media
             and ref.parent_path is not None
             and ref.filename is not None
             and not self._place_in_scene(row, record)
         ):
+            self._refused.add(ref)
             return []
         plan = self.plans.get(row.pk)
         if plan is None or record.fields is not None:
