@@ -104,6 +104,33 @@ def test_seed_shape_imports(aimmo: Workspace, tmp_path: Path) -> None:
     assert task.last_workers["labeling"] == "5fc7323e8511afbb60e8554b"
 
 
+def test_undo_gives_the_task_back_its_people_exactly(aimmo: Workspace, tmp_path: Path) -> None:
+    """The commit's journal keeps each task as it was (``store.imports._journal``), whatever its
+    people's names hold: quotes, backslashes, text beyond ASCII."""
+    odd = 'O\'Brien "the \\ second" 김'
+    first = gt(last_modifier_id=odd, last_workers={"labeling": odd, "inspection": None})
+    a = aimmo.import_labels("p", write_tree(tmp_path / "a", [first]), format="aimmo")
+    assert a.state is JobState.SUCCEEDED
+    key = f"{PARENT}/{FILE}"
+    before = next(t for t in aimmo.tasks("p") if t.global_key == key)
+    b = aimmo.import_labels(
+        "p", write_tree(tmp_path / "b", [gt(overwrite=True)]), format="aimmo", on_existing="replace"
+    )
+    assert b.state is JobState.SUCCEEDED
+    assert (
+        next(t for t in aimmo.tasks("p") if t.global_key == key).last_modifier == "5fc7323e8511afbb60e8554b"
+    )
+    aimmo.undo_job(b.id)
+    after = next(t for t in aimmo.tasks("p") if t.global_key == key)
+    assert before.last_modifier == odd and before.last_workers["labeling"] == odd
+    assert (after.status, after.stage, after.last_modifier, after.last_workers) == (
+        before.status,
+        before.stage,
+        before.last_modifier,
+        before.last_workers,
+    )
+
+
 def _refused(ws: Workspace, tmp_path: Path, doc: dict[str, Any]) -> list[str]:
     job = ws.import_labels("p", write_tree(tmp_path / "gt", [doc]), format="aimmo")
     assert job.state is JobState.FAILED

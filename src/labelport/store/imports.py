@@ -676,9 +676,13 @@ def _drop_touched_table(conn: sa.Connection) -> None:
 def _journal(conn: sa.Connection, job_id: int, project_id: int) -> None:
     """What undo needs per touched row: its outcome, its label, and its task as it was before."""
     if conn.dialect.name == "postgresql":
+        # the object's text joined from its parts: ``last_workers`` is JSON text already (this
+        # store's own), and the strings are quoted by ``to_json``. 100,000 tasks' took 0.19-0.22 s
+        # against 0.28-0.44 s with json_build_object, which parsed ``last_workers`` to write it again
         task = (
-            "json_build_object('status', k.status, 'stage', k.stage, 'last_workers', "
-            "k.last_workers::json, 'last_modifier', k.last_modifier)::text"
+            """'{"status":' || to_json(k.status) || ',"stage":' || to_json(k.stage) || """
+            """',"last_workers":' || k.last_workers || ',"last_modifier":' || """
+            "COALESCE(to_json(k.last_modifier)::text, 'null') || '}'"
         )
     else:
         task = (
