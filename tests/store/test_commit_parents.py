@@ -240,3 +240,48 @@ def test_a_job_from_before_0010_is_undone_by_the_range_its_rows_were_given(
             assert conn.execute(sa.text("SELECT count(*) FROM annotation_ranges")).scalar_one() == 0
     finally:
         engine.dispose()
+
+
+def test_upgrading_from_0010_keys_tasks_by_project_and_row_and_keeps_them(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Migration 0011: the tasks lose their ``id`` and its key; the project and the row are the key,
+    every task is kept as it was, and a task is still set, marked done and given back by undo."""
+    engine, payload = _labelled_at("0010", db_url, tmp_path)
+    try:
+
+        def shape() -> tuple[list[str], set[str], list[str]]:
+            inspect = sa.inspect(engine)
+            columns = [c["name"] for c in inspect.get_columns("tasks")]
+            uniques = {u["name"] for u in inspect.get_unique_constraints("tasks")}
+            return columns, uniques, inspect.get_pk_constraint("tasks")["constrained_columns"]
+
+        def tasks() -> list[tuple[object, ...]]:
+            with engine.connect() as conn:
+                q = "SELECT project_id, data_row_id, status, stage, last_workers FROM tasks ORDER BY 1, 2"
+                return [tuple(r) for r in conn.execute(sa.text(q))]
+
+        columns, uniques, key = shape()
+        assert "id" in columns and uniques == {"uq_tasks_project_row"} and key == ["id"]
+        before = tasks()
+        assert [t[2] for t in before] == ["done", "done"]
+        db.upgrade(engine)
+        columns, uniques, key = shape()
+        assert "id" not in columns and uniques == set() and key == ["project_id", "data_row_id"]
+        assert tasks() == before
+        with Workspace(db_url) as ws:
+            job = ws.import_labels("p", payload, format="ndjson", on_existing="replace")
+            assert job.state.value == "succeeded" and job.counts["data_rows_done"] == 2
+            ws.undo_job(job.id)
+            assert tasks() == before
+            (first, *_) = ws.tasks("p")
+            ws.set_task_status("p", first.global_key, "in_review")
+            assert {t.global_key: t.status.value for t in ws.tasks("p")}[first.global_key] == "in_review"
+        command.downgrade(db.alembic_config(engine), "0010")
+        columns, uniques, key = shape()
+        assert "id" in columns and uniques == {"uq_tasks_project_row"} and key == ["id"]
+        with engine.connect() as conn:  # numbered again, and numbering the next ones
+            ids = [r[0] for r in conn.execute(sa.text("SELECT id FROM tasks ORDER BY id"))]
+        assert len(ids) == len(set(ids)) == 2 and all(ids)
+    finally:
+        engine.dispose()

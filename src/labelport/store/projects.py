@@ -192,7 +192,11 @@ def set_task(
         values["last_workers"] = orjson.dumps(merged).decode()
     if modifier is not None:
         values["last_modifier"] = modifier
-    conn.execute(sa.update(tasks).where(tasks.c.id == r.id).values(**values))
+    conn.execute(
+        sa.update(tasks)
+        .where(tasks.c.project_id == project.id, tasks.c.data_row_id == r.data_row_id)
+        .values(**values)
+    )
     return to_task(project.name, task_record(conn, project, global_key))
 
 

@@ -99,17 +99,16 @@ batches = sa.Table(
 tasks = sa.Table(
     "tasks",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False),
-    # found by project and row (uq_tasks_project_row): no index of its own (migration 0009)
-    sa.Column("data_row_id", sa.Integer, sa.ForeignKey("data_rows.id"), nullable=False),
+    # keyed by project and row, the way every query finds a task (migration 0011): no id of its
+    # own, and no index on the row alone (migration 0009)
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("data_row_id", sa.Integer, sa.ForeignKey("data_rows.id"), primary_key=True),
     sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id")),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("stage", sa.Text, nullable=False),
     sa.Column("last_workers", sa.Text, nullable=False),  # JSON {stage: worker id | null}
     sa.Column("last_modifier", sa.Text),
     sa.Column("updated_at", TS, nullable=False),
-    sa.UniqueConstraint("project_id", "data_row_id", name="uq_tasks_project_row"),
     sa.Index("ix_tasks_project_status", "project_id", "status"),
 )
 
