@@ -343,6 +343,8 @@ def test_an_image_whose_annotations_are_apart_is_one_label(coco: Workspace, tmp_
     together = ok(coco, save(tmp_path / "grouped.json", grouped))
     apart = ok(coco, save(tmp_path / "apart.json", _apart(full_doc())), project="p2")
     assert _stored(apart) == _stored(together)
+    first, second = (coco.jobs(p)[-1].counts for p in ("p", "p2"))
+    assert first == second and first["lines"] == 4  # the file's images, each counted once
     boxes = [a for a in apart["/a.png"] if a.geometry == [1, 2, 3, 4]]
     assert len(boxes) == 2 and boxes[0].uid != boxes[1].uid  # the copy has an id of its own
     assert set(apart) == {"/a.png", "/train/b.png", "/val/c.png", "/empty.png"}

@@ -386,7 +386,8 @@ class Validator:
         # once per record, and a line of NDJSON is a record: locals over attributes throughout
         counts = self.counts
         anns = record.annotations
-        counts.lines += record.lines
+        if not record.continues:  # its input (a COCO image) was counted with the first record
+            counts.lines += record.lines
         counts.annotations += len(anns)
         errors = counts.errors
         self.last_outcome = "rejected"
