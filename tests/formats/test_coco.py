@@ -574,3 +574,33 @@ def test_the_plain_box_path_makes_what_the_general_path_makes() -> None:
             assert fast == general
             seen += 1
     assert seen == 6000
+
+
+def test_a_file_not_grouped_by_image_makes_at_most_two_records_an_image(tmp_path: Path) -> None:
+    """Records follow the annotations' runs of one image until an image comes back; the rest of
+    the file is grouped by image then, so a file ordered by class, say, does not make a record of
+    every annotation. The records hold every annotation once, in the file's order per image."""
+    images = [{"id": k, "file_name": f"{k}.png", "width": W, "height": H} for k in (1, 2, 3)]
+    anns = [
+        {"id": 10 * n + k, "image_id": k, "category_id": 1, "bbox": [n, n, 5, 5]}
+        for n in range(1, 5)
+        for k in (1, 2, 3)
+    ]
+    doc = {"images": images, "categories": [{"id": 1, "name": "car"}], "annotations": anns}
+    records, issues = run(put(tmp_path, doc))
+    assert issues == []
+    by_image: dict[str, list[Record]] = {}
+    for r in records:
+        by_image.setdefault(str(r.row), []).append(r)
+    assert {k: [r.continues for r in rs] for k, rs in by_image.items()} == {
+        "1.png": [False, True],
+        "2.png": [False, True],
+        "3.png": [False, True],
+    }
+    boxes = {k: [a.geometry[0] for r in rs for a in r.annotations] for k, rs in by_image.items()}
+    assert boxes == {f"{k}.png": [1, 2, 3, 4] for k in (1, 2, 3)}
+    grouped = {**doc, "annotations": sorted(anns, key=lambda a: a["image_id"])}
+    records, _ = run(put(tmp_path, grouped, "grouped.json"))
+    assert [(str(r.row), r.continues, len(r.annotations)) for r in records] == [
+        (f"{k}.png", False, 4) for k in (1, 2, 3)
+    ]

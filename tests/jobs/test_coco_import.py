@@ -365,6 +365,26 @@ def test_an_image_refused_with_its_annotations_apart_is_said_once(
     assert job.counts["annotations"] == 6
 
 
+def test_a_refused_image_refuses_none_of_another_images_annotations(coco: Workspace, tmp_path: Path) -> None:
+    """Two images of one file name, the second refused for its size: the first's annotations
+    after the second's are still checked, and the box outside the image is reported (a refusal
+    is remembered by the image, not by the data row it names)."""
+    doc = full_doc()
+    doc["images"].append({"id": 11, "file_name": "a.png", "width": 640, "height": H})
+    outside = {"id": 106, "image_id": 7, "category_id": 3, "bbox": [190, 10, 50, 20]}
+    doc["annotations"] = [
+        doc["annotations"][0],
+        {"id": 105, "image_id": 11, "category_id": 3, "bbox": [1, 2, 3, 4]},
+        outside,
+    ]
+    job = coco.import_labels("p", save(tmp_path / "two.json", doc), format="coco")
+    assert job.state is JobState.FAILED
+    errors = [(i.code, i.location.pointer) for i in coco.job_issues(job.id) if i.severity.value == "error"]
+    assert sorted(errors, key=str) == sorted(
+        [("image_size_mismatch", None), ("out_of_bounds", "/annotations/2/bbox")], key=str
+    )
+
+
 # --- refusals --------------------------------------------------------------------------------------
 
 

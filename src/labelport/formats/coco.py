@@ -157,11 +157,18 @@ class _Lazy(msgspec.Struct, gc=False):
     categories: list[_Category]
 
 
+class _Where(msgspec.Struct, gc=False):
+    """What grouping annotations by image needs of each (the rest of it is skipped, not built)."""
+
+    image_id: int | str
+
+
 class _AnyId(msgspec.Struct):
     id: Any = None
 
 
 _LAZY = msgspec.json.Decoder(_Lazy)
+_WHERE = msgspec.json.Decoder(_Where)
 _UTF8_CHUNK = 16 << 20
 _TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
@@ -444,64 +451,143 @@ def _records(parsed: _Parsed, report: _Reporter) -> Iterator[Record]:
     # annotations in file order, a record for each run of one image's: a file grouped by image
     # (as exporters write them) gives one record per image, made as the scan reaches it, where
     # grouping first cost a second decoding of every annotation and held the job's first record
-    # back until the whole list was scanned. An image met again after its run continues its
-    # record (``Record.continues``), and images without annotations come last
+    # back until the whole list was scanned. An image met again after its run means the file is
+    # not grouped: the rest of it is grouped by image then (_grouped), so that no image makes
+    # more than two records however the file is ordered
     made: set[int] = set()
     run: list[Annotation] = []
     run_k = -1
     annotations = parsed.annotations
+    rest = len(annotations)
     for i, got in enumerate(annotations):
         if got is None:
             continue
+        ann = _element(got, i, report) if type(got) is msgspec.Raw else got
         # let go of the element once converted: a million of them are the largest part of the
         # peak, and validation's own state grows while they are released
         annotations[i] = None
-        ann = _element(got, i, report) if type(got) is msgspec.Raw else got
         if ann is None:
             continue
         assert isinstance(ann, _Ann)
-        k_img = first.get(ann.image_id)
+        k_img = _image_of(ann, i, first, parsed, report)
         if k_img is None:
-            if ann.image_id not in parsed.broken_images:
-                report(
-                    "unknown_image",
-                    f"`image_id` {ann.image_id!r} is not among the file's images",
-                    f"/annotations/{i}/image_id",
-                    annotation_id=ann.id,
-                    value=ann.image_id,
-                )
             continue
-        image = parsed.images[k_img]
-        assert image is not None
-        if not image.file_name:
-            continue  # reported with the image
         if k_img != run_k:
+            if k_img in made:
+                annotations[i], rest = ann, i  # an image met again: grouped from here on
+                break
             if run_k >= 0:
-                yield _record(parsed, run_k, run, report, run_k in made)
+                yield _record(parsed, run_k, run, report, False)
                 made.add(run_k)
             run_k, run = k_img, []
-        cat = categories.get(ann.category_id)
-        if cat is None:
-            if ann.category_id not in parsed.broken_categories:
-                report(
-                    "unknown_category",
-                    f"`category_id` {ann.category_id} is not among the file's categories",
-                    f"/annotations/{i}/category_id",
-                    data_row=image.file_name,
-                    annotation_id=ann.id,
-                    value=ann.category_id,
-                )
-            continue
-        converted = _annotation(ann, i, cat, image.file_name, report)
+        converted = _converted(ann, i, categories, parsed, k_img, report)
         if converted is not None:
             run.append(converted)
     if run_k >= 0:
-        yield _record(parsed, run_k, run, report, run_k in made)
+        yield _record(parsed, run_k, run, report, False)
         made.add(run_k)
-    for k, image in enumerate(parsed.images):
-        if image is None or first.get(image.id) != k or not image.file_name or k in made:
+    yield from _grouped(parsed, rest, first, categories, made, report)
+
+
+def _image_of(
+    ann: _Ann, i: int, first: dict[int | str, int], parsed: _Parsed, report: _Reporter
+) -> int | None:
+    """The index of the annotation's image, or None when it has no record (reported here when
+    the image is unknown, with the image when its file name is empty)."""
+    k_img = first.get(ann.image_id)
+    if k_img is None:
+        if ann.image_id not in parsed.broken_images:
+            report(
+                "unknown_image",
+                f"`image_id` {ann.image_id!r} is not among the file's images",
+                f"/annotations/{i}/image_id",
+                annotation_id=ann.id,
+                value=ann.image_id,
+            )
+        return None
+    image = parsed.images[k_img]
+    assert image is not None
+    return k_img if image.file_name else None
+
+
+def _converted(
+    ann: _Ann, i: int, categories: dict[int, _Category], parsed: _Parsed, k_img: int, report: _Reporter
+) -> Annotation | None:
+    image = parsed.images[k_img]
+    assert image is not None
+    cat = categories.get(ann.category_id)
+    if cat is None:
+        if ann.category_id not in parsed.broken_categories:
+            report(
+                "unknown_category",
+                f"`category_id` {ann.category_id} is not among the file's categories",
+                f"/annotations/{i}/category_id",
+                data_row=image.file_name,
+                annotation_id=ann.id,
+                value=ann.category_id,
+            )
+        return None
+    return _annotation(ann, i, cat, image.file_name, report)
+
+
+def _grouped(
+    parsed: _Parsed,
+    start: int,
+    first: dict[int | str, int],
+    categories: dict[int, _Category],
+    made: set[int],
+    report: _Reporter,
+) -> Iterator[Record]:
+    """The annotations from ``start`` on grouped by image, a record per image in the file's
+    image order: one that had a record already continues it (``Record.continues``), and images
+    without annotations get an empty one. Grouping reads each raw annotation's ``image_id`` alone
+    first, and decodes the whole of it when its image's record is made."""
+    annotations = parsed.annotations
+    by_image: dict[int, list[int]] = {}
+    where = _WHERE.decode
+    for i in range(start, len(annotations)):
+        got = annotations[i]
+        if got is None:
             continue
-        yield _record(parsed, k, [], report, False)
+        if type(got) is msgspec.Raw:
+            try:
+                image_id = where(got).image_id
+            except msgspec.ValidationError:
+                annotations[i] = got = _element(got, i, report)
+                if got is None:
+                    continue
+                image_id = got.image_id
+        else:
+            assert isinstance(got, _Ann)
+            image_id = got.image_id
+        k_img = first.get(image_id)
+        if k_img is not None:
+            by_image.setdefault(k_img, []).append(i)
+            continue
+        ann = _element(got, i, report) if type(got) is msgspec.Raw else got
+        annotations[i] = None
+        if ann is not None:
+            _image_of(ann, i, first, parsed, report)  # reports it unknown
+    for k, image in enumerate(parsed.images):
+        if image is None or first.get(image.id) != k or not image.file_name:
+            continue
+        found = by_image.pop(k, None)
+        if found is None:
+            if k not in made:
+                yield _record(parsed, k, [], report, False)
+            continue
+        run: list[Annotation] = []
+        for i in found:
+            got = annotations[i]
+            annotations[i] = None
+            ann = _element(got, i, report) if type(got) is msgspec.Raw else got
+            if ann is None:
+                continue
+            assert isinstance(ann, _Ann)
+            converted = _converted(ann, i, categories, parsed, k, report)
+            if converted is not None:
+                run.append(converted)
+        yield _record(parsed, k, run, report, k in made)
 
 
 def _record(parsed: _Parsed, k: int, annotations: list[Annotation], report: _Reporter, again: bool) -> Record:

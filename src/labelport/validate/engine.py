@@ -155,9 +155,11 @@ class Validator:
         # by tool and answers: their simple parts (_plain_nested), or their text (_plain_packed)
         self._plain_answers: dict[tuple[int, tuple[Any, ...] | bytes], bytes | None] = {}
         self._last: tuple[RowRef, RowInfo] | None = None  # the last row resolved, and its ref
-        # rows whose record was refused before its annotations were looked at (not found, another
-        # size, not in its scene): what a record that continues one of them refuses (Record.continues)
-        self._refused: set[RowRef] = set()
+        # the places (file, pointer) of records without lines refused before their annotations
+        # were looked at (not found, another size, not in its scene): a record that continues one
+        # (Record.continues: a COCO image, met again) comes from the same place and is refused too.
+        # Records of lines are never continued, so a payload of unknown rows keeps nothing here
+        self._refused: set[tuple[str | None, str | None]] = set()
 
     # --- reporting -------------------------------------------------------------------------
 
@@ -395,7 +397,7 @@ class Validator:
         if self.last_rejected_lines:
             self.last_rejected_lines = []
         ref = record.row
-        if record.continues and ref in self._refused:
+        if record.continues and (record.location.file, record.location.pointer) in self._refused:
             return []  # said with the record it continues
         # lines of one row come together: resolved once (a miss is never kept, so each miss is
         # reported where it is)
@@ -407,7 +409,7 @@ class Validator:
             if found is None:
                 if record.lines > 1:
                     self._each_line_unresolved(record)
-                self._refused.add(ref)
+                self._refuse(record)
                 return []
             row = found
             self._last = ref, row
@@ -417,7 +419,7 @@ class Validator:
             and ref.filename is not None
             and not self._place_in_scene(row, record)
         ):
-            self._refused.add(ref)
+            self._refuse(record)
             return []
         plan = self.plans.get(row.pk)
         if plan is None or record.fields is not None:
@@ -462,6 +464,11 @@ class Validator:
         if outcome != "rejected" and (counts.errors == errors or record.lines > 1):
             self.last_outcome = "accepted"
         return out
+
+    def _refuse(self, record: Record) -> None:
+        loc = record.location
+        if loc.line is None and loc.pointer is not None:
+            self._refused.add((loc.file, loc.pointer))
 
     def _each_line_unresolved(self, record: Record) -> None:
         """A record of several lines whose row is not found: every line after the first is
