@@ -163,7 +163,7 @@ def _run(
     if spec.read is None:
         raise LabelportError(f"format {fmt!r} cannot be imported", code="unknown_format")
     # the payload's reading starts first: a reader process reads while the snapshot loads
-    # (COCO groups every annotation before its first record). Its issues wait for the validator.
+    # (COCO decodes the whole file before its first record). Its issues wait for the validator.
     notes = _Notes()
     beside_server = engine.dialect.name == "postgresql"  # see reader._yield_to_the_job
     with reader.records(

@@ -180,9 +180,9 @@ class Record(msgspec.Struct, kw_only=True, omit_defaults=True):
     # the annotations packed for the trip from a reader process to the job (``Packed``); None
     # elsewhere, and :meth:`unpack` gives an annotation back what was packed of it
     packed: Packed | None = None
-    # more annotations of a row an earlier record named, from the same place (a COCO image whose
-    # annotations are apart in the file): its row was found and checked with that record, so a
-    # row refused there refuses these too, without saying so again
+    # more annotations of the place an earlier record came from (a COCO image whose annotations
+    # are apart in the file): its row was found and checked with that record, so a record refused
+    # there refuses these too, without saying so again
     continues: bool = False
 
     def unpack(self, k: int) -> None:

@@ -37,7 +37,7 @@ def downgrade() -> None:
     sqlite = op.get_context().dialect.name == "sqlite"
     with op.batch_alter_table("tasks") as batch:
         batch.drop_constraint("pk_tasks", type_="primary")
-        # PostgreSQL numbers the rows as it adds a serial column; SQLite takes them from the rowid
+        # numbered below: SQLite from the rowid, PostgreSQL from a new sequence the column owns
         batch.add_column(sa.Column("id", sa.Integer, nullable=True))
     if sqlite:
         op.execute("UPDATE tasks SET id = rowid")
